@@ -1,0 +1,416 @@
+//! Action (CAPA) rules: the transition machine, completion and verification deadlines and
+//! the four-eyes rule for verification.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::calendar::{OrgCalendar, add_days};
+use super::enums::{ActionStatus, VerificationResult};
+use super::ids::UserId;
+use crate::error::{AppError, AppResult};
+
+/// Default days from completion to the verification deadline (a setting).
+pub const DEFAULT_VERIFICATION_DAYS: u32 = 30;
+
+/// The parts of an action that its transitions read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActionState {
+    pub status: ActionStatus,
+    pub owner: Option<UserId>,
+    pub verification_required: bool,
+    pub verification_due: Option<NaiveDate>,
+}
+
+/// A requested transition, as `POST …/transition {to, at?, result?, evidence?, reason?}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransitionRequest<'a> {
+    pub to: ActionStatus,
+    /// When it happened; only admins may give it (checked by the caller).
+    pub at: Option<DateTime<Utc>>,
+    pub result: Option<VerificationResult>,
+    pub evidence: Option<&'a str>,
+    pub reason: Option<&'a str>,
+}
+
+impl<'a> TransitionRequest<'a> {
+    pub fn to(to: ActionStatus) -> Self {
+        Self {
+            to,
+            at: None,
+            result: None,
+            evidence: None,
+            reason: None,
+        }
+    }
+}
+
+/// A field change: `None` keeps the value, `Some(None)` clears it, `Some(Some(v))` sets it.
+pub type Change<T> = Option<Option<T>>;
+
+/// A verification attempt, kept in the action's history whatever its result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerificationRecord {
+    pub verified_by: UserId,
+    pub verified_at: DateTime<Utc>,
+    pub result: VerificationResult,
+    pub evidence: String,
+}
+
+/// Everything a transition changes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ActionChanges {
+    pub status: Option<ActionStatus>,
+    pub completed_at: Change<DateTime<Utc>>,
+    pub verification_due: Change<NaiveDate>,
+    pub verified_at: Change<DateTime<Utc>>,
+    pub verified_by: Change<UserId>,
+    pub verification_result: Change<VerificationResult>,
+    pub verification_evidence: Change<String>,
+    pub cancelled_reason: Change<String>,
+    /// Grow `reopen_count` by one.
+    pub reopen: bool,
+    pub verification: Option<VerificationRecord>,
+}
+
+fn non_empty(field: &str, v: Option<&str>) -> AppResult<String> {
+    match v.map(str::trim) {
+        Some(s) if !s.is_empty() => Ok(s.to_owned()),
+        _ => Err(AppError::invalid(field, "is required")),
+    }
+}
+
+/// Checks a transition and works out its effects.
+///
+/// `open → in_progress → done`, `open → done`, `done → verified` (when verification is
+/// required; with a result and evidence; by someone other than the owner), `done → open`
+/// (reopen), any status but `verified` → `cancelled` (with a reason). A `not_effective`
+/// verification reopens the action and keeps the attempt in the history.
+pub fn check_transition(
+    state: &ActionState,
+    req: &TransitionRequest<'_>,
+    actor: UserId,
+    now: DateTime<Utc>,
+    cal: &OrgCalendar,
+    verification_days: u32,
+) -> AppResult<ActionChanges> {
+    use ActionStatus::*;
+    let from = state.status;
+    let to = req.to;
+    let at = req.at.unwrap_or(now);
+    if req.at.is_some_and(|a| a > now) {
+        return Err(AppError::invalid("at", "must not be in the future"));
+    }
+    let refused = || AppError::invalid("to", format!("an action cannot go from {from} to {to}"));
+    let mut c = ActionChanges {
+        status: Some(to),
+        ..Default::default()
+    };
+    match (from, to) {
+        (Open, InProgress) => {}
+        (Open | InProgress, Done) => {
+            c.completed_at = Some(Some(at));
+            if state.verification_required && state.verification_due.is_none() {
+                c.verification_due = Some(Some(add_days(cal.date_of(at), verification_days)));
+            }
+        }
+        (Done, Verified) => {
+            if !state.verification_required {
+                return Err(AppError::invalid(
+                    "to",
+                    "this action does not require verification; it is complete when done",
+                ));
+            }
+            let result = req.result.ok_or_else(|| {
+                AppError::invalid("result", "is required (effective or not_effective)")
+            })?;
+            let evidence = non_empty("evidence", req.evidence)?;
+            if state.owner == Some(actor) {
+                return Err(AppError::forbidden(
+                    "four-eyes rule: an action must be verified by someone other than its owner",
+                ));
+            }
+            c.verification = Some(VerificationRecord {
+                verified_by: actor,
+                verified_at: at,
+                result,
+                evidence: evidence.clone(),
+            });
+            match result {
+                VerificationResult::Effective => {
+                    c.verified_at = Some(Some(at));
+                    c.verified_by = Some(Some(actor));
+                    c.verification_result = Some(Some(result));
+                    c.verification_evidence = Some(Some(evidence));
+                }
+                VerificationResult::NotEffective => {
+                    c.status = Some(Open);
+                    c.completed_at = Some(None);
+                    c.verification_due = Some(None);
+                    c.reopen = true;
+                }
+            }
+        }
+        (Done, Open) => {
+            c.completed_at = Some(None);
+            c.verification_due = Some(None);
+            c.reopen = true;
+        }
+        (Open | InProgress | Done, Cancelled) => {
+            c.cancelled_reason = Some(Some(non_empty("reason", req.reason)?));
+        }
+        _ => return Err(refused()),
+    }
+    Ok(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ActionStatus::*;
+    use chrono::TimeZone;
+
+    const OWNER: UserId = UserId(1);
+    const OTHER: UserId = UserId(2);
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 10, 15, 0, 0).unwrap()
+    }
+    fn state(status: ActionStatus) -> ActionState {
+        ActionState {
+            status,
+            owner: Some(OWNER),
+            verification_required: true,
+            verification_due: None,
+        }
+    }
+    fn run(s: &ActionState, req: TransitionRequest<'_>, actor: UserId) -> AppResult<ActionChanges> {
+        check_transition(
+            s,
+            &req,
+            actor,
+            now(),
+            &OrgCalendar::default(),
+            DEFAULT_VERIFICATION_DAYS,
+        )
+    }
+    fn verify(result: VerificationResult) -> TransitionRequest<'static> {
+        TransitionRequest {
+            result: Some(result),
+            evidence: Some("dashboards show no recurrence"),
+            ..TransitionRequest::to(Verified)
+        }
+    }
+
+    #[test]
+    fn every_pair_is_allowed_or_refused_as_the_spec_says() {
+        let allowed = [
+            (Open, InProgress),
+            (InProgress, Done),
+            (Open, Done),
+            (Done, Verified),
+            (Done, Open),
+            (Open, Cancelled),
+            (InProgress, Cancelled),
+            (Done, Cancelled),
+        ];
+        for from in ActionStatus::ALL {
+            for to in ActionStatus::ALL {
+                let req = TransitionRequest {
+                    result: Some(VerificationResult::Effective),
+                    evidence: Some("e"),
+                    reason: Some("r"),
+                    ..TransitionRequest::to(*to)
+                };
+                let r = run(&state(*from), req, OTHER);
+                assert_eq!(
+                    r.is_ok(),
+                    allowed.contains(&(*from, *to)),
+                    "{from} → {to}: {r:?}"
+                );
+                if let Err(e) = r {
+                    assert_eq!(e.status(), 422);
+                    assert_eq!(e.fields()[0].field, "to");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn done_sets_completed_at_and_default_verification_due() {
+        let c = run(&state(InProgress), TransitionRequest::to(Done), OWNER).unwrap();
+        assert_eq!(c.completed_at, Some(Some(now())));
+        assert_eq!(
+            c.verification_due,
+            Some(Some(NaiveDate::from_ymd_opt(2026, 4, 9).unwrap()))
+        );
+    }
+
+    #[test]
+    fn done_keeps_an_explicit_verification_due_and_skips_it_when_not_required() {
+        let mut s = state(Open);
+        s.verification_due = NaiveDate::from_ymd_opt(2026, 3, 20);
+        let c = run(&s, TransitionRequest::to(Done), OWNER).unwrap();
+        assert_eq!(c.verification_due, None);
+        let s = ActionState {
+            verification_required: false,
+            ..state(Open)
+        };
+        let c = run(&s, TransitionRequest::to(Done), OWNER).unwrap();
+        assert_eq!(c.verification_due, None);
+    }
+
+    #[test]
+    fn completion_time_may_be_given_but_not_in_the_future() {
+        let at = Utc.with_ymd_and_hms(2026, 2, 27, 23, 0, 0).unwrap();
+        let c = run(
+            &state(Open),
+            TransitionRequest {
+                at: Some(at),
+                ..TransitionRequest::to(Done)
+            },
+            OWNER,
+        )
+        .unwrap();
+        assert_eq!(c.completed_at, Some(Some(at)));
+        assert_eq!(
+            c.verification_due,
+            Some(NaiveDate::from_ymd_opt(2026, 3, 29))
+        );
+        let future = now() + chrono::Duration::hours(1);
+        let e = run(
+            &state(Open),
+            TransitionRequest {
+                at: Some(future),
+                ..TransitionRequest::to(Done)
+            },
+            OWNER,
+        )
+        .unwrap_err();
+        assert_eq!(e.fields()[0].field, "at");
+    }
+
+    #[test]
+    fn verification_due_uses_the_organisations_date() {
+        // 23:30 UTC on 9 March is already 10 March in Tokyo.
+        let cal = OrgCalendar::new(
+            crate::domain::calendar::parse_timezone("Asia/Tokyo").unwrap(),
+            [],
+        );
+        let at = Utc.with_ymd_and_hms(2026, 3, 9, 23, 30, 0).unwrap();
+        let req = TransitionRequest {
+            at: Some(at),
+            ..TransitionRequest::to(Done)
+        };
+        let c = check_transition(&state(Open), &req, OWNER, now(), &cal, 30).unwrap();
+        assert_eq!(
+            c.verification_due,
+            Some(NaiveDate::from_ymd_opt(2026, 4, 9))
+        );
+    }
+
+    #[test]
+    fn four_eyes_owner_cannot_verify() {
+        let e = run(&state(Done), verify(VerificationResult::Effective), OWNER).unwrap_err();
+        assert_eq!(e.status(), 403);
+        assert!(e.to_string().contains("four-eyes"));
+        assert!(run(&state(Done), verify(VerificationResult::Effective), OTHER).is_ok());
+    }
+
+    #[test]
+    fn verification_needs_result_evidence_and_a_requirement() {
+        let no_result = TransitionRequest {
+            evidence: Some("x"),
+            ..TransitionRequest::to(Verified)
+        };
+        assert_eq!(
+            run(&state(Done), no_result, OTHER).unwrap_err().fields()[0].field,
+            "result"
+        );
+        let no_evidence = TransitionRequest {
+            result: Some(VerificationResult::Effective),
+            evidence: Some("  "),
+            ..TransitionRequest::to(Verified)
+        };
+        assert_eq!(
+            run(&state(Done), no_evidence, OTHER).unwrap_err().fields()[0].field,
+            "evidence"
+        );
+        let not_required = ActionState {
+            verification_required: false,
+            ..state(Done)
+        };
+        assert_eq!(
+            run(&not_required, verify(VerificationResult::Effective), OTHER)
+                .unwrap_err()
+                .fields()[0]
+                .field,
+            "to"
+        );
+    }
+
+    #[test]
+    fn effective_verification_records_who_when_and_evidence() {
+        let c = run(&state(Done), verify(VerificationResult::Effective), OTHER).unwrap();
+        assert_eq!(c.status, Some(Verified));
+        assert_eq!(c.verified_by, Some(Some(OTHER)));
+        assert_eq!(c.verified_at, Some(Some(now())));
+        assert_eq!(
+            c.verification_result,
+            Some(Some(VerificationResult::Effective))
+        );
+        assert!(c.verification.is_some());
+        assert!(!c.reopen);
+    }
+
+    #[test]
+    fn not_effective_reopens_and_keeps_the_attempt() {
+        let c = run(
+            &state(Done),
+            verify(VerificationResult::NotEffective),
+            OTHER,
+        )
+        .unwrap();
+        assert_eq!(c.status, Some(Open));
+        assert_eq!(c.completed_at, Some(None));
+        assert_eq!(c.verification_due, Some(None));
+        assert!(c.reopen);
+        let rec = c.verification.unwrap();
+        assert_eq!(rec.result, VerificationResult::NotEffective);
+        assert_eq!(rec.verified_by, OTHER);
+    }
+
+    #[test]
+    fn reopen_from_done_clears_completion() {
+        let c = run(&state(Done), TransitionRequest::to(Open), OWNER).unwrap();
+        assert_eq!(c.completed_at, Some(None));
+        assert!(c.reopen);
+    }
+
+    #[test]
+    fn cancelling_needs_a_reason_and_verified_cannot_be_cancelled() {
+        let e = run(&state(Open), TransitionRequest::to(Cancelled), OWNER).unwrap_err();
+        assert_eq!(e.fields()[0].field, "reason");
+        let ok = run(
+            &state(Open),
+            TransitionRequest {
+                reason: Some("duplicate of ACT-3"),
+                ..TransitionRequest::to(Cancelled)
+            },
+            OWNER,
+        )
+        .unwrap();
+        assert_eq!(
+            ok.cancelled_reason,
+            Some(Some("duplicate of ACT-3".to_owned()))
+        );
+        let e = run(
+            &state(Verified),
+            TransitionRequest {
+                reason: Some("x"),
+                ..TransitionRequest::to(Cancelled)
+            },
+            OWNER,
+        )
+        .unwrap_err();
+        assert_eq!(e.fields()[0].field, "to");
+    }
+}

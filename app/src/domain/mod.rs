@@ -1,0 +1,14 @@
+//! Pure domain rules of the SPEC, compiled for the server and the browser alike: state
+//! machines, time-order checks, deadline arithmetic. No I/O here.
+
+pub mod action;
+pub mod calendar;
+pub mod enums;
+pub mod ids;
+pub mod incident;
+pub mod known_error;
+pub mod postmortem;
+pub mod timeline;
+
+pub use enums::*;
+pub use ids::*;

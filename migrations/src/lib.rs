@@ -1,0 +1,38 @@
+//! Hindsight's database schema as sea-orm migrations, run unchanged on SQLite and PostgreSQL.
+//!
+//! Conventions: instants are `BIGINT` Unix milliseconds (UTC), so durations are exact integer
+//! arithmetic on both databases; calendar dates (`due_date`, `verification_due`) are `DATE`
+//! in the organisation's time zone. Every mutable record has a `version` for optimistic locking.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_accounts;
+mod m20261124_000002_incidents;
+mod m20261124_000003_problems_and_actions;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261124_000001_accounts::Migration),
+            Box::new(m20261124_000002_incidents::Migration),
+            Box::new(m20261124_000003_problems_and_actions::Migration),
+        ]
+    }
+}
+
+/// Shorthand for a non-unique index over `cols` of `table`, named after both.
+pub(crate) fn index<T: IntoIden + Copy + 'static, C: IntoIden + Copy + 'static>(
+    name: &str,
+    table: T,
+    cols: &[C],
+) -> IndexCreateStatement {
+    let mut idx = Index::create();
+    idx.name(name).table(table).if_not_exists();
+    for c in cols {
+        idx.col(*c);
+    }
+    idx.to_owned()
+}
