@@ -2,5 +2,13 @@
 //! server functions and, behind the `ssr` feature, the service layer that both the server
 //! functions and the REST API call.
 
+pub mod api;
+pub mod components;
 pub mod domain;
 pub mod error;
+pub mod model;
+pub mod routes;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+pub use routes::{App, shell};

@@ -1,1 +1,91 @@
+//! The Hindsight server: configuration, the HTTP application and the operator's commands.
 
+pub mod cli;
+pub mod config;
+pub mod web;
+
+use std::sync::Arc;
+
+use app::ssr::AppState;
+use tokio::net::TcpListener;
+
+pub use config::Settings;
+
+/// Errors that stop the process, with a message for the operator.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("database: {0}")]
+    Database(#[from] sea_orm::DbErr),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: std::net::SocketAddr, source: std::io::Error },
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Connects, migrates and builds the shared state.
+pub async fn build_state(settings: &Settings) -> Result<AppState, StartError> {
+    let db = app::ssr::db::connect_and_migrate(&settings.database_url).await?;
+    Ok(AppState { leptos_options: web::leptos_options(settings), db })
+}
+
+/// Serves until SIGINT or SIGTERM, then finishes in-flight requests and returns.
+pub async fn serve(settings: Arc<Settings>) -> Result<(), StartError> {
+    let started = std::time::Instant::now();
+    let state = build_state(&settings).await?;
+    tracing::info!(
+        backend = app::ssr::db::backend_name(&state.db),
+        database = %config::redact_url(&settings.database_url),
+        "database ready"
+    );
+    let listener = TcpListener::bind(settings.addr)
+        .await
+        .map_err(|source| StartError::Bind { addr: settings.addr, source })?;
+    let local = listener.local_addr()?;
+    tracing::info!(addr = %local, ready_in_ms = started.elapsed().as_millis() as u64, "listening on http://{local}");
+    axum::serve(listener, web::router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("shut down cleanly");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutdown signal received; finishing open requests");
+}
+
+/// Sets up logging from the settings (`RUST_LOG` wins when set).
+pub fn init_tracing(settings: &Settings) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(&settings.log))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let _ = match settings.log_format {
+        config::LogFormat::Json => builder.json().try_init(),
+        config::LogFormat::Text => builder.try_init(),
+    };
+}

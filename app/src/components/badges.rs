@@ -1,0 +1,15 @@
+//! Small coloured labels for severity and status.
+
+use leptos::prelude::*;
+
+use crate::domain::{IncidentStatus, Severity};
+
+#[component]
+pub fn SeverityBadge(severity: Severity) -> impl IntoView {
+    view! { <span class=format!("badge sev sev-{}", severity.as_str())>{severity.label()}</span> }
+}
+
+#[component]
+pub fn IncidentStatusBadge(status: IncidentStatus) -> impl IntoView {
+    view! { <span class=format!("badge status status-{}", status.as_str())>{status.label()}</span> }
+}

@@ -1,0 +1,6 @@
+//! Reusable UI pieces.
+
+pub mod badges;
+pub mod error_box;
+pub mod format;
+pub mod layout;

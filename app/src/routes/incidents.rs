@@ -1,0 +1,141 @@
+//! The incident list: filters in the address (so a filtered view can be shared), keyset pages.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Form;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+use crate::api::list_incidents;
+use crate::components::badges::{IncidentStatusBadge, SeverityBadge};
+use crate::components::error_box::ErrorBox;
+use crate::components::format;
+use crate::domain::{IncidentStatus, Severity};
+use crate::model::{IncidentFilter, IncidentSummary, Page};
+
+/// The list's address for a filter.
+fn href(f: &IncidentFilter) -> String {
+    let qs = serde_urlencoded::to_string(f).unwrap_or_default();
+    if qs.is_empty() { "/incidents".to_owned() } else { format!("/incidents?{qs}") }
+}
+
+#[component]
+pub fn IncidentsPage() -> impl IntoView {
+    let query = use_query_map();
+    let filter = Memo::new(move |_| {
+        let q = query.read();
+        let text = |k: &str| q.get(k).filter(|s| !s.trim().is_empty());
+        IncidentFilter {
+            status: q.get("status").and_then(|s| s.parse().ok()),
+            severity: q.get("severity").and_then(|s| s.parse().ok()),
+            service: text("service"),
+            q: text("q"),
+            page: text("page"),
+            limit: None,
+        }
+    });
+    let incidents = Resource::new(move || filter.get(), list_incidents);
+    let with = move |change: &dyn Fn(&mut IncidentFilter)| {
+        let mut f = filter.get();
+        f.page = None;
+        change(&mut f);
+        href(&f)
+    };
+    let status_tab = move |status: Option<IncidentStatus>, label: &'static str| {
+        let target = with(&|f| f.status = status);
+        let current = move || filter.get().status == status;
+        view! { <a href=target class="tab" aria-current=move || current().then_some("page")>{label}</a> }
+    };
+    let navigate = use_navigate();
+    let on_severity = move |ev: leptos::ev::Event| {
+        let v = event_target_value(&ev);
+        let mut f = filter.get_untracked();
+        f.page = None;
+        f.severity = v.parse().ok();
+        navigate(&href(&f), Default::default());
+    };
+
+    view! {
+        <Title text="Incidents"/>
+        <div class="page-head">
+            <h1>"Incidents"</h1>
+        </div>
+        <div class="filters" role="search">
+            <nav class="tabs" aria-label="Status">
+                {move || view! {
+                    {status_tab(None, "All")}
+                    {IncidentStatus::ALL.iter().map(|s| status_tab(Some(*s), s.label())).collect_view()}
+                }}
+            </nav>
+            <label class="inline">
+                <span class="sr-only">"Severity"</span>
+                <select id="filter-severity" name="severity" on:change=on_severity
+                    prop:value=move || filter.get().severity.map(|s| s.as_str()).unwrap_or_default()>
+                    <option value="">"All severities"</option>
+                    {Severity::ALL.iter().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
+                </select>
+            </label>
+            <Form method="GET" action="/incidents" attr:class="search">
+                {move || filter.get().status.map(|s| view! { <input type="hidden" name="status" value=s.as_str()/> })}
+                {move || filter.get().severity.map(|s| view! { <input type="hidden" name="severity" value=s.as_str()/> })}
+                <input type="search" name="q" placeholder="Search titles…" aria-label="Search incidents"
+                    prop:value=move || filter.get().q.unwrap_or_default()/>
+                <button type="submit">"Search"</button>
+            </Form>
+        </div>
+        <Transition fallback=|| view! { <p class="muted">"Loading incidents…"</p> }>
+            {move || Suspend::new(async move {
+                match incidents.await {
+                    Ok(page) => view! { <IncidentTable page=page filter=filter.get()/> }.into_any(),
+                    Err(e) => view! { <ErrorBox error=e/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn IncidentTable(page: Page<IncidentSummary>, filter: IncidentFilter) -> impl IntoView {
+    if page.items.is_empty() {
+        let message = if filter == IncidentFilter::default() {
+            "No incidents recorded yet."
+        } else {
+            "No incidents match these filters."
+        };
+        return view! { <p class="empty-state" id="incident-list-empty">{message}</p> }.into_any();
+    }
+    let first_page = filter.page.is_some().then(|| href(&IncidentFilter { page: None, ..filter.clone() }));
+    let next_page = page.next.clone().map(|c| href(&IncidentFilter { page: Some(c), ..filter.clone() }));
+    view! {
+        <table class="list" id="incident-list">
+            <thead>
+                <tr>
+                    <th scope="col">"Key"</th>
+                    <th scope="col">"Title"</th>
+                    <th scope="col">"Severity"</th>
+                    <th scope="col">"Status"</th>
+                    <th scope="col">"Services"</th>
+                    <th scope="col">"Detected"</th>
+                    <th scope="col" class="num">"Time to resolve"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {page.items.into_iter().map(|i| view! {
+                    <tr>
+                        <td class="key"><a href=format!("/incidents/{}", i.key)>{i.key.clone()}</a></td>
+                        <td>{i.title}</td>
+                        <td><SeverityBadge severity=i.severity/></td>
+                        <td><IncidentStatusBadge status=i.status/></td>
+                        <td class="muted">{i.services.join(", ")}</td>
+                        <td><time datetime=i.detected_at.to_rfc3339()>{format::datetime(i.detected_at)}</time></td>
+                        <td class="num">{i.durations.time_to_resolve.map(format::minutes).unwrap_or_else(|| "—".into())}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+        <nav class="pager" aria-label="Pages">
+            {first_page.map(|h| view! { <a href=h>"← First page"</a> })}
+            {next_page.map(|h| view! { <a href=h rel="next">"Next page →"</a> })}
+        </nav>
+    }
+    .into_any()
+}

@@ -1,0 +1,57 @@
+//! Pages, one module per section, and the document shell they render into.
+
+mod incidents;
+mod not_found;
+mod sections;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Redirect, Route, Router, Routes};
+use leptos_router::path;
+
+use crate::components::layout::TopNav;
+pub use not_found::NotFound;
+
+/// The HTML document the server renders every page into.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <link rel="icon" href="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Ccircle cx='8' cy='8' r='7' fill='%23334155'/%3E%3Cpath d='M8 1a7 7 0 0 1 0 14z' fill='%23f59e0b'/%3E%3C/svg%3E"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The application: layout, navigation and routes.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/hindsight.css"/>
+        <Title formatter=|t: String| if t.is_empty() { "Hindsight".to_owned() } else { format!("{t} · Hindsight") }/>
+        <Router>
+            <a class="skip-link" href="#main">"Skip to content"</a>
+            <TopNav/>
+            <main id="main" class="page">
+                <Routes fallback=|| view! { <NotFound/> }>
+                    <Route path=path!("/") view=|| view! { <Redirect path="/incidents"/> }/>
+                    <Route path=path!("/incidents") view=incidents::IncidentsPage/>
+                    <Route path=path!("/actions") view=sections::ActionsPage/>
+                    <Route path=path!("/known-errors") view=sections::KnownErrorsPage/>
+                    <Route path=path!("/dashboard") view=sections::DashboardPage/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}

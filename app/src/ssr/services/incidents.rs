@@ -1,0 +1,115 @@
+//! Incident queries and commands.
+
+use std::collections::HashMap;
+
+use sea_orm::sea_query::{Expr, Func, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+use crate::domain::incident::KeyTimes;
+use crate::error::{AppError, AppResult};
+use crate::model::{IncidentFilter, IncidentSummary, Page};
+use crate::ssr::entities::{incident, incident_service, user};
+use crate::ssr::from_ms;
+
+/// Default and largest page sizes of lists.
+pub const DEFAULT_LIMIT: u32 = 50;
+pub const MAX_LIMIT: u32 = 200;
+
+/// The key times of a stored incident.
+pub fn key_times(m: &incident::Model) -> KeyTimes {
+    KeyTimes {
+        started_at: m.started_at.map(from_ms),
+        detected_at: Some(from_ms(m.detected_at)),
+        acknowledged_at: m.acknowledged_at.map(from_ms),
+        mitigated_at: m.mitigated_at.map(from_ms),
+        resolved_at: m.resolved_at.map(from_ms),
+        closed_at: m.closed_at.map(from_ms),
+    }
+}
+
+/// One page of incidents, newest first, paginated by key (no count over the whole table).
+pub async fn list(db: &impl ConnectionTrait, f: &IncidentFilter) -> AppResult<Page<IncidentSummary>> {
+    let limit = f.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT) as usize;
+    let mut q = incident::Entity::find();
+    if let Some(s) = f.status {
+        q = q.filter(incident::Column::Status.eq(s));
+    }
+    if let Some(s) = f.severity {
+        q = q.filter(incident::Column::Severity.eq(s));
+    }
+    if let Some(svc) = f.service.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        q = q.filter(
+            incident::Column::Id.in_subquery(
+                Query::select()
+                    .column(incident_service::Column::IncidentId)
+                    .from(incident_service::Entity)
+                    .and_where(incident_service::Column::Service.eq(svc))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let pattern = format!("%{}%", text.to_lowercase().replace(['%', '_'], ""));
+        q = q.filter(Expr::expr(Func::lower(Expr::col(incident::Column::Title))).like(pattern));
+    }
+    if let Some(cursor) = f.page.as_deref().filter(|s| !s.is_empty()) {
+        let seq: i64 = cursor
+            .parse()
+            .map_err(|_| AppError::invalid("page", "is not a cursor from a previous page"))?;
+        q = q.filter(incident::Column::Seq.lt(seq));
+    }
+    let mut rows = q
+        .order_by_desc(incident::Column::Seq)
+        .limit(limit as u64 + 1)
+        .all(db)
+        .await?;
+    let next = if rows.len() > limit {
+        rows.truncate(limit);
+        rows.last().map(|r| r.seq.to_string())
+    } else {
+        None
+    };
+
+    // The page's services and commanders in one query each, never one per row.
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut services: HashMap<i64, Vec<String>> = HashMap::new();
+    if !ids.is_empty() {
+        for s in incident_service::Entity::find()
+            .filter(incident_service::Column::IncidentId.is_in(ids.clone()))
+            .order_by_asc(incident_service::Column::Service)
+            .all(db)
+            .await?
+        {
+            services.entry(s.incident_id).or_default().push(s.service);
+        }
+    }
+    let commander_ids: Vec<i64> = rows.iter().filter_map(|r| r.commander_id).collect();
+    let mut names: HashMap<i64, String> = HashMap::new();
+    if !commander_ids.is_empty() {
+        for u in user::Entity::find()
+            .filter(user::Column::Id.is_in(commander_ids))
+            .all(db)
+            .await?
+        {
+            names.insert(u.id, u.name);
+        }
+    }
+
+    let items = rows
+        .into_iter()
+        .map(|m| IncidentSummary {
+            durations: key_times(&m).durations(),
+            services: services.remove(&m.id).unwrap_or_default(),
+            commander: m.commander_id.and_then(|id| names.get(&id).cloned()),
+            detected_at: from_ms(m.detected_at),
+            resolved_at: m.resolved_at.map(from_ms),
+            key: m.key,
+            title: m.title,
+            severity: m.severity,
+            status: m.status,
+        })
+        .collect();
+    Ok(Page { items, next })
+}
