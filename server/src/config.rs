@@ -40,19 +40,40 @@ pub enum LogFormat {
 #[derive(Clone, clap::Args)]
 pub struct Settings {
     /// Address and port to listen on.
-    #[arg(long, global = true, env = "HINDSIGHT_ADDR", default_value = "127.0.0.1:3000")]
+    #[arg(
+        long,
+        global = true,
+        env = "HINDSIGHT_ADDR",
+        default_value = "127.0.0.1:3000"
+    )]
     pub addr: SocketAddr,
 
     /// Database: `sqlite://FILE?mode=rwc` (default) or `postgres://USER:PASSWORD@HOST/DB`.
-    #[arg(long, global = true, env = "DATABASE_URL", default_value = "sqlite://hindsight.db?mode=rwc", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "DATABASE_URL",
+        default_value = "sqlite://hindsight.db?mode=rwc",
+        hide_env_values = true
+    )]
     pub database_url: String,
 
     /// Folder with the built site (`pkg/` with the WASM, JS and CSS).
-    #[arg(long, global = true, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    #[arg(
+        long,
+        global = true,
+        env = "LEPTOS_SITE_ROOT",
+        default_value = "target/site"
+    )]
     pub site_root: PathBuf,
 
     /// Base name of the built site files (`pkg/NAME.js`, `NAME_bg.wasm`, `NAME.css`).
-    #[arg(long, global = true, env = "LEPTOS_OUTPUT_NAME", default_value = "hindsight")]
+    #[arg(
+        long,
+        global = true,
+        env = "LEPTOS_OUTPUT_NAME",
+        default_value = "hindsight"
+    )]
     pub output_name: String,
 
     /// The address people use to reach Hindsight, e.g. `https://hindsight.example.org`.
@@ -65,7 +86,12 @@ pub struct Settings {
     pub admin_email: Option<String>,
 
     /// Password of the first admin.
-    #[arg(long, global = true, env = "HINDSIGHT_ADMIN_PASSWORD", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "HINDSIGHT_ADMIN_PASSWORD",
+        hide_env_values = true
+    )]
     pub admin_password: Option<Secret>,
 
     /// Log filter, in `RUST_LOG` syntax (`RUST_LOG` wins when set).
@@ -73,7 +99,13 @@ pub struct Settings {
     pub log: String,
 
     /// Log format.
-    #[arg(long, global = true, env = "HINDSIGHT_LOG_FORMAT", value_enum, default_value = "text")]
+    #[arg(
+        long,
+        global = true,
+        env = "HINDSIGHT_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
     pub log_format: LogFormat,
 }
 
@@ -140,7 +172,10 @@ mod tests {
         let shown = format!("{:?}", t.s);
         assert!(!shown.contains("s3cr3t-pw"), "{shown}");
         assert!(!shown.contains("hunter2-admin"), "{shown}");
-        assert!(shown.contains("postgres://hs:[redacted]@db.internal:5432/hindsight"), "{shown}");
+        assert!(
+            shown.contains("postgres://hs:[redacted]@db.internal:5432/hindsight"),
+            "{shown}"
+        );
         assert_eq!(t.s.admin_password.unwrap().expose(), "hunter2-admin");
     }
 
@@ -159,7 +194,13 @@ mod tests {
 
     #[test]
     fn urls_without_passwords_are_kept() {
-        assert_eq!(redact_url("sqlite://hindsight.db?mode=rwc"), "sqlite://hindsight.db?mode=rwc");
-        assert_eq!(redact_url("postgres://hs@localhost/db"), "postgres://hs@localhost/db");
+        assert_eq!(
+            redact_url("sqlite://hindsight.db?mode=rwc"),
+            "sqlite://hindsight.db?mode=rwc"
+        );
+        assert_eq!(
+            redact_url("postgres://hs@localhost/db"),
+            "postgres://hs@localhost/db"
+        );
     }
 }

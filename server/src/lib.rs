@@ -17,7 +17,10 @@ pub enum StartError {
     #[error("database: {0}")]
     Database(#[from] sea_orm::DbErr),
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: std::net::SocketAddr, source: std::io::Error },
+    Bind {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
@@ -25,7 +28,10 @@ pub enum StartError {
 /// Connects, migrates and builds the shared state.
 pub async fn build_state(settings: &Settings) -> Result<AppState, StartError> {
     let db = app::ssr::db::connect_and_migrate(&settings.database_url).await?;
-    Ok(AppState { leptos_options: web::leptos_options(settings), db })
+    Ok(AppState {
+        leptos_options: web::leptos_options(settings),
+        db,
+    })
 }
 
 /// Serves until SIGINT or SIGTERM, then finishes in-flight requests and returns.
@@ -39,7 +45,10 @@ pub async fn serve(settings: Arc<Settings>) -> Result<(), StartError> {
     );
     let listener = TcpListener::bind(settings.addr)
         .await
-        .map_err(|source| StartError::Bind { addr: settings.addr, source })?;
+        .map_err(|source| StartError::Bind {
+            addr: settings.addr,
+            source,
+        })?;
     let local = listener.local_addr()?;
     tracing::info!(addr = %local, ready_in_ms = started.elapsed().as_millis() as u64, "listening on http://{local}");
     axum::serve(listener, web::router(state))
@@ -83,7 +92,9 @@ pub fn init_tracing(settings: &Settings) {
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&settings.log))
         .unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
     let _ = match settings.log_format {
         config::LogFormat::Json => builder.json().try_init(),
         config::LogFormat::Text => builder.try_init(),

@@ -25,7 +25,10 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn migrate(settings: &hindsight::Settings, status_only: bool) -> Result<(), hindsight::StartError> {
+async fn migrate(
+    settings: &hindsight::Settings,
+    status_only: bool,
+) -> Result<(), hindsight::StartError> {
     let db = app::ssr::db::connect(&settings.database_url).await?;
     let pending = app::ssr::db::pending_migrations(&db).await?;
     if status_only {
@@ -38,6 +41,9 @@ async fn migrate(settings: &hindsight::Settings, status_only: bool) -> Result<()
         return Ok(());
     }
     app::ssr::db::migrate(&db).await?;
-    println!("applied {} migration(s); the schema is up to date", pending.len());
+    println!(
+        "applied {} migration(s); the schema is up to date",
+        pending.len()
+    );
     Ok(())
 }

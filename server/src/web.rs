@@ -4,11 +4,11 @@ use std::time::Duration;
 
 use app::ssr::AppState;
 use app::{App, shell};
+use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Json};
 use axum::routing::get;
-use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::compression::CompressionLayer;
@@ -19,10 +19,17 @@ use tower_http::trace::TraceLayer;
 /// Builds the whole application router over `state`; tests call it with `oneshot`.
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
-    let pkg_dir = format!("{}/{}", state.leptos_options.site_root, state.leptos_options.site_pkg_dir);
+    let pkg_dir = format!(
+        "{}/{}",
+        state.leptos_options.site_root, state.leptos_options.site_pkg_dir
+    );
     // Bundle files keep their names across releases: the browser must revalidate them.
     let pkg = Router::new()
-        .fallback_service(ServeDir::new(pkg_dir).precompressed_br().precompressed_gzip())
+        .fallback_service(
+            ServeDir::new(pkg_dir)
+                .precompressed_br()
+                .precompressed_gzip(),
+        )
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-cache"),
@@ -55,11 +62,18 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     match db {
         Ok(Ok(())) => (
             StatusCode::OK,
-            Json(serde_json::json!({"status": "ok", "database": "ok", "backend": backend, "version": env!("CARGO_PKG_VERSION")})),
+            Json(
+                serde_json::json!({"status": "ok", "database": "ok", "backend": backend, "version": env!("CARGO_PKG_VERSION")}),
+            ),
         ),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "health check: database error");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "error", "database": "error", "backend": backend})))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(
+                    serde_json::json!({"status": "error", "database": "error", "backend": backend}),
+                ),
+            )
         }
         Err(_) => (
             StatusCode::SERVICE_UNAVAILABLE,

@@ -15,7 +15,11 @@ use crate::model::{IncidentFilter, IncidentSummary, Page};
 /// The list's address for a filter.
 fn href(f: &IncidentFilter) -> String {
     let qs = serde_urlencoded::to_string(f).unwrap_or_default();
-    if qs.is_empty() { "/incidents".to_owned() } else { format!("/incidents?{qs}") }
+    if qs.is_empty() {
+        "/incidents".to_owned()
+    } else {
+        format!("/incidents?{qs}")
+    }
 }
 
 #[component]
@@ -103,8 +107,18 @@ fn IncidentTable(page: Page<IncidentSummary>, filter: IncidentFilter) -> impl In
         };
         return view! { <p class="empty-state" id="incident-list-empty">{message}</p> }.into_any();
     }
-    let first_page = filter.page.is_some().then(|| href(&IncidentFilter { page: None, ..filter.clone() }));
-    let next_page = page.next.clone().map(|c| href(&IncidentFilter { page: Some(c), ..filter.clone() }));
+    let first_page = filter.page.is_some().then(|| {
+        href(&IncidentFilter {
+            page: None,
+            ..filter.clone()
+        })
+    });
+    let next_page = page.next.clone().map(|c| {
+        href(&IncidentFilter {
+            page: Some(c),
+            ..filter.clone()
+        })
+    });
     view! {
         <table class="list" id="incident-list">
             <thead>

@@ -1,8 +1,8 @@
 //! The `incident_services` table.
 
-use sea_orm::entity::prelude::*;
 #[allow(unused_imports)]
 use crate::domain::*;
+use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "incident_services")]

@@ -1,8 +1,8 @@
 //! The `key_counters` table.
 
-use sea_orm::entity::prelude::*;
 #[allow(unused_imports)]
 use crate::domain::*;
+use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "key_counters")]

@@ -30,7 +30,10 @@ pub fn key_times(m: &incident::Model) -> KeyTimes {
 }
 
 /// One page of incidents, newest first, paginated by key (no count over the whole table).
-pub async fn list(db: &impl ConnectionTrait, f: &IncidentFilter) -> AppResult<Page<IncidentSummary>> {
+pub async fn list(
+    db: &impl ConnectionTrait,
+    f: &IncidentFilter,
+) -> AppResult<Page<IncidentSummary>> {
     let limit = f.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT) as usize;
     let mut q = incident::Entity::find();
     if let Some(s) = f.status {
@@ -39,7 +42,12 @@ pub async fn list(db: &impl ConnectionTrait, f: &IncidentFilter) -> AppResult<Pa
     if let Some(s) = f.severity {
         q = q.filter(incident::Column::Severity.eq(s));
     }
-    if let Some(svc) = f.service.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    if let Some(svc) = f
+        .service
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         q = q.filter(
             incident::Column::Id.in_subquery(
                 Query::select()

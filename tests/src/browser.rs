@@ -1,0 +1,188 @@
+//! End-to-end plumbing: the release binary on a free port over a fresh SQLite file, and
+//! headless Chromium driven through ChromeDriver.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder};
+
+/// Kills its process when dropped, so a failing test leaves nothing running.
+pub struct ChildGuard(pub Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free local port")
+}
+
+/// `GET path` on 127.0.0.1:`port`; the status code, if the server answered.
+pub fn http_status(port: u16, path: &str) -> Option<u16> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+    let mut buf = [0u8; 64];
+    let n = s.read(&mut buf).ok()?;
+    std::str::from_utf8(&buf[..n])
+        .ok()?
+        .split(' ')
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+fn wait_until(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ready() {
+        assert!(
+            start.elapsed() < timeout,
+            "{what} did not become ready within {timeout:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Where the release build is, from the test command's environment; `None` skips the test.
+pub struct E2eConfig {
+    pub bin: PathBuf,
+    pub site: PathBuf,
+}
+
+impl E2eConfig {
+    pub fn from_env() -> Option<Self> {
+        let bin = std::env::var_os("HINDSIGHT_E2E_BIN")?;
+        let site = std::env::var_os("HINDSIGHT_E2E_SITE")?;
+        Some(Self {
+            bin: bin.into(),
+            site: site.into(),
+        })
+    }
+}
+
+/// A running `hindsight serve` over a database file of its own.
+pub struct TestServer {
+    pub port: u16,
+    pub dir: PathBuf,
+    _child: ChildGuard,
+}
+
+impl TestServer {
+    /// The SQLite URL for a fresh database file in a new temporary folder.
+    pub fn new_database_dir(tag: &str) -> (PathBuf, String) {
+        let dir = std::env::temp_dir().join(format!("hindsight-e2e-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temporary folder");
+        let url = format!("sqlite://{}?mode=rwc", dir.join("hindsight.db").display());
+        (dir, url)
+    }
+
+    pub fn start(
+        cfg: &E2eConfig,
+        dir: PathBuf,
+        database_url: &str,
+        extra_env: &[(&str, &str)],
+    ) -> Self {
+        let port = free_port();
+        let log = std::fs::File::create(dir.join("server.log")).expect("log file");
+        let mut cmd = Command::new(&cfg.bin);
+        cmd.arg("serve")
+            .env("HINDSIGHT_ADDR", format!("127.0.0.1:{port}"))
+            .env("DATABASE_URL", database_url)
+            .env("LEPTOS_SITE_ROOT", &cfg.site)
+            .env_remove("RUST_LOG")
+            .current_dir(&dir)
+            .stdout(Stdio::null())
+            .stderr(log);
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        let child = ChildGuard(cmd.spawn().expect("the hindsight binary starts"));
+        wait_until("hindsight", Duration::from_secs(20), || {
+            http_status(port, "/healthz") == Some(200)
+        });
+        Self {
+            port,
+            dir,
+            _child: child,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+}
+
+/// Headless Chromium through a ChromeDriver of its own.
+pub struct Browser {
+    pub client: Client,
+    _driver: ChildGuard,
+    profile: PathBuf,
+}
+
+impl Browser {
+    pub async fn start() -> Self {
+        let port = free_port();
+        let driver = ChildGuard(
+            Command::new("chromedriver")
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("chromedriver is installed (make test installs it)"),
+        );
+        wait_until("chromedriver", Duration::from_secs(20), || {
+            TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        let profile =
+            std::env::temp_dir().join(format!("hindsight-chrome-{}-{port}", std::process::id()));
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({
+                "binary": "/usr/bin/chromium",
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--disable-dev-shm-usage", "--window-size=1280,800",
+                    format!("--user-data-dir={}", profile.display()),
+                ]
+            }),
+        );
+        let client = ClientBuilder::rustls()
+            .expect("TLS roots")
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("a Chromium session");
+        Self {
+            client,
+            _driver: driver,
+            profile,
+        }
+    }
+
+    /// Saves a screenshot under `target/e2e-screenshots/NAME.png` for a person to look at.
+    pub async fn screenshot(&self, name: &str) {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/e2e-screenshots");
+        let _ = std::fs::create_dir_all(&dir);
+        if let Ok(png) = self.client.screenshot().await {
+            let _ = std::fs::write(dir.join(format!("{name}.png")), png);
+        }
+    }
+
+    pub async fn close(self) {
+        let _ = self.client.clone().close().await;
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
