@@ -21,6 +21,7 @@ test:
 	cargo fmt --all -- --check
 	.ci/check-wasm-deps
 	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy -p frontend --features hydrate --target wasm32-unknown-unknown -- -D warnings
 	cargo leptos build --release
 	HINDSIGHT_E2E_BIN=$(CURDIR)/target/release/hindsight HINDSIGHT_E2E_SITE=$(CURDIR)/target/site \
 		cargo test --workspace --no-fail-fast

@@ -181,6 +181,25 @@ impl server_fn::error::FromServerFnError for AppError {
     }
 }
 
+#[cfg(feature = "ssr")]
+impl From<sea_orm::DbErr> for AppError {
+    /// Database failures are the server's business: log the cause, tell the client little.
+    fn from(e: sea_orm::DbErr) -> Self {
+        tracing::error!(error = %e, "database error");
+        AppError::internal()
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<sea_orm::TransactionError<AppError>> for AppError {
+    fn from(e: sea_orm::TransactionError<AppError>) -> Self {
+        match e {
+            sea_orm::TransactionError::Connection(db) => db.into(),
+            sea_orm::TransactionError::Transaction(app) => app,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,24 +228,5 @@ mod tests {
         );
         let not_found = AppError::not_found("INC-9").to_body();
         assert!(not_found["error"].get("fields").is_none());
-    }
-}
-
-#[cfg(feature = "ssr")]
-impl From<sea_orm::DbErr> for AppError {
-    /// Database failures are the server's business: log the cause, tell the client little.
-    fn from(e: sea_orm::DbErr) -> Self {
-        tracing::error!(error = %e, "database error");
-        AppError::internal()
-    }
-}
-
-#[cfg(feature = "ssr")]
-impl From<sea_orm::TransactionError<AppError>> for AppError {
-    fn from(e: sea_orm::TransactionError<AppError>) -> Self {
-        match e {
-            sea_orm::TransactionError::Connection(db) => db.into(),
-            sea_orm::TransactionError::Transaction(app) => app,
-        }
     }
 }

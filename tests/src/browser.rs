@@ -132,6 +132,8 @@ pub struct Browser {
 
 impl Browser {
     pub async fn start() -> Self {
+        // Two TLS back ends are linked in; WebDriver speaks plain HTTP here, so either will do.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let port = free_port();
         let driver = ChildGuard(
             Command::new("chromedriver")

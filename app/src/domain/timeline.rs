@@ -77,7 +77,7 @@ mod tests {
 
     #[test]
     fn events_sort_by_time_then_id() {
-        let mut v = vec![
+        let mut v = [
             sort_key(t("2026-01-01T10:00:00Z"), 3),
             sort_key(t("2026-01-01T09:00:00Z"), 9),
             sort_key(t("2026-01-01T10:00:00Z"), 1),

@@ -1,0 +1,134 @@
+//! The HTTP surface through the real router: health, pages, the error page, server functions.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use hindsight::web::router;
+use tower::ServiceExt;
+
+async fn state() -> app::ssr::AppState {
+    let db = tests::sqlite_db().await;
+    let options = leptos::config::LeptosOptions::builder()
+        .output_name("hindsight")
+        .site_root("target/site")
+        .build();
+    app::ssr::AppState {
+        leptos_options: options,
+        db,
+    }
+}
+
+async fn get(app: axum::Router, path: &str) -> (StatusCode, String) {
+    let res = app
+        .oneshot(Request::get(path).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let body = axum::body::to_bytes(res.into_body(), 4 << 20)
+        .await
+        .unwrap();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+#[tokio::test]
+async fn healthz_reports_the_database() {
+    let (status, body) = get(router(state().await), "/healthz").await;
+    assert_eq!(status, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["status"], "ok");
+    assert_eq!(v["database"], "ok");
+    assert_eq!(v["backend"], "sqlite");
+}
+
+#[tokio::test]
+async fn healthz_is_503_when_the_database_is_gone() {
+    let s = state().await;
+    s.db.clone().close().await.unwrap();
+    let (status, body) = get(router(s), "/healthz").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+}
+
+#[tokio::test]
+async fn the_incident_page_is_server_rendered_with_navigation_and_data() {
+    let s = state().await;
+    let t0 = chrono::Utc::now();
+    tests::seed::incident(
+        &s.db,
+        1,
+        "Checkout <b>down</b>",
+        app::domain::Severity::Sev1,
+        app::domain::IncidentStatus::Investigating,
+        &["checkout"],
+        t0,
+    )
+    .await;
+    let (status, html) = get(router(s), "/incidents").await;
+    assert_eq!(status, StatusCode::OK);
+    for nav in ["Incidents", "Actions", "Known errors", "Dashboard"] {
+        assert!(
+            html.contains(&format!(">{nav}</a>")),
+            "nav link {nav} in {html}"
+        );
+    }
+    assert!(html.contains("INC-1"));
+    // Titles are text, never markup.
+    assert!(html.contains("Checkout &lt;b&gt;down&lt;/b&gt;"), "{html}");
+    assert!(
+        html.contains("/pkg/hindsight.js"),
+        "the hydration script is referenced"
+    );
+}
+
+#[tokio::test]
+async fn the_root_redirects_to_incidents_and_unknown_pages_are_404() {
+    let app = router(state().await);
+    let (status, html) = get(app.clone(), "/no/such/page").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(html.contains("Page not found"));
+    let (status, _) = get(app, "/").await;
+    assert!(
+        status.is_redirection() || status == StatusCode::OK,
+        "{status}"
+    );
+}
+
+#[tokio::test]
+async fn the_list_server_function_answers_json() {
+    let s = state().await;
+    tests::seed::incident(
+        &s.db,
+        1,
+        "One",
+        app::domain::Severity::Sev2,
+        app::domain::IncidentStatus::Resolved,
+        &[],
+        chrono::Utc::now(),
+    )
+    .await;
+    tests::seed::incident(
+        &s.db,
+        2,
+        "Two",
+        app::domain::Severity::Sev4,
+        app::domain::IncidentStatus::Investigating,
+        &[],
+        chrono::Utc::now(),
+    )
+    .await;
+    let req = Request::post("/rpc/list_incidents")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from("filter[severity]=sev2"))
+        .unwrap();
+    let res = router(s).oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = axum::body::to_bytes(res.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let keys: Vec<&str> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["INC-1"]);
+}
