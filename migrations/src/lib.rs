@@ -9,6 +9,9 @@ pub use sea_orm_migration::prelude::*;
 mod m20261124_000001_accounts;
 mod m20261124_000002_incidents;
 mod m20261124_000003_problems_and_actions;
+mod m20261124_000004_audit_guard;
+
+pub use m20261124_000004_audit_guard::GENESIS;
 
 pub struct Migrator;
 
@@ -19,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_accounts::Migration),
             Box::new(m20261124_000002_incidents::Migration),
             Box::new(m20261124_000003_problems_and_actions::Migration),
+            Box::new(m20261124_000004_audit_guard::Migration),
         ]
     }
 }

@@ -10,7 +10,15 @@ Examples:
   HINDSIGHT_ADDR=0.0.0.0:8080 hindsight serve serve on another address
   DATABASE_URL=postgres://hs:pw@db/hindsight hindsight migrate
                                               bring a PostgreSQL schema up to date
-  hindsight migrate --status                  list pending migrations, change nothing";
+  hindsight migrate --status                  list pending migrations, change nothing
+  hindsight user add ann@example.org --name Ann --role responder
+                                              add a user (asks for a password)
+  echo \"$PW\" | hindsight user set-password ann@example.org --password-stdin
+  hindsight user set-role ann@example.org admin
+  hindsight token create ann@example.org --name ci
+                                              print a new API token (shown once)
+  hindsight token revoke 3
+  hindsight audit verify                      check the audit log's hash chain";
 
 #[derive(Debug, Parser)]
 #[command(name = "hindsight", version, about = "Incident postmortems, RCA and CAPA tracking", after_help = EXAMPLES)]
@@ -31,4 +39,62 @@ pub enum Command {
         #[arg(long)]
         status: bool,
     },
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Inspect the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user; asks for a password (or reads it with --password-stdin, or sets none).
+    Add {
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin, responder, member or viewer.
+        #[arg(long, default_value = "member")]
+        role: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Create the user without a password (an admin sets one later).
+        #[arg(long, conflicts_with = "password_stdin")]
+        no_password: bool,
+    },
+    /// Set a user's password (ends their sessions).
+    SetPassword {
+        email: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Change a user's role.
+    SetRole { email: String, role: String },
+    /// List users.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for a user and print it (it is shown only this once).
+    Create {
+        email: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Revoke a token by its id.
+    Revoke { id: i64 },
+    /// List tokens (never their secrets).
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the hash chain; exits non-zero if a row was altered, removed or inserted.
+    Verify,
 }

@@ -1,6 +1,8 @@
 //! The Hindsight server: configuration, the HTTP application and the operator's commands.
 
+pub mod api;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod web;
 
@@ -31,6 +33,7 @@ pub async fn build_state(settings: &Settings) -> Result<AppState, StartError> {
     Ok(AppState {
         leptos_options: web::leptos_options(settings),
         db,
+        config: Arc::new(app::ssr::RuntimeConfig::new(&settings.public_origin())),
     })
 }
 
@@ -43,6 +46,21 @@ pub async fn serve(settings: Arc<Settings>) -> Result<(), StartError> {
         database = %config::redact_url(&settings.database_url),
         "database ready"
     );
+    if let (Some(email), Some(password)) = (&settings.admin_email, &settings.admin_password) {
+        match app::ssr::services::users::bootstrap_admin(
+            &state.db,
+            email,
+            password.expose(),
+            chrono::Utc::now(),
+        )
+        .await
+        {
+            Ok(true) => tracing::info!(email = %email, "created the first admin"),
+            Ok(false) => {}
+            Err(e) => tracing::error!(error = %e, "could not create the first admin"),
+        }
+    }
+    tokio::spawn(housekeeping(state.db.clone()));
     let listener = TcpListener::bind(settings.addr)
         .await
         .map_err(|source| StartError::Bind {
@@ -51,11 +69,31 @@ pub async fn serve(settings: Arc<Settings>) -> Result<(), StartError> {
         })?;
     let local = listener.local_addr()?;
     tracing::info!(addr = %local, ready_in_ms = started.elapsed().as_millis() as u64, "listening on http://{local}");
-    axum::serve(listener, web::router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        web::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     tracing::info!("shut down cleanly");
     Ok(())
+}
+
+/// Periodic clean-up: expired sessions and old failed sign-ins.
+async fn housekeeping(db: sea_orm::DatabaseConnection) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
+    loop {
+        tick.tick().await;
+        let now = chrono::Utc::now();
+        let result = async {
+            let settings = app::ssr::settings::load(&db).await?;
+            app::ssr::auth::prune(&db, now, &settings).await
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "housekeeping failed");
+        }
+    }
 }
 
 async fn shutdown_signal() {

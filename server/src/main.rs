@@ -5,20 +5,23 @@ use std::sync::Arc;
 
 use clap::Parser;
 use hindsight::cli::{Cli, Command};
+use hindsight::commands::{self, CommandError};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     hindsight::init_tracing(&cli.settings);
     let settings = Arc::new(cli.settings);
-    let result = match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => hindsight::serve(settings).await,
-        Command::Migrate { status } => migrate(&settings, status).await,
+    let result: Result<(), CommandError> = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => hindsight::serve(settings).await.map_err(Into::into),
+        Command::Migrate { status } => migrate(&settings, status).await.map_err(Into::into),
+        Command::User(c) => commands::user(&settings, c).await,
+        Command::Token(c) => commands::token(&settings, c).await,
+        Command::Audit(c) => commands::audit(&settings, c).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!("{e}");
             eprintln!("hindsight: {e}");
             ExitCode::FAILURE
         }

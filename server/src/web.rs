@@ -2,11 +2,15 @@
 
 use std::time::Duration;
 
+use app::error::AppError;
 use app::ssr::AppState;
+use app::ssr::auth::{authenticate, client_address, same_origin_write};
 use app::{App, shell};
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
 use axum::response::{IntoResponse, Json};
 use axum::routing::get;
 use leptos::config::LeptosOptions;
@@ -35,6 +39,7 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("no-cache"),
         ));
     Router::new()
+        .nest("/api/v1", crate::api::router())
         .route("/healthz", get(healthz))
         .nest_service("/pkg", pkg)
         .leptos_routes(&state, routes, {
@@ -42,6 +47,11 @@ pub fn router(state: AppState) -> Router {
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn_with_state(state.clone(), auth_layer))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            same_origin_layer,
+        ))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -53,6 +63,48 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("same-origin"),
         ))
         .with_state(state)
+}
+
+/// The client's address (for sign-in rate limits), as a request extension.
+#[derive(Debug, Clone)]
+pub struct ClientAddr(pub String);
+
+/// Paths that never need to know who is asking.
+fn is_public_asset(path: &str) -> bool {
+    path.starts_with("/pkg/") || path == "/healthz" || path == "/favicon.ico"
+}
+
+/// Puts the request's [`Auth`] (and client address) into its extensions for handlers,
+/// server functions and page rendering alike. A bad bearer token is a 401 right here.
+async fn auth_layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    if is_public_asset(req.uri().path()) {
+        return next.run(req).await;
+    }
+    let addr = ClientAddr(client_address(req.extensions()));
+    let auth = match authenticate(&state.db, req.headers(), chrono::Utc::now()).await {
+        Ok(a) => a,
+        Err(e) => return crate::api::ApiError(e).into_response(),
+    };
+    req.extensions_mut().insert(auth);
+    req.extensions_mut().insert(addr);
+    next.run(req).await
+}
+
+/// Refuses state-changing requests that do not come from this site (cross-site request
+/// forgery), server functions included; bearer-token requests are exempt.
+async fn same_origin_layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let safe = matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    if !safe && !same_origin_write(req.headers(), &state.config.public_origin) {
+        tracing::warn!(method = %req.method(), path = %req.uri().path(), "refused a write from another origin");
+        return crate::api::ApiError(AppError::forbidden(
+            "this request does not come from this site (Origin / Sec-Fetch-Site); use an API token for scripts",
+        ))
+        .into_response();
+    }
+    next.run(req).await
 }
 
 /// Liveness and database reachability: 200 when the database answers, 503 otherwise.

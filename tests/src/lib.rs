@@ -198,3 +198,173 @@ pub mod seed {
         m
     }
 }
+
+/// Calling the real router in-process, as a browser or an API client would.
+pub mod http {
+    use axum::body::Body;
+    use axum::http::{Method, Request, StatusCode, header};
+    use serde_json::Value;
+    use tower::ServiceExt;
+
+    /// The origin the test site believes it is served from.
+    pub const ORIGIN: &str = "http://hindsight.test";
+
+    pub fn state(db: sea_orm::DatabaseConnection) -> app::ssr::AppState {
+        let options = leptos::config::LeptosOptions::builder()
+            .output_name("hindsight")
+            .site_root("target/site")
+            .build();
+        app::ssr::AppState {
+            leptos_options: options,
+            db,
+            config: std::sync::Arc::new(app::ssr::RuntimeConfig::new(ORIGIN)),
+        }
+    }
+
+    /// A client: the router plus the credentials it sends.
+    #[derive(Clone)]
+    pub struct Client {
+        pub app: axum::Router,
+        pub cookie: Option<String>,
+        pub token: Option<String>,
+        /// `Origin` sent with writes (the site's own unless a test changes it).
+        pub origin: Option<String>,
+    }
+
+    pub struct Reply {
+        pub status: StatusCode,
+        pub headers: axum::http::HeaderMap,
+        pub body: Value,
+    }
+
+    impl Reply {
+        /// The session secret from a `Set-Cookie`, if one was set.
+        pub fn session_cookie(&self) -> Option<String> {
+            self.headers
+                .get_all(header::SET_COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .find_map(|v| {
+                    v.strip_prefix("hindsight_session=")
+                        .map(|r| r.split(';').next().unwrap_or("").to_owned())
+                })
+        }
+        pub fn set_cookie_header(&self) -> String {
+            self.headers
+                .get(header::SET_COOKIE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned()
+        }
+    }
+
+    impl Client {
+        pub fn new(db: sea_orm::DatabaseConnection) -> Self {
+            Self {
+                app: hindsight::web::router(state(db)),
+                cookie: None,
+                token: None,
+                origin: Some(ORIGIN.into()),
+            }
+        }
+        pub fn with_token(&self, token: &str) -> Self {
+            Self {
+                token: Some(token.to_owned()),
+                cookie: None,
+                ..self.clone()
+            }
+        }
+        pub fn with_cookie(&self, cookie: &str) -> Self {
+            Self {
+                cookie: Some(cookie.to_owned()),
+                token: None,
+                ..self.clone()
+            }
+        }
+        pub fn anonymous(&self) -> Self {
+            Self {
+                cookie: None,
+                token: None,
+                ..self.clone()
+            }
+        }
+
+        pub async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
+            let mut req = Request::builder().method(method.clone()).uri(path);
+            if let Some(c) = &self.cookie {
+                req = req.header(header::COOKIE, format!("hindsight_session={c}"));
+            }
+            if let Some(t) = &self.token {
+                req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+            }
+            if method != Method::GET {
+                if let Some(o) = &self.origin {
+                    req = req.header(header::ORIGIN, o);
+                }
+            }
+            let req = match body {
+                Some(b) => req
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Body::from(b.to_string())),
+                None => req.body(Body::empty()),
+            }
+            .unwrap();
+            let res = self.app.clone().oneshot(req).await.unwrap();
+            let status = res.status();
+            let headers = res.headers().clone();
+            let bytes = axum::body::to_bytes(res.into_body(), 8 << 20)
+                .await
+                .unwrap();
+            let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+            Reply {
+                status,
+                headers,
+                body,
+            }
+        }
+        pub async fn get(&self, path: &str) -> Reply {
+            self.send(Method::GET, path, None).await
+        }
+        pub async fn post(&self, path: &str, body: Value) -> Reply {
+            self.send(Method::POST, path, Some(body)).await
+        }
+        pub async fn patch(&self, path: &str, body: Value) -> Reply {
+            self.send(Method::PATCH, path, Some(body)).await
+        }
+        pub async fn delete(&self, path: &str) -> Reply {
+            self.send(Method::DELETE, path, None).await
+        }
+
+        /// Signs in and returns a client carrying the session cookie.
+        pub async fn login(&self, email: &str, password: &str) -> Client {
+            let r = self
+                .anonymous()
+                .post(
+                    "/api/v1/session",
+                    serde_json::json!({"email": email, "password": password}),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "sign-in of {email}: {}", r.body);
+            self.with_cookie(&r.session_cookie().expect("a session cookie"))
+        }
+    }
+
+    /// Creates a user with a password straight through the service (as the system).
+    pub async fn user(db: &sea_orm::DatabaseConnection, email: &str, role: app::domain::Role) {
+        app::ssr::services::users::create(
+            db,
+            &app::ssr::auth::Actor::system(),
+            app::model::NewUser {
+                email: email.into(),
+                name: email.split('@').next().unwrap_or("x").into(),
+                role,
+                password: Some(PASSWORD.into()),
+            },
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    }
+
+    pub const PASSWORD: &str = "correct horse battery staple";
+}

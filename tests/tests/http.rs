@@ -6,15 +6,7 @@ use hindsight::web::router;
 use tower::ServiceExt;
 
 async fn state() -> app::ssr::AppState {
-    let db = tests::sqlite_db().await;
-    let options = leptos::config::LeptosOptions::builder()
-        .output_name("hindsight")
-        .site_root("target/site")
-        .build();
-    app::ssr::AppState {
-        leptos_options: options,
-        db,
-    }
+    tests::http::state(tests::sqlite_db().await)
 }
 
 async fn get(app: axum::Router, path: &str) -> (StatusCode, String) {
@@ -116,6 +108,7 @@ async fn the_list_server_function_answers_json() {
     .await;
     let req = Request::post("/rpc/list_incidents")
         .header("content-type", "application/x-www-form-urlencoded")
+        .header("origin", tests::http::ORIGIN)
         .body(Body::from("filter[severity]=sev2"))
         .unwrap();
     let res = router(s).oneshot(req).await.unwrap();

@@ -2,6 +2,7 @@
 //! machines, time-order checks, deadline arithmetic. No I/O here.
 
 pub mod action;
+pub mod authz;
 pub mod calendar;
 pub mod enums;
 pub mod ids;

@@ -1,20 +1,44 @@
 //! Server-side only (feature `ssr`): persistence, the service layer and the state they share.
 //! Nothing here reaches the WASM bundle.
 
+pub mod audit;
+pub mod auth;
 pub mod db;
 pub mod entities;
+pub mod secrets;
 pub mod services;
+pub mod settings;
 
 use axum::extract::FromRef;
 use chrono::{DateTime, Utc};
 use leptos::config::LeptosOptions;
 use sea_orm::DatabaseConnection;
 
+/// Deployment facts the request handlers need.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuntimeConfig {
+    /// `scheme://host[:port]` people use to reach the site; writes from other origins are refused.
+    pub public_origin: String,
+    /// Mark cookies `Secure` (the site is served over https).
+    pub secure_cookies: bool,
+}
+
+impl RuntimeConfig {
+    pub fn new(public_origin: &str) -> Self {
+        let public_origin = public_origin.trim_end_matches('/').to_owned();
+        Self {
+            secure_cookies: public_origin.starts_with("https://"),
+            public_origin,
+        }
+    }
+}
+
 /// What every request handler and server function can reach.
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: DatabaseConnection,
+    pub config: std::sync::Arc<RuntimeConfig>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

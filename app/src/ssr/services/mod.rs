@@ -2,3 +2,5 @@
 //! handlers both call these functions and nothing else.
 
 pub mod incidents;
+pub mod tokens;
+pub mod users;
