@@ -1,23 +1,290 @@
-//! Server functions: each one finds the shared state and delegates to the service layer, so
-//! the UI and the REST API run the same code. Endpoints are fixed (no hash suffix) under
-//! `/rpc`, apart from the REST API under `/api/v1`.
+//! Server functions: each one finds the shared state and the caller, and delegates to the
+//! service layer, so the UI and the REST API run the same code. Endpoints are fixed (no
+//! hash suffix) under `/rpc`, apart from the REST API under `/api/v1`.
 
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::{IncidentFilter, IncidentSummary, Page};
+use crate::model::{
+    AuditEntry, CreatedToken, CurrentUser, IncidentFilter, IncidentSummary, NewUser, Page,
+    TokenInfo, User, UserPatch,
+};
 
 #[cfg(feature = "ssr")]
-fn state() -> Result<crate::ssr::AppState, AppError> {
-    use_context::<crate::ssr::AppState>().ok_or_else(|| {
-        tracing::error!("AppState missing from the server function context");
-        AppError::internal()
-    })
+pub(crate) mod ctx {
+    //! What a server function needs from its request.
+
+    use leptos::prelude::*;
+
+    use crate::error::{AppError, AppResult};
+    use crate::ssr::AppState;
+    use crate::ssr::auth::{Actor, Auth};
+
+    pub fn state() -> AppResult<AppState> {
+        use_context::<AppState>().ok_or_else(|| {
+            tracing::error!("AppState missing from the server function context");
+            AppError::internal()
+        })
+    }
+
+    pub fn parts() -> AppResult<axum::http::request::Parts> {
+        use_context::<axum::http::request::Parts>().ok_or_else(AppError::internal)
+    }
+
+    /// The signed-in caller, or 401.
+    pub fn actor() -> AppResult<Actor> {
+        let parts = parts()?;
+        let auth = parts.extensions.get::<Auth>().cloned().unwrap_or_default();
+        auth.0.ok_or_else(AppError::unauthorized)
+    }
+
+    /// Gives an error its HTTP status (server functions answer 500 otherwise).
+    pub fn finish<T>(r: AppResult<T>) -> AppResult<T> {
+        if let Err(e) = &r
+            && let Some(res) = use_context::<leptos_axum::ResponseOptions>()
+        {
+            res.set_status(
+                axum::http::StatusCode::from_u16(e.status())
+                    .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR),
+            );
+        }
+        r
+    }
+
+    /// Adds a response header (e.g. `Set-Cookie`).
+    pub fn set_header(name: axum::http::HeaderName, value: &str) {
+        if let (Some(res), Ok(v)) = (
+            use_context::<leptos_axum::ResponseOptions>(),
+            axum::http::HeaderValue::from_str(value),
+        ) {
+            res.append_header(name, v);
+        }
+    }
+}
+
+/// Only local paths are followed after sign-in (no open redirect).
+pub fn safe_next(next: &str) -> String {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && next.chars().all(|c| c.is_ascii_graphic());
+    if ok {
+        next.to_owned()
+    } else {
+        "/incidents".to_owned()
+    }
 }
 
 /// One page of the incident list.
 #[server(prefix = "/rpc", endpoint = "list_incidents")]
 pub async fn list_incidents(filter: IncidentFilter) -> Result<Page<IncidentSummary>, AppError> {
-    let state = state()?;
-    crate::ssr::services::incidents::list(&state.db, &filter).await
+    ctx::finish(
+        async move {
+            crate::ssr::services::incidents::list(&ctx::state()?.db, &ctx::actor()?, &filter).await
+        }
+        .await,
+    )
+}
+
+/// The signed-in user, if any.
+#[server(prefix = "/rpc", endpoint = "whoami")]
+pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
+    ctx::finish(
+        async move {
+            let parts = ctx::parts()?;
+            let auth = parts
+                .extensions
+                .get::<crate::ssr::auth::Auth>()
+                .cloned()
+                .unwrap_or_default();
+            Ok(auth.0.and_then(|a| a.user))
+        }
+        .await,
+    )
+}
+
+/// Signs in and goes to `next`.
+#[server(prefix = "/rpc", endpoint = "login")]
+pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
+    ctx::finish(
+        async move {
+            use crate::ssr::auth;
+            let state = ctx::state()?;
+            let parts = ctx::parts()?;
+            let settings = crate::ssr::settings::load(&state.db).await?;
+            let address = parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+                .unwrap_or_else(|| "unknown".into());
+            let ua = parts
+                .headers
+                .get(axum::http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok());
+            let previous = auth::cookie_value(&parts.headers, auth::SESSION_COOKIE);
+            let now = chrono::Utc::now();
+            let s = auth::login(
+                &state.db,
+                auth::Attempt {
+                    email: &email,
+                    password: &password,
+                    address: &address,
+                    user_agent: ua,
+                    previous: previous.as_deref(),
+                },
+                now,
+                &settings,
+            )
+            .await?;
+            let cookie = auth::session_cookie(
+                &s.secret,
+                (s.expires_at - now).num_seconds(),
+                state.config.secure_cookies,
+            );
+            ctx::set_header(axum::http::header::SET_COOKIE, &cookie);
+            leptos_axum::redirect(&safe_next(next.as_deref().unwrap_or("/incidents")));
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Signs out (the session ends on the server) and goes to the sign-in page.
+#[server(prefix = "/rpc", endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    ctx::finish(
+        async move {
+            use crate::ssr::auth;
+            let state = ctx::state()?;
+            let parts = ctx::parts()?;
+            if let Some(secret) = auth::cookie_value(&parts.headers, auth::SESSION_COOKIE) {
+                auth::logout(&state.db, &secret, chrono::Utc::now()).await?;
+            }
+            ctx::set_header(
+                axum::http::header::SET_COOKIE,
+                &auth::clear_session_cookie(state.config.secure_cookies),
+            );
+            leptos_axum::redirect("/login");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "list_users")]
+pub async fn list_users() -> Result<Vec<User>, AppError> {
+    ctx::finish(
+        async move { crate::ssr::services::users::list(&ctx::state()?.db, &ctx::actor()?).await }
+            .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "create_user")]
+pub async fn create_user(user: NewUser) -> Result<User, AppError> {
+    ctx::finish(
+        async move {
+            let password = user.password.clone().filter(|p| !p.is_empty());
+            let user = NewUser { password, ..user };
+            crate::ssr::services::users::create(
+                &ctx::state()?.db,
+                &ctx::actor()?,
+                user,
+                chrono::Utc::now(),
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "update_user")]
+pub async fn update_user(email: String, patch: UserPatch) -> Result<User, AppError> {
+    ctx::finish(
+        async move {
+            crate::ssr::services::users::update(
+                &ctx::state()?.db,
+                &ctx::actor()?,
+                &email,
+                patch,
+                chrono::Utc::now(),
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "list_tokens")]
+pub async fn list_tokens() -> Result<Vec<TokenInfo>, AppError> {
+    ctx::finish(
+        async move { crate::ssr::services::tokens::list(&ctx::state()?.db, &ctx::actor()?).await }
+            .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "create_token")]
+pub async fn create_token(name: String) -> Result<CreatedToken, AppError> {
+    ctx::finish(
+        async move {
+            crate::ssr::services::tokens::create(
+                &ctx::state()?.db,
+                &ctx::actor()?,
+                None,
+                &name,
+                chrono::Utc::now(),
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "revoke_token")]
+pub async fn revoke_token(id: i64) -> Result<TokenInfo, AppError> {
+    ctx::finish(
+        async move {
+            crate::ssr::services::tokens::revoke(
+                &ctx::state()?.db,
+                &ctx::actor()?,
+                id,
+                chrono::Utc::now(),
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+/// A record's history from the audit log, newest first.
+#[server(prefix = "/rpc", endpoint = "record_history")]
+pub async fn record_history(record_type: String, key: String) -> Result<Vec<AuditEntry>, AppError> {
+    ctx::finish(
+        async move {
+            let actor = ctx::actor()?;
+            actor.require(crate::domain::authz::Op::Read)?;
+            crate::ssr::audit::history(&ctx::state()?.db, &record_type, &key, 500).await
+        }
+        .await,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert_eq!(
+            super::safe_next("/incidents?status=open"),
+            "/incidents?status=open"
+        );
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "javascript:alert(1)",
+            "/a b",
+            "",
+        ] {
+            assert_eq!(super::safe_next(bad), "/incidents", "{bad}");
+        }
+    }
 }

@@ -2,6 +2,8 @@
 //! server functions and, behind the `ssr` feature, the service layer that both the server
 //! functions and the REST API call.
 
+#![recursion_limit = "512"]
+
 pub mod api;
 pub mod components;
 pub mod domain;

@@ -85,9 +85,28 @@ async fn auth_layer(State(state): State<AppState>, mut req: Request, next: Next)
         Ok(a) => a,
         Err(e) => return crate::api::ApiError(e).into_response(),
     };
+    if auth.0.is_none() && req.method() == axum::http::Method::GET && is_page(req.uri().path()) {
+        // Decided before rendering: a streamed page has sent its status by the time a
+        // component could redirect.
+        let here = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/");
+        let next = serde_urlencoded::to_string([("next", here)]).unwrap_or_default();
+        return axum::response::Redirect::to(&format!("/login?{next}")).into_response();
+    }
     req.extensions_mut().insert(auth);
     req.extensions_mut().insert(addr);
     next.run(req).await
+}
+
+/// Server-rendered pages (everything but the API, server functions, assets and sign-in).
+fn is_page(path: &str) -> bool {
+    !(path.starts_with("/api/")
+        || path.starts_with("/rpc/")
+        || path == "/login"
+        || path == "/metrics")
 }
 
 /// Refuses state-changing requests that do not come from this site (cross-site request

@@ -297,10 +297,10 @@ pub mod http {
             if let Some(t) = &self.token {
                 req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
             }
-            if method != Method::GET {
-                if let Some(o) = &self.origin {
-                    req = req.header(header::ORIGIN, o);
-                }
+            if method != Method::GET
+                && let Some(o) = &self.origin
+            {
+                req = req.header(header::ORIGIN, o);
             }
             let req = match body {
                 Some(b) => req

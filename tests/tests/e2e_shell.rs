@@ -37,18 +37,73 @@ async fn incident_list_hydrates_and_filters_without_a_reload() {
             t0 + chrono::Duration::hours(1),
         )
         .await;
+        tests::http::user(&db, "ann@example.org", app::domain::Role::Responder).await;
         db.close().await.unwrap();
     }
     let server = TestServer::start(&cfg, dir, &url, &[]);
     let browser = Browser::start().await;
     let c = &browser.client;
 
+    // A stranger is sent to sign in, and back to the list afterwards.
+    c.goto(&server.url("/incidents")).await.unwrap();
+    let url = c.current_url().await.unwrap();
+    assert_eq!(url.path(), "/login");
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("body[data-hydrated='true']"))
+        .await
+        .expect("the sign-in page hydrates (the WASM bundle loads and runs)");
+    c.find(Locator::Css("#login-email"))
+        .await
+        .unwrap()
+        .send_keys("ann@example.org")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#login-password"))
+        .await
+        .unwrap()
+        .send_keys("wrong password")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#login-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let err = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(".error-box"))
+        .await
+        .unwrap();
+    assert!(
+        err.text()
+            .await
+            .unwrap()
+            .contains("e-mail or password is wrong")
+    );
+    let password = c.find(Locator::Css("#login-password")).await.unwrap();
+    password.clear().await.unwrap();
+    password.send_keys(tests::http::PASSWORD).await.unwrap();
+    c.find(Locator::Css("#login-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#incident-list"))
+        .await
+        .expect("signed in, the incident list shows");
+    assert_eq!(c.current_url().await.unwrap().path(), "/incidents");
     c.goto(&server.url("/incidents")).await.unwrap();
     c.wait()
         .at_most(Duration::from_secs(20))
         .for_element(Locator::Css("body[data-hydrated='true']"))
         .await
-        .expect("the page hydrates (the WASM bundle loads and runs)");
+        .expect("the page hydrates");
     let rows = c
         .find_all(Locator::Css("#incident-list tbody tr"))
         .await

@@ -39,9 +39,56 @@ async fn healthz_is_503_when_the_database_is_gone() {
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
 }
 
+async fn get_as(app: axum::Router, path: &str, cookie: &str) -> (StatusCode, String) {
+    let req = Request::get(path)
+        .header("cookie", format!("hindsight_session={cookie}"))
+        .body(Body::empty())
+        .unwrap();
+    let res = app.oneshot(req).await.unwrap();
+    let status = res.status();
+    let body = axum::body::to_bytes(res.into_body(), 4 << 20)
+        .await
+        .unwrap();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+async fn signed_in(s: &app::ssr::AppState) -> String {
+    tests::http::user(&s.db, "ann@example.org", app::domain::Role::Viewer).await;
+    let c = tests::http::Client::new(s.db.clone())
+        .login("ann@example.org", tests::http::PASSWORD)
+        .await;
+    c.cookie.unwrap()
+}
+
+#[tokio::test]
+async fn pages_send_strangers_to_sign_in_and_back() {
+    let (status, _) = get(router(state().await), "/incidents?status=open").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let res = router(state().await)
+        .oneshot(
+            Request::get("/incidents?status=open")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let location = res
+        .headers()
+        .get("location")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(location, "/login?next=%2Fincidents%3Fstatus%3Dopen");
+    let (status, html) = get(router(state().await), "/login").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("login-form"));
+}
+
 #[tokio::test]
 async fn the_incident_page_is_server_rendered_with_navigation_and_data() {
     let s = state().await;
+    let cookie = signed_in(&s).await;
     let t0 = chrono::Utc::now();
     tests::seed::incident(
         &s.db,
@@ -53,8 +100,9 @@ async fn the_incident_page_is_server_rendered_with_navigation_and_data() {
         t0,
     )
     .await;
-    let (status, html) = get(router(s), "/incidents").await;
+    let (status, html) = get_as(router(s), "/incidents", &cookie).await;
     assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("ann"), "the user menu names the user");
     for nav in ["Incidents", "Actions", "Known errors", "Dashboard"] {
         assert!(
             html.contains(&format!(">{nav}</a>")),
@@ -72,8 +120,10 @@ async fn the_incident_page_is_server_rendered_with_navigation_and_data() {
 
 #[tokio::test]
 async fn the_root_redirects_to_incidents_and_unknown_pages_are_404() {
-    let app = router(state().await);
-    let (status, html) = get(app.clone(), "/no/such/page").await;
+    let s = state().await;
+    let cookie = signed_in(&s).await;
+    let app = router(s);
+    let (status, html) = get_as(app.clone(), "/no/such/page", &cookie).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(html.contains("Page not found"));
     let (status, _) = get(app, "/").await;
@@ -84,8 +134,9 @@ async fn the_root_redirects_to_incidents_and_unknown_pages_are_404() {
 }
 
 #[tokio::test]
-async fn the_list_server_function_answers_json() {
+async fn the_list_server_function_answers_json_to_signed_in_users_only() {
     let s = state().await;
+    let cookie = signed_in(&s).await;
     tests::seed::incident(
         &s.db,
         1,
@@ -109,6 +160,14 @@ async fn the_list_server_function_answers_json() {
     let req = Request::post("/rpc/list_incidents")
         .header("content-type", "application/x-www-form-urlencoded")
         .header("origin", tests::http::ORIGIN)
+        .body(Body::from("filter[severity]=sev2"))
+        .unwrap();
+    let anonymous = router(s.clone()).oneshot(req).await.unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    let req = Request::post("/rpc/list_incidents")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("origin", tests::http::ORIGIN)
+        .header("cookie", format!("hindsight_session={cookie}"))
         .body(Body::from("filter[severity]=sev2"))
         .unwrap();
     let res = router(s).oneshot(req).await.unwrap();

@@ -56,9 +56,13 @@ fn keys(p: &app::model::Page<app::model::IncidentSummary>) -> Vec<&str> {
 
 db_test!(lists_newest_first_with_services_and_durations, |db| {
     fixture(&db).await;
-    let page = incidents::list(&db, &IncidentFilter::default())
-        .await
-        .unwrap();
+    let page = incidents::list(
+        &db,
+        &app::ssr::auth::Actor::system(),
+        &IncidentFilter::default(),
+    )
+    .await
+    .unwrap();
     assert_eq!(keys(&page), ["INC-4", "INC-3", "INC-2", "INC-1"]);
     assert_eq!(page.next, None);
     let inc1 = page.items.iter().find(|i| i.key == "INC-1").unwrap();
@@ -72,7 +76,11 @@ db_test!(filters_by_status_severity_service_and_text, |db| {
     fixture(&db).await;
     let f = |f: IncidentFilter| {
         let db = db.clone();
-        async move { incidents::list(&db, &f).await.unwrap() }
+        async move {
+            incidents::list(&db, &app::ssr::auth::Actor::system(), &f)
+                .await
+                .unwrap()
+        }
     };
     let by_status = f(IncidentFilter {
         status: Some(IncidentStatus::Investigating),
@@ -134,7 +142,9 @@ db_test!(keyset_pages_cover_everything_once, |db| {
     };
     let mut pages = 0;
     loop {
-        let page = incidents::list(&db, &filter).await.unwrap();
+        let page = incidents::list(&db, &app::ssr::auth::Actor::system(), &filter)
+            .await
+            .unwrap();
         pages += 1;
         seen.extend(page.items.iter().map(|i| i.key.clone()));
         match page.next {
@@ -150,6 +160,7 @@ db_test!(keyset_pages_cover_everything_once, |db| {
 db_test!(a_bad_cursor_is_a_422_naming_page, |db| {
     let err = incidents::list(
         &db,
+        &app::ssr::auth::Actor::system(),
         &IncidentFilter {
             page: Some("abc".into()),
             ..Default::default()

@@ -3,4 +3,6 @@
 pub mod badges;
 pub mod error_box;
 pub mod format;
+pub mod history;
 pub mod layout;
+pub mod session;

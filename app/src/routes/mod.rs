@@ -1,6 +1,8 @@
 //! Pages, one module per section, and the document shell they render into.
 
+mod admin;
 mod incidents;
+mod login;
 mod not_found;
 mod sections;
 
@@ -10,6 +12,7 @@ use leptos_router::components::{Redirect, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::components::layout::TopNav;
+use crate::components::session::{RequireUser, Session};
 pub use not_found::NotFound;
 
 /// The HTML document the server renders every page into.
@@ -37,6 +40,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    Session::provide();
     view! {
         <Stylesheet id="leptos" href="/pkg/hindsight.css"/>
         <Title formatter=|t: String| if t.is_empty() { "Hindsight".to_owned() } else { format!("{t} · Hindsight") }/>
@@ -46,10 +50,12 @@ pub fn App() -> impl IntoView {
             <main id="main" class="page">
                 <Routes fallback=|| view! { <NotFound/> }>
                     <Route path=path!("/") view=|| view! { <Redirect path="/incidents"/> }/>
-                    <Route path=path!("/incidents") view=incidents::IncidentsPage/>
-                    <Route path=path!("/actions") view=sections::ActionsPage/>
-                    <Route path=path!("/known-errors") view=sections::KnownErrorsPage/>
-                    <Route path=path!("/dashboard") view=sections::DashboardPage/>
+                    <Route path=path!("/login") view=login::LoginPage/>
+                    <Route path=path!("/incidents") view=|| view! { <RequireUser><incidents::IncidentsPage/></RequireUser> }/>
+                    <Route path=path!("/actions") view=|| view! { <RequireUser><sections::ActionsPage/></RequireUser> }/>
+                    <Route path=path!("/known-errors") view=|| view! { <RequireUser><sections::KnownErrorsPage/></RequireUser> }/>
+                    <Route path=path!("/dashboard") view=|| view! { <RequireUser><sections::DashboardPage/></RequireUser> }/>
+                    <Route path=path!("/admin") view=|| view! { <RequireUser><admin::AdminPage/></RequireUser> }/>
                 </Routes>
             </main>
         </Router>

@@ -188,20 +188,35 @@ pub struct NewSession {
     pub actor: Actor,
 }
 
+/// A sign-in attempt and where it comes from.
+#[derive(Debug, Clone, Copy)]
+pub struct Attempt<'a> {
+    pub email: &'a str,
+    pub password: &'a str,
+    /// The client's address, for the per-address limit.
+    pub address: &'a str,
+    pub user_agent: Option<&'a str>,
+    /// The session cookie the browser sent, if any: it ends (no session fixation).
+    pub previous: Option<&'a str>,
+}
+
 /// Signs in with e-mail and password. Unknown e-mail and wrong password get the same answer
 /// and take the same time; after too many failures per account or per address (in the last
 /// hour) every attempt is refused with 429 until the hour has passed. Each sign-in makes a
 /// new session with a new random id; `previous` (the cookie the browser sent, if any) ends.
 pub async fn login<C: ConnectionTrait + TransactionTrait>(
     db: &C,
-    email: &str,
-    password: &str,
-    address: &str,
-    user_agent: Option<&str>,
-    previous: Option<&str>,
+    attempt: Attempt<'_>,
     now: DateTime<Utc>,
     settings: &OrgSettings,
 ) -> AppResult<NewSession> {
+    let Attempt {
+        email,
+        password,
+        address,
+        user_agent,
+        previous,
+    } = attempt;
     let email = normalise_email(email);
     let hour_ago = to_ms(now - Duration::hours(1));
     let by_account = login_failure::Entity::find()

@@ -43,11 +43,13 @@ async fn login(
     let previous = cookie_value(&headers, SESSION_COOKIE);
     let s = auth::login(
         &state.db,
-        &c.email,
-        &c.password,
-        &addr.0,
-        ua,
-        previous.as_deref(),
+        auth::Attempt {
+            email: &c.email,
+            password: &c.password,
+            address: &addr.0,
+            user_agent: ua,
+            previous: previous.as_deref(),
+        },
         Utc::now(),
         &settings,
     )

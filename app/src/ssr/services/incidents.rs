@@ -7,9 +7,11 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
+use crate::domain::authz::Op;
 use crate::domain::incident::KeyTimes;
 use crate::error::{AppError, AppResult};
 use crate::model::{IncidentFilter, IncidentSummary, Page};
+use crate::ssr::auth::Actor;
 use crate::ssr::entities::{incident, incident_service, user};
 use crate::ssr::from_ms;
 
@@ -32,8 +34,10 @@ pub fn key_times(m: &incident::Model) -> KeyTimes {
 /// One page of incidents, newest first, paginated by key (no count over the whole table).
 pub async fn list(
     db: &impl ConnectionTrait,
+    actor: &Actor,
     f: &IncidentFilter,
 ) -> AppResult<Page<IncidentSummary>> {
+    actor.require(Op::Read)?;
     let limit = f.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT) as usize;
     let mut q = incident::Entity::find();
     if let Some(s) = f.status {

@@ -1,0 +1,209 @@
+//! Administration: users and roles (admins), API tokens (everyone who may have them).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::{CreateToken, CreateUser, RevokeToken, UpdateUser, list_tokens, list_users};
+use crate::components::error_box::ErrorBox;
+use crate::components::format;
+use crate::components::history::RecordHistory;
+use crate::components::session::use_session;
+use crate::domain::Role;
+use crate::model::{TokenInfo, User, UserPatch};
+
+#[component]
+pub fn AdminPage() -> impl IntoView {
+    let session = use_session();
+    view! {
+        <Title text="Administration"/>
+        <h1>"Administration"</h1>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let me = session.user.await.ok().flatten();
+                let role = me.as_ref().map(|u| u.role);
+                view! {
+                    {if role == Some(Role::Admin) {
+                        view! { <UsersSection/> }.into_any()
+                    } else {
+                        view! { <p class="muted">"Only admins manage users and roles."</p> }.into_any()
+                    }}
+                    {(role != Some(Role::Viewer)).then(|| view! { <TokensSection/> })}
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn UsersSection() -> impl IntoView {
+    let create = ServerAction::<CreateUser>::new();
+    let update = ServerAction::<UpdateUser>::new();
+    let users = Resource::new(
+        move || (create.version().get(), update.version().get()),
+        |_| list_users(),
+    );
+    view! {
+        <section class="card">
+            <h2>"Users"</h2>
+            {move || update.value().get().and_then(Result::err).map(|e| view! { <ErrorBox error=e/> })}
+            <Transition fallback=|| view! { <p class="muted">"Loading users…"</p> }>
+                {move || Suspend::new(async move {
+                    match users.await {
+                        Ok(list) => view! {
+                            <table class="list" id="user-list">
+                                <thead><tr><th>"E-mail"</th><th>"Name"</th><th>"Role"</th><th>"Active"</th><th>"Password"</th><th>"History"</th></tr></thead>
+                                <tbody>{list.into_iter().map(|u| view! { <UserRow user=u update=update/> }).collect_view()}</tbody>
+                            </table>
+                        }.into_any(),
+                        Err(e) => view! { <ErrorBox error=e/> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <h3>"Add a user"</h3>
+            <ActionForm action=create attr:class="row-form" attr:id="add-user">
+                <input type="email" name="user[email]" placeholder="e-mail" aria-label="E-mail" required/>
+                <input type="text" name="user[name]" placeholder="name" aria-label="Name" required/>
+                <select name="user[role]" aria-label="Role">
+                    {Role::ALL.iter().map(|r| view! { <option value=r.as_str() selected=*r == Role::Member>{r.label()}</option> }).collect_view()}
+                </select>
+                <input type="password" name="user[password]" placeholder="password (optional)" aria-label="Password" autocomplete="new-password"/>
+                <button type="submit">"Add user"</button>
+            </ActionForm>
+            {move || create.value().get().map(|r| match r {
+                Ok(u) => view! { <p class="ok" role="status">"Added "{u.email}"."</p> }.into_any(),
+                Err(e) => view! { <ErrorBox error=e/> }.into_any(),
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn UserRow(user: User, update: ServerAction<UpdateUser>) -> impl IntoView {
+    let email = user.email.clone();
+    let version = user.version;
+    let patch = move |p: UserPatch| {
+        update.dispatch(UpdateUser {
+            email: email.clone(),
+            patch: UserPatch {
+                version: Some(version),
+                ..p
+            },
+        });
+    };
+    let set_role = {
+        let patch = patch.clone();
+        move |ev: leptos::ev::Event| {
+            if let Ok(role) = event_target_value(&ev).parse::<Role>() {
+                patch(UserPatch {
+                    role: Some(role),
+                    ..Default::default()
+                });
+            }
+        }
+    };
+    let set_active = {
+        let patch = patch.clone();
+        move |ev: leptos::ev::Event| {
+            patch(UserPatch {
+                active: Some(event_target_checked(&ev)),
+                ..Default::default()
+            })
+        }
+    };
+    let password = RwSignal::new(String::new());
+    let set_password = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        patch(UserPatch {
+            password: Some(password.get_untracked()),
+            ..Default::default()
+        });
+        password.set(String::new());
+    };
+    let key = user.email.clone();
+    view! {
+        <tr>
+            <td>{user.email.clone()}</td>
+            <td>{user.name.clone()}</td>
+            <td>
+                <select aria-label=format!("Role of {}", user.email) on:change=set_role>
+                    {Role::ALL.iter().map(|r| view! { <option value=r.as_str() selected=*r == user.role>{r.label()}</option> }).collect_view()}
+                </select>
+            </td>
+            <td><input type="checkbox" aria-label=format!("{} is active", user.email) prop:checked=user.active on:change=set_active/></td>
+            <td>
+                <form class="inline-form" on:submit=set_password>
+                    <input type="password" placeholder=if user.has_password { "new password" } else { "set a password" }
+                        aria-label=format!("New password for {}", user.email) autocomplete="new-password"
+                        bind:value=password/>
+                    <button type="submit" class="secondary">"Set"</button>
+                </form>
+            </td>
+            <td><details><summary>"Show"</summary><RecordHistory record_type="user" key=key/></details></td>
+        </tr>
+    }
+}
+
+#[component]
+fn TokensSection() -> impl IntoView {
+    let create = ServerAction::<CreateToken>::new();
+    let revoke = ServerAction::<RevokeToken>::new();
+    let tokens = Resource::new(
+        move || (create.version().get(), revoke.version().get()),
+        |_| list_tokens(),
+    );
+    view! {
+        <section class="card">
+            <h2>"API tokens"</h2>
+            <p class="muted">"A token acts as its owner, with the owner's role. Send it as "<code>"Authorization: Bearer …"</code>"."</p>
+            <ActionForm action=create attr:class="row-form" attr:id="create-token">
+                <input type="text" name="name" placeholder="what it is for, e.g. CI" aria-label="Token name" required/>
+                <button type="submit">"Create token"</button>
+            </ActionForm>
+            {move || create.value().get().map(|r| match r {
+                Ok(t) => view! {
+                    <div class="callout" role="status">
+                        <p><strong>"Copy this token now: it is not shown again."</strong></p>
+                        <code class="secret" id="new-token">{t.token}</code>
+                    </div>
+                }.into_any(),
+                Err(e) => view! { <ErrorBox error=e/> }.into_any(),
+            })}
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match tokens.await {
+                        Ok(list) if list.is_empty() => view! { <p class="muted">"No tokens yet."</p> }.into_any(),
+                        Ok(list) => view! {
+                            <table class="list">
+                                <thead><tr><th>"Name"</th><th>"Owner"</th><th>"Starts with"</th><th>"Created"</th><th>"Last used"</th><th></th></tr></thead>
+                                <tbody>{list.into_iter().map(|t| view! { <TokenRow token=t revoke=revoke/> }).collect_view()}</tbody>
+                            </table>
+                        }.into_any(),
+                        Err(e) => view! { <ErrorBox error=e/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn TokenRow(token: TokenInfo, revoke: ServerAction<RevokeToken>) -> impl IntoView {
+    let id = token.id;
+    view! {
+        <tr>
+            <td>{token.name}</td>
+            <td>{token.owner}</td>
+            <td><code>{token.prefix}"…"</code></td>
+            <td>{format::datetime(token.created_at)}</td>
+            <td>{token.last_used_at.map(format::datetime).unwrap_or_else(|| "never".into())}</td>
+            <td>
+                {match token.revoked_at {
+                    Some(at) => view! { <span class="muted">"revoked "{format::datetime(at)}</span> }.into_any(),
+                    None => view! {
+                        <button class="danger" on:click=move |_| { revoke.dispatch(RevokeToken { id }); }>"Revoke"</button>
+                    }.into_any(),
+                }}
+            </td>
+        </tr>
+    }
+}
