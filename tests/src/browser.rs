@@ -128,6 +128,7 @@ pub struct Browser {
     pub client: Client,
     _driver: ChildGuard,
     profile: PathBuf,
+    port: u16,
 }
 
 impl Browser {
@@ -150,6 +151,10 @@ impl Browser {
             std::env::temp_dir().join(format!("hindsight-chrome-{}-{port}", std::process::id()));
         let mut caps = serde_json::Map::new();
         caps.insert(
+            "goog:loggingPrefs".into(),
+            serde_json::json!({"browser": "ALL"}),
+        );
+        caps.insert(
             "goog:chromeOptions".into(),
             serde_json::json!({
                 "binary": "/usr/bin/chromium",
@@ -171,6 +176,7 @@ impl Browser {
             client,
             _driver: driver,
             profile,
+            port,
         }
     }
 
@@ -181,6 +187,26 @@ impl Browser {
         if let Ok(png) = self.client.screenshot().await {
             let _ = std::fs::write(dir.join(format!("{name}.png")), png);
         }
+    }
+
+    /// The browser console's messages so far (errors of a failed hydration show here).
+    pub async fn console(&self) -> String {
+        let Ok(id) = self.client.session_id().await else {
+            return String::new();
+        };
+        let Some(id) = id else { return String::new() };
+        let body = r#"{"type":"browser"}"#;
+        let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) else {
+            return String::new();
+        };
+        let _ = write!(
+            s,
+            "POST /session/{id}/se/log HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out
     }
 
     pub async fn close(self) {

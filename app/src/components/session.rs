@@ -34,26 +34,28 @@ pub fn use_session() -> Session {
     expect_context::<Session>()
 }
 
-/// Renders `children` for a signed-in user; sends everyone else to the sign-in page and
-/// back here afterwards.
+/// Renders `children` for a signed-in user. The server already sends strangers to sign in
+/// before rendering; this catches a session that ends while the page is open (the next
+/// client-side navigation goes to sign-in, and back here afterwards). The children are
+/// created right away, not after an `await`, so their own resources hydrate in order.
 #[component]
-pub fn RequireUser(children: ChildrenFn) -> impl IntoView {
+pub fn RequireUser(children: Children) -> impl IntoView {
     let session = use_session();
     let location = use_location();
-    let children = StoredValue::new(children);
     view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 match session.user.await {
-                    Ok(Some(_)) => children.read_value()().into_any(),
                     Ok(None) => {
                         let here = format!("{}{}", location.pathname.get_untracked(), location.search.get_untracked());
                         let next = serde_urlencoded::to_string([("next", here)]).unwrap_or_default();
-                        view! { <Redirect path=format!("/login?{next}")/> }.into_any()
+                        Some(view! { <Redirect path=format!("/login?{next}")/> }.into_any())
                     }
-                    Err(e) => view! { <ErrorBox error=e/> }.into_any(),
+                    Err(e) => Some(view! { <ErrorBox error=e/> }.into_any()),
+                    Ok(Some(_)) => None,
                 }
             })}
         </Suspense>
+        {children()}
     }
 }

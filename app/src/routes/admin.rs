@@ -11,31 +11,21 @@ use crate::components::session::use_session;
 use crate::domain::Role;
 use crate::model::{TokenInfo, User, UserPatch};
 
+/// Both sections create their resources right away (not after an `await`), so that the
+/// page hydrates; what a role may not do, the section leaves out once the user is known.
 #[component]
 pub fn AdminPage() -> impl IntoView {
-    let session = use_session();
     view! {
         <Title text="Administration"/>
         <h1>"Administration"</h1>
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                let me = session.user.await.ok().flatten();
-                let role = me.as_ref().map(|u| u.role);
-                view! {
-                    {if role == Some(Role::Admin) {
-                        view! { <UsersSection/> }.into_any()
-                    } else {
-                        view! { <p class="muted">"Only admins manage users and roles."</p> }.into_any()
-                    }}
-                    {(role != Some(Role::Viewer)).then(|| view! { <TokensSection/> })}
-                }
-            })}
-        </Suspense>
+        <UsersSection/>
+        <TokensSection/>
     }
 }
 
 #[component]
 fn UsersSection() -> impl IntoView {
+    let session = use_session();
     let create = ServerAction::<CreateUser>::new();
     let update = ServerAction::<UpdateUser>::new();
     let users = Resource::new(
@@ -48,37 +38,58 @@ fn UsersSection() -> impl IntoView {
             {move || update.value().get().and_then(Result::err).map(|e| view! { <ErrorBox error=e/> })}
             <Transition fallback=|| view! { <p class="muted">"Loading users…"</p> }>
                 {move || Suspend::new(async move {
+                    let admin = session.user.await.ok().flatten().is_some_and(|u| u.role == Role::Admin);
                     match users.await {
                         Ok(list) => view! {
                             <table class="list" id="user-list">
                                 <thead><tr><th>"E-mail"</th><th>"Name"</th><th>"Role"</th><th>"Active"</th><th>"Password"</th><th>"History"</th></tr></thead>
-                                <tbody>{list.into_iter().map(|u| view! { <UserRow user=u update=update/> }).collect_view()}</tbody>
+                                <tbody>{list.into_iter().map(|u| view! { <UserRow user=u update=update admin=admin/> }).collect_view()}</tbody>
                             </table>
+                            {if admin {
+                                view! { <AddUserForm create=create/> }.into_any()
+                            } else {
+                                view! { <p class="muted">"Only admins manage users and roles."</p> }.into_any()
+                            }}
                         }.into_any(),
                         Err(e) => view! { <ErrorBox error=e/> }.into_any(),
                     }
                 })}
             </Transition>
-            <h3>"Add a user"</h3>
-            <ActionForm action=create attr:class="row-form" attr:id="add-user">
-                <input type="email" name="user[email]" placeholder="e-mail" aria-label="E-mail" required/>
-                <input type="text" name="user[name]" placeholder="name" aria-label="Name" required/>
-                <select name="user[role]" aria-label="Role">
-                    {Role::ALL.iter().map(|r| view! { <option value=r.as_str() selected=*r == Role::Member>{r.label()}</option> }).collect_view()}
-                </select>
-                <input type="password" name="user[password]" placeholder="password (optional)" aria-label="Password" autocomplete="new-password"/>
-                <button type="submit">"Add user"</button>
-            </ActionForm>
-            {move || create.value().get().map(|r| match r {
-                Ok(u) => view! { <p class="ok" role="status">"Added "{u.email}"."</p> }.into_any(),
-                Err(e) => view! { <ErrorBox error=e/> }.into_any(),
-            })}
         </section>
     }
 }
 
+/// The form to add a user (admins only).
 #[component]
-fn UserRow(user: User, update: ServerAction<UpdateUser>) -> impl IntoView {
+fn AddUserForm(create: ServerAction<CreateUser>) -> impl IntoView {
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if matches!(create.value().get(), Some(Ok(_)))
+            && let Some(f) = form.get()
+        {
+            f.reset();
+        }
+    });
+    view! {
+        <h3>"Add a user"</h3>
+        <ActionForm action=create node_ref=form attr:class="row-form" attr:id="add-user">
+            <input type="email" name="user[email]" placeholder="e-mail" aria-label="E-mail" required/>
+            <input type="text" name="user[name]" placeholder="name" aria-label="Name" required/>
+            <select name="user[role]" aria-label="Role">
+                {Role::ALL.iter().map(|r| view! { <option value=r.as_str() selected=*r == Role::Member>{r.label()}</option> }).collect_view()}
+            </select>
+            <input type="password" name="user[password]" placeholder="password (optional)" aria-label="Password" autocomplete="new-password"/>
+            <button type="submit">"Add user"</button>
+        </ActionForm>
+        {move || create.value().get().map(|r| match r {
+            Ok(u) => view! { <p class="ok" role="status">"Added "{u.email}"."</p> }.into_any(),
+            Err(e) => view! { <ErrorBox error=e/> }.into_any(),
+        })}
+    }
+}
+
+#[component]
+fn UserRow(user: User, update: ServerAction<UpdateUser>, admin: bool) -> impl IntoView {
     let email = user.email.clone();
     let version = user.version;
     let patch = move |p: UserPatch| {
@@ -125,40 +136,56 @@ fn UserRow(user: User, update: ServerAction<UpdateUser>) -> impl IntoView {
             <td>{user.email.clone()}</td>
             <td>{user.name.clone()}</td>
             <td>
-                <select aria-label=format!("Role of {}", user.email) on:change=set_role>
+                <select aria-label=format!("Role of {}", user.email) on:change=set_role disabled=!admin>
                     {Role::ALL.iter().map(|r| view! { <option value=r.as_str() selected=*r == user.role>{r.label()}</option> }).collect_view()}
                 </select>
             </td>
-            <td><input type="checkbox" aria-label=format!("{} is active", user.email) prop:checked=user.active on:change=set_active/></td>
+            <td><input type="checkbox" aria-label=format!("{} is active", user.email) prop:checked=user.active on:change=set_active disabled=!admin/></td>
             <td>
-                <form class="inline-form" on:submit=set_password>
+                <form class="inline-form" on:submit=set_password hidden=!admin>
                     <input type="password" placeholder=if user.has_password { "new password" } else { "set a password" }
                         aria-label=format!("New password for {}", user.email) autocomplete="new-password"
                         bind:value=password/>
                     <button type="submit" class="secondary">"Set"</button>
                 </form>
             </td>
-            <td><details><summary>"Show"</summary><RecordHistory record_type="user" key=key/></details></td>
+            <td><RecordHistory record_type="user" key=key label="Show"/></td>
         </tr>
     }
 }
 
 #[component]
 fn TokensSection() -> impl IntoView {
+    let session = use_session();
+    let token_form = NodeRef::<leptos::html::Form>::new();
     let create = ServerAction::<CreateToken>::new();
     let revoke = ServerAction::<RevokeToken>::new();
     let tokens = Resource::new(
         move || (create.version().get(), revoke.version().get()),
         |_| list_tokens(),
     );
+    Effect::new(move |_| {
+        if matches!(create.value().get(), Some(Ok(_)))
+            && let Some(f) = token_form.get()
+        {
+            f.reset();
+        }
+    });
     view! {
         <section class="card">
             <h2>"API tokens"</h2>
-            <p class="muted">"A token acts as its owner, with the owner's role. Send it as "<code>"Authorization: Bearer …"</code>"."</p>
-            <ActionForm action=create attr:class="row-form" attr:id="create-token">
-                <input type="text" name="name" placeholder="what it is for, e.g. CI" aria-label="Token name" required/>
-                <button type="submit">"Create token"</button>
-            </ActionForm>
+            <p class="muted">"A token acts as its owner, with the owner's role. Send it as "<code>"Authorization: Bearer <token>"</code>"."</p>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let may = session.user.await.ok().flatten().is_some_and(|u| u.role != Role::Viewer);
+                    may.then(|| view! {
+                        <ActionForm action=create node_ref=token_form attr:class="row-form" attr:id="create-token">
+                            <input type="text" name="name" placeholder="what it is for, e.g. CI" aria-label="Token name" required/>
+                            <button type="submit">"Create token"</button>
+                        </ActionForm>
+                    })
+                })}
+            </Suspense>
             {move || create.value().get().map(|r| match r {
                 Ok(t) => view! {
                     <div class="callout" role="status">

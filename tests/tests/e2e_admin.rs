@@ -1,0 +1,190 @@
+//! End to end: an admin adds a user and changes a role on the admin page, and creates an API
+//! token that is shown once.
+
+use std::time::Duration;
+
+use fantoccini::Locator;
+use tests::browser::{Browser, E2eConfig, TestServer};
+
+async fn wait_for_text(c: &fantoccini::Client, css: &str, text: &str) -> bool {
+    for _ in 0..100 {
+        if let Ok(e) = c.find(Locator::Css(css)).await
+            && e.text().await.unwrap_or_default().contains(text)
+        {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn admin_adds_a_user_changes_a_role_and_creates_a_token() {
+    let Some(cfg) = E2eConfig::from_env() else {
+        eprintln!("skipped: HINDSIGHT_E2E_BIN/HINDSIGHT_E2E_SITE not set (make test sets them)");
+        return;
+    };
+    let (dir, url) = TestServer::new_database_dir("admin");
+    // The first admin comes from the environment, as on a real first start.
+    let server = TestServer::start(
+        &cfg,
+        dir,
+        &url,
+        &[
+            ("HINDSIGHT_ADMIN_EMAIL", "root@example.org"),
+            ("HINDSIGHT_ADMIN_PASSWORD", "first admin password"),
+        ],
+    );
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    c.goto(&server.url("/login?next=/admin")).await.unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("body[data-hydrated='true']"))
+        .await
+        .unwrap();
+    c.find(Locator::Css("#login-email"))
+        .await
+        .unwrap()
+        .send_keys("root@example.org")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#login-password"))
+        .await
+        .unwrap()
+        .send_keys("first admin password")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#login-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#user-list"))
+        .await
+        .expect("the admin page");
+    if c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("body[data-hydrated='true']"))
+        .await
+        .is_err()
+    {
+        panic!(
+            "the admin page did not hydrate; console: {}",
+            browser.console().await
+        );
+    }
+
+    let form = c.find(Locator::Css("#add-user")).await.unwrap();
+    form.find(Locator::Css("input[name='user[email]']"))
+        .await
+        .unwrap()
+        .send_keys("bo@example.org")
+        .await
+        .unwrap();
+    form.find(Locator::Css("input[name='user[name]']"))
+        .await
+        .unwrap()
+        .send_keys("Bo Builder")
+        .await
+        .unwrap();
+    form.find(Locator::Css("select[name='user[role]']"))
+        .await
+        .unwrap()
+        .select_by_value("responder")
+        .await
+        .unwrap();
+    form.find(Locator::Css("button[type='submit']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(
+        wait_for_text(c, "#user-list", "bo@example.org").await,
+        "the new user is listed"
+    );
+
+    // Change Bo's role to viewer from the table.
+    let select = c
+        .find(Locator::Css("select[aria-label='Role of bo@example.org']"))
+        .await
+        .unwrap();
+    select.select_by_value("viewer").await.unwrap();
+    let mut changed = false;
+    for _ in 0..100 {
+        let v = c
+            .execute("return document.querySelector(\"select[aria-label='Role of bo@example.org']\").value", vec![])
+            .await
+            .unwrap();
+        let history = c
+            .execute("return document.body.innerText", vec![])
+            .await
+            .unwrap();
+        if v == "viewer"
+            && !history
+                .as_str()
+                .unwrap_or("")
+                .contains("changed by someone else")
+        {
+            changed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(changed);
+
+    let token_form = c.find(Locator::Css("#create-token")).await.unwrap();
+    token_form
+        .find(Locator::Css("input[name='name']"))
+        .await
+        .unwrap()
+        .send_keys("deploy bot")
+        .await
+        .unwrap();
+    token_form
+        .find(Locator::Css("button[type='submit']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let shown = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#new-token"))
+        .await
+        .unwrap();
+    let token = shown.text().await.unwrap();
+    assert!(token.starts_with("hs_"), "{token}");
+    browser.screenshot("admin").await;
+
+    // The role change reached the server: a fresh load shows it.
+    c.goto(&server.url("/admin")).await.unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#user-list"))
+        .await
+        .unwrap();
+    let v = c
+        .execute(
+            "return document.querySelector(\"select[aria-label='Role of bo@example.org']\").value",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(v, "viewer");
+    let page = c
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains(&token), "the secret is never shown again");
+    browser.close().await;
+    drop(server);
+}
