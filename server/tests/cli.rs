@@ -1,5 +1,7 @@
 //! The operator's command line, run as a real process over a fresh SQLite file.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
