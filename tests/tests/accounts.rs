@@ -733,3 +733,32 @@ db_test!(
         );
     }
 );
+
+db_test!(
+    cookies_are_secure_when_the_site_is_served_over_https,
+    |db| {
+        add_user(&db, "ann@example.org", Role::Member).await;
+        let mut state = tests::http::state(db.clone());
+        state.config = std::sync::Arc::new(app::ssr::RuntimeConfig::new(
+            "https://hindsight.example.org",
+        ));
+        let c = Client {
+            app: hindsight::web::router(state),
+            cookie: None,
+            token: None,
+            origin: Some("https://hindsight.example.org".into()),
+        };
+        let r = c
+            .post(
+                "/api/v1/session",
+                json!({"email": "ann@example.org", "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(
+            r.set_cookie_header().contains("; Secure"),
+            "{}",
+            r.set_cookie_header()
+        );
+    }
+);
