@@ -127,3 +127,169 @@ pub struct AuditEntry {
     pub old: Option<String>,
     pub new: Option<String>,
 }
+
+/// Deserialises a field that may be absent (keep), `null` (clear) or a value (set).
+pub fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// An incident as the API and the incident page show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Incident {
+    pub key: String,
+    pub title: String,
+    pub severity: Severity,
+    pub status: IncidentStatus,
+    pub summary: String,
+    pub customer_impact: String,
+    pub services: Vec<String>,
+    /// The commander's e-mail.
+    pub commander: Option<String>,
+    pub commander_name: Option<String>,
+    /// Role name → e-mail (`scribe`, `comms_lead`, others).
+    pub roles: std::collections::BTreeMap<String, String>,
+    pub tags: Vec<String>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub detected_at: DateTime<Utc>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub mitigated_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub reopen_count: i32,
+    #[serde(flatten)]
+    pub durations: Durations,
+    /// When the postmortem is due (resolved_at + business days for the severity).
+    pub rca_due_at: Option<DateTime<Utc>>,
+    pub postmortem_status: Option<crate::domain::PostmortemStatus>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+/// `POST /incidents`: what declaring an incident takes (title and severity; the rest optional).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewIncident {
+    pub title: String,
+    pub severity: Option<Severity>,
+    #[serde(default)]
+    pub status: Option<IncidentStatus>,
+    #[serde(default)]
+    pub summary: String,
+    #[serde(default)]
+    pub customer_impact: String,
+    #[serde(default)]
+    pub services: Vec<String>,
+    #[serde(default)]
+    pub commander: Option<String>,
+    #[serde(default)]
+    pub roles: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub started_at: Option<DateTime<Utc>>,
+    /// Defaults to the time of creation.
+    #[serde(default)]
+    pub detected_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub mitigated_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+/// `PATCH /incidents/{key}`: absent fields stay; `null` clears an optional one.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentPatch {
+    /// The version the client read; a stale one gets 409.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<IncidentStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_impact: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub services: Option<Vec<String>>,
+    #[serde(
+        default,
+        deserialize_with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub commander: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<std::collections::BTreeMap<String, String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+    #[serde(
+        default,
+        deserialize_with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub started_at: Option<Option<DateTime<Utc>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detected_at: Option<DateTime<Utc>>,
+    #[serde(
+        default,
+        deserialize_with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub acknowledged_at: Option<Option<DateTime<Utc>>>,
+    #[serde(
+        default,
+        deserialize_with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub mitigated_at: Option<Option<DateTime<Utc>>>,
+    #[serde(
+        default,
+        deserialize_with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub resolved_at: Option<Option<DateTime<Utc>>>,
+    #[serde(
+        default,
+        deserialize_with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub closed_at: Option<Option<DateTime<Utc>>>,
+}
+
+/// One timeline event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineEvent {
+    pub id: i64,
+    pub occurred_at: DateTime<Utc>,
+    pub kind: crate::domain::EventKind,
+    pub body: String,
+    pub visibility: crate::domain::Visibility,
+    /// The author's e-mail (`None` for events the server wrote).
+    pub author: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// `POST /incidents/{key}/timeline`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewEvent {
+    /// Defaults to now.
+    #[serde(default)]
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub kind: crate::domain::EventKind,
+    #[serde(default)]
+    pub body: String,
+    /// Defaults to `internal`.
+    #[serde(default)]
+    pub visibility: Option<crate::domain::Visibility>,
+}

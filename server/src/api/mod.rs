@@ -2,6 +2,7 @@
 //! shape `{"error": {"code", "message", "fields"?}}`.
 
 mod accounts;
+mod incidents;
 
 use app::error::AppError;
 use app::ssr::AppState;
@@ -64,6 +65,35 @@ where
     }
 }
 
+/// Query parameters whose problems become a 422 naming the parameter.
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for ApiQuery<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        serde_urlencoded::from_str::<T>(query)
+            .map(ApiQuery)
+            .map_err(|e| {
+                let text = e.to_string();
+                let field = text
+                    .split('`')
+                    .nth(1)
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| "query".into());
+                ApiError(AppError::invalid(field, text))
+            })
+    }
+}
+
 /// The signed-in actor of a request, or 401.
 pub struct Me(pub app::ssr::auth::Actor);
 
@@ -83,7 +113,10 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Me {
 
 /// Every `/api/v1` route.
 pub fn router() -> Router<AppState> {
-    Router::new().merge(accounts::router()).fallback(not_found)
+    Router::new()
+        .merge(accounts::router())
+        .merge(incidents::router())
+        .fallback(not_found)
 }
 
 async fn not_found(_: Option<Extension<Auth>>) -> ApiError {
