@@ -6,8 +6,9 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 use crate::model::{
-    AuditEntry, CreatedToken, CurrentUser, IncidentFilter, IncidentSummary, NewUser, Page,
-    TokenInfo, User, UserPatch,
+    AuditEntry, CreatedToken, CurrentUser, Incident, IncidentFilter, IncidentPatch,
+    IncidentSummary, NewEvent, NewIncident, NewUser, Page, TimelineEvent, TokenInfo, User,
+    UserPatch,
 };
 
 #[cfg(feature = "ssr")]
@@ -81,6 +82,78 @@ pub async fn list_incidents(filter: IncidentFilter) -> Result<Page<IncidentSumma
     ctx::finish(
         async move {
             crate::ssr::services::incidents::list(&ctx::state()?.db, &ctx::actor()?, &filter).await
+        }
+        .await,
+    )
+}
+
+/// One incident with everything its page shows in the header.
+#[server(prefix = "/rpc", endpoint = "get_incident")]
+pub async fn get_incident(key: String) -> Result<Incident, AppError> {
+    ctx::finish(
+        async move {
+            crate::ssr::services::incident_write::get(&ctx::state()?.db, &ctx::actor()?, &key).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "incident_timeline")]
+pub async fn incident_timeline(key: String) -> Result<Vec<TimelineEvent>, AppError> {
+    ctx::finish(
+        async move {
+            crate::ssr::services::incident_write::timeline(&ctx::state()?.db, &ctx::actor()?, &key)
+                .await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "declare_incident", input = server_fn::codec::Json)]
+pub async fn declare_incident(new: NewIncident) -> Result<Incident, AppError> {
+    ctx::finish(
+        async move {
+            crate::ssr::services::incident_write::create(
+                &ctx::state()?.db,
+                &ctx::actor()?,
+                new,
+                chrono::Utc::now(),
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "update_incident", input = server_fn::codec::Json)]
+pub async fn update_incident(key: String, patch: IncidentPatch) -> Result<Incident, AppError> {
+    ctx::finish(
+        async move {
+            crate::ssr::services::incident_write::update(
+                &ctx::state()?.db,
+                &ctx::actor()?,
+                &key,
+                patch,
+                chrono::Utc::now(),
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "add_timeline_event", input = server_fn::codec::Json)]
+pub async fn add_timeline_event(key: String, event: NewEvent) -> Result<TimelineEvent, AppError> {
+    ctx::finish(
+        async move {
+            crate::ssr::services::incident_write::add_event(
+                &ctx::state()?.db,
+                &ctx::actor()?,
+                &key,
+                event,
+                chrono::Utc::now(),
+            )
+            .await
         }
         .await,
     )

@@ -7,10 +7,13 @@ pub fn datetime(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-/// Minutes as `45m`, `3h 05m`, `2d 4h`.
+/// Minutes as `42s`, `45m`, `3h 05m`, `2d 4h`.
 pub fn minutes(m: f64) -> String {
     if !m.is_finite() || m < 0.0 {
         return "—".into();
+    }
+    if m < 1.0 {
+        return format!("{}s", (m * 60.0).round() as i64);
     }
     let total = m.round() as i64;
     let (d, h, min) = (total / 1440, (total % 1440) / 60, total % 60);
@@ -27,7 +30,8 @@ mod tests {
 
     #[test]
     fn durations_read_well() {
-        assert_eq!(minutes(0.0), "0m");
+        assert_eq!(minutes(0.0), "0s");
+        assert_eq!(minutes(0.7), "42s");
         assert_eq!(minutes(45.4), "45m");
         assert_eq!(minutes(185.0), "3h 05m");
         assert_eq!(minutes(3000.0), "2d 2h");

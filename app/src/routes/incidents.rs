@@ -62,6 +62,7 @@ pub fn IncidentsPage() -> impl IntoView {
         <Title text="Incidents"/>
         <div class="page-head">
             <h1>"Incidents"</h1>
+            <a class="button" href="/incidents/new" accesskey="n" id="declare-link">"Declare incident"</a>
         </div>
         <div class="filters" role="search">
             <nav class="tabs" aria-label="Status">

@@ -1,6 +1,8 @@
 //! Pages, one module per section, and the document shell they render into.
 
 mod admin;
+mod declare;
+mod incident;
 mod incidents;
 mod login;
 mod not_found;
@@ -52,6 +54,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=|| view! { <Redirect path="/incidents"/> }/>
                     <Route path=path!("/login") view=login::LoginPage/>
                     <Route path=path!("/incidents") view=|| view! { <RequireUser><incidents::IncidentsPage/></RequireUser> }/>
+                    <Route path=path!("/incidents/new") view=|| view! { <RequireUser><declare::DeclarePage/></RequireUser> }/>
+                    <Route path=path!("/incidents/:key") view=|| view! { <RequireUser><incident::IncidentPage/></RequireUser> }/>
                     <Route path=path!("/actions") view=|| view! { <RequireUser><sections::ActionsPage/></RequireUser> }/>
                     <Route path=path!("/known-errors") view=|| view! { <RequireUser><sections::KnownErrorsPage/></RequireUser> }/>
                     <Route path=path!("/dashboard") view=|| view! { <RequireUser><sections::DashboardPage/></RequireUser> }/>

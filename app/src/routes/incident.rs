@@ -1,0 +1,267 @@
+//! The incident page: header with live durations, status and key-time controls, a quick-add
+//! box and the timeline. Every change updates the page in place.
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::{AddTimelineEvent, UpdateIncident, get_incident, incident_timeline};
+use crate::components::badges::{IncidentStatusBadge, SeverityBadge};
+use crate::components::error_box::ErrorBox;
+use crate::components::format;
+use crate::components::history::RecordHistory;
+use crate::domain::{EventKind, IncidentStatus, Visibility};
+use crate::model::{Incident, IncidentPatch, NewEvent, TimelineEvent};
+
+#[component]
+pub fn IncidentPage() -> impl IntoView {
+    let params = use_params_map();
+    let key = move || params.read().get("key").unwrap_or_default();
+    let update = ServerAction::<UpdateIncident>::new();
+    let add = ServerAction::<AddTimelineEvent>::new();
+    let incident = Resource::new(
+        move || (key(), update.version().get(), add.version().get()),
+        |(k, _, _)| get_incident(k),
+    );
+    let timeline = Resource::new(
+        move || (key(), update.version().get(), add.version().get()),
+        |(k, _, _)| incident_timeline(k),
+    );
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading incident…"</p> }>
+            {move || Suspend::new(async move {
+                match incident.await {
+                    Ok(inc) => view! {
+                        <Title text=format!("{} {}", inc.key, inc.title)/>
+                        <IncidentHeader inc=inc.clone()/>
+                        {move || update.value().get().and_then(Result::err).map(|e| view! { <ErrorBox error=e/> })}
+                        <div class="incident-grid">
+                            <div>
+                                <QuickAdd key=inc.key.clone() add=add/>
+                                <TimelineList timeline=timeline/>
+                            </div>
+                            <aside>
+                                <StatusControls inc=inc.clone() update=update/>
+                                <KeyTimes inc=inc.clone() update=update/>
+                                <section class="card"><RecordHistory record_type="incident" key=inc.key.clone()/></section>
+                            </aside>
+                        </div>
+                    }.into_any(),
+                    Err(e) => view! { <ErrorBox error=e/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// "Now" that moves once a second after the page is interactive (the server renders its own
+/// now, so the first client render matches it).
+fn ticking_now() -> ReadSignal<Option<DateTime<Utc>>> {
+    let (now, set_now) = signal(None::<DateTime<Utc>>);
+    Effect::new(move |_| {
+        set_now.set(Some(Utc::now()));
+        if let Ok(handle) = set_interval_with_handle(
+            move || set_now.set(Some(Utc::now())),
+            std::time::Duration::from_secs(1),
+        ) {
+            on_cleanup(move || handle.clear());
+        }
+    });
+    now
+}
+
+#[component]
+fn IncidentHeader(inc: Incident) -> impl IntoView {
+    let now = ticking_now();
+    let detected = inc.detected_at;
+    let resolved = inc.resolved_at;
+    let rendered_at = inc.updated_at.max(Utc::now());
+    let open_for = move || {
+        let end = resolved.unwrap_or_else(|| now.get().unwrap_or(rendered_at));
+        format::minutes((end - detected).num_seconds() as f64 / 60.0)
+    };
+    let d = inc.durations;
+    let dur = |label: &'static str, id: &'static str, v: Option<f64>| {
+        view! {
+            <div class="stat" id=id><span class="stat-label">{label}</span><span class="stat-value">{v.map(format::minutes).unwrap_or_else(|| "—".into())}</span></div>
+        }
+    };
+    view! {
+        <header class="incident-head">
+            <div class="incident-title">
+                <span class="key">{inc.key.clone()}</span>
+                <h1>{inc.title.clone()}</h1>
+                <SeverityBadge severity=inc.severity/>
+                <span id="incident-status"><IncidentStatusBadge status=inc.status/></span>
+            </div>
+            <div class="stats">
+                <div class="stat" id="stat-open"><span class="stat-label">{if resolved.is_some() { "Duration" } else { "Open for" }}</span><span class="stat-value">{open_for}</span></div>
+                {dur("Time to detect", "stat-ttd", d.time_to_detect)}
+                {dur("Time to acknowledge", "stat-tta", d.time_to_acknowledge)}
+                {dur("Time to mitigate", "stat-ttm", d.time_to_mitigate)}
+                {dur("Time to resolve", "stat-ttr", d.time_to_resolve)}
+            </div>
+            <p class="muted">
+                {inc.services.join(", ")}
+                {inc.commander_name.clone().map(|n| view! { " · Commander: "{n} })}
+                {(inc.reopen_count > 0).then(|| format!(" · reopened {}×", inc.reopen_count))}
+            </p>
+        </header>
+    }
+}
+
+#[component]
+fn StatusControls(inc: Incident, update: ServerAction<UpdateIncident>) -> impl IntoView {
+    let next: Vec<IncidentStatus> = IncidentStatus::ALL
+        .iter()
+        .copied()
+        .filter(|s| {
+            s.rank() > inc.status.rank()
+                || (inc.status == IncidentStatus::Resolved && *s == IncidentStatus::Investigating)
+        })
+        .collect();
+    let key = inc.key.clone();
+    let version = inc.version;
+    view! {
+        <section class="card">
+            <h2>"Status"</h2>
+            <div class="button-row">
+                {next.into_iter().map(|to| {
+                    let key = key.clone();
+                    let label = if to == IncidentStatus::Investigating { "Reopen".to_owned() } else { format!("→ {}", to.label()) };
+                    view! {
+                        <button class="secondary" id=format!("to-{}", to.as_str())
+                            on:click=move |_| { update.dispatch(UpdateIncident { key: key.clone(), patch: IncidentPatch { version: Some(version), status: Some(to), ..Default::default() } }); }>
+                            {label}
+                        </button>
+                    }
+                }).collect_view()}
+            </div>
+        </section>
+    }
+}
+
+/// `datetime-local` value (UTC) for a time.
+fn local_value(t: Option<DateTime<Utc>>) -> String {
+    t.map(|t| t.format("%Y-%m-%dT%H:%M").to_string())
+        .unwrap_or_default()
+}
+
+fn parse_local(s: &str) -> Option<DateTime<Utc>> {
+    chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M")
+        .ok()
+        .map(|n| n.and_utc())
+}
+
+#[component]
+fn KeyTimes(inc: Incident, update: ServerAction<UpdateIncident>) -> impl IntoView {
+    let started = RwSignal::new(local_value(inc.started_at));
+    let acknowledged = RwSignal::new(local_value(inc.acknowledged_at));
+    let mitigated = RwSignal::new(local_value(inc.mitigated_at));
+    let key = inc.key.clone();
+    let version = inc.version;
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let opt = |s: RwSignal<String>| Some(parse_local(&s.get_untracked()));
+        update.dispatch(UpdateIncident {
+            key: key.clone(),
+            patch: IncidentPatch {
+                version: Some(version),
+                started_at: opt(started),
+                acknowledged_at: opt(acknowledged),
+                mitigated_at: opt(mitigated),
+                ..Default::default()
+            },
+        });
+    };
+    view! {
+        <section class="card">
+            <h2>"Key times " <span class="muted small">"(UTC)"</span></h2>
+            <dl class="times">
+                <dt>"Detected"</dt><dd>{format::datetime(inc.detected_at)}</dd>
+                <dt>"Resolved"</dt><dd>{inc.resolved_at.map(format::datetime).unwrap_or_else(|| "—".into())}</dd>
+                <dt>"RCA due"</dt><dd>{inc.rca_due_at.map(format::datetime).unwrap_or_else(|| "—".into())}</dd>
+            </dl>
+            <form on:submit=submit class="times-form">
+                <label class="field"><span>"Impact started"</span><input type="datetime-local" id="time-started" bind:value=started/></label>
+                <label class="field"><span>"Acknowledged"</span><input type="datetime-local" id="time-acknowledged" bind:value=acknowledged/></label>
+                <label class="field"><span>"Mitigated"</span><input type="datetime-local" id="time-mitigated" bind:value=mitigated/></label>
+                <button type="submit" class="secondary">"Save times"</button>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn QuickAdd(key: String, add: ServerAction<AddTimelineEvent>) -> impl IntoView {
+    let body = RwSignal::new(String::new());
+    let kind = RwSignal::new(EventKind::Update);
+    let customer = RwSignal::new(false);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let event = NewEvent {
+            occurred_at: None,
+            kind: kind.get_untracked(),
+            body: body.get_untracked(),
+            visibility: Some(if customer.get_untracked() {
+                Visibility::Customer
+            } else {
+                Visibility::Internal
+            }),
+        };
+        add.dispatch(AddTimelineEvent {
+            key: key.clone(),
+            event,
+        });
+    };
+    Effect::new(move |_| {
+        if matches!(add.value().get(), Some(Ok(_))) {
+            body.set(String::new());
+        }
+    });
+    view! {
+        <form class="card quick-add" on:submit=submit id="quick-add">
+            <div class="row-form">
+                <select aria-label="Event kind" id="quick-kind" on:change=move |ev| { if let Ok(k) = event_target_value(&ev).parse() { kind.set(k); } }>
+                    {EventKind::ALL.iter().filter(|k| **k != EventKind::StatusChange).map(|k| view! { <option value=k.as_str() selected=*k == EventKind::Update>{k.label()}</option> }).collect_view()}
+                </select>
+                <input type="text" id="quick-body" class="grow" placeholder="What happened? (Enter to add)" aria-label="Event text" bind:value=body/>
+                <label class="inline"><input type="checkbox" bind:checked=customer/>" customer-facing"</label>
+                <button type="submit" id="quick-submit">"Add"</button>
+            </div>
+            {move || add.value().get().and_then(Result::err).map(|e| view! { <ErrorBox error=e/> })}
+        </form>
+    }
+}
+
+#[component]
+fn TimelineList(
+    timeline: Resource<Result<Vec<TimelineEvent>, crate::error::AppError>>,
+) -> impl IntoView {
+    view! {
+        <section class="card">
+            <h2>"Timeline"</h2>
+            <Transition fallback=|| view! { <p class="muted">"Loading timeline…"</p> }>
+                {move || Suspend::new(async move {
+                    match timeline.await {
+                        Ok(events) => view! {
+                            <ol class="timeline" id="timeline">
+                                {events.into_iter().map(|e| view! {
+                                    <li class=format!("event kind-{} vis-{}", e.kind.as_str(), e.visibility.as_str())>
+                                        <time datetime=e.occurred_at.to_rfc3339()>{e.occurred_at.format("%m-%d %H:%M").to_string()}</time>
+                                        <span class="event-kind">{e.kind.label()}</span>
+                                        {(e.visibility == Visibility::Customer).then(|| view! { <span class="badge">"customer"</span> })}
+                                        <span class="event-body">{e.body}</span>
+                                        <span class="muted small">{e.author.unwrap_or_default()}</span>
+                                    </li>
+                                }).collect_view()}
+                            </ol>
+                        }.into_any(),
+                        Err(e) => view! { <ErrorBox error=e/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
