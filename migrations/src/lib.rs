@@ -10,6 +10,7 @@ mod m20261124_000001_accounts;
 mod m20261124_000002_incidents;
 mod m20261124_000003_problems_and_actions;
 mod m20261124_000004_audit_guard;
+mod m20261124_000005_search;
 
 pub use m20261124_000004_audit_guard::GENESIS;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_incidents::Migration),
             Box::new(m20261124_000003_problems_and_actions::Migration),
             Box::new(m20261124_000004_audit_guard::Migration),
+            Box::new(m20261124_000005_search::Migration),
         ]
     }
 }

@@ -642,3 +642,69 @@ db_test!(list_filters_work_through_the_api, |db| {
     let r = c.get("/api/v1/incidents?severity=urgent").await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
 });
+
+db_test!(
+    full_text_search_covers_title_summary_impact_and_timeline,
+    |db| {
+        let c = responder(&db).await;
+        declare(&c, json!({"title": "Checkout returns 502", "severity": "sev2", "summary": "Connection pool exhaustion in payments-db"})).await;
+        declare(&c, json!({"title": "Search is slow", "severity": "sev3", "customer_impact": "Login failures for SSO customers"})).await;
+        declare(&c, json!({"title": "Unrelated", "severity": "sev4"})).await;
+        c.post(
+            "/api/v1/incidents/INC-3/timeline",
+            json!({"kind": "deploy", "body": "Deployed hotfix for the flaky cronjob"}),
+        )
+        .await;
+        let keys = |v: Value| {
+            v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["key"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        };
+        let search = |q: &str| {
+            let c = c.clone();
+            let q = q.to_owned();
+            async move {
+                keys(
+                    c.get(&format!("/api/v1/incidents?q={}", q.replace(' ', "+")))
+                        .await
+                        .body,
+                )
+            }
+        };
+        assert_eq!(search("exhaustion").await, ["INC-1"], "summary");
+        assert_eq!(search("sso").await, ["INC-2"], "customer impact");
+        assert_eq!(search("cronjob").await, ["INC-3"], "timeline");
+        assert_eq!(search("check").await, ["INC-1"], "prefix");
+        assert_eq!(
+            search("failure").await,
+            ["INC-2"],
+            "stemmed: failure finds failures"
+        );
+        assert_eq!(search("pool payments").await, ["INC-1"], "all words");
+        assert!(
+            search("pool unrelated").await.is_empty(),
+            "every word must match"
+        );
+        let hostile = c
+            .get("/api/v1/incidents?q=%22%2A%22+OR+NEAR%28x%29+1%3D1")
+            .await;
+        assert_eq!(
+            hostile.status,
+            StatusCode::OK,
+            "query syntax is plain words, never an error: {}",
+            hostile.body
+        );
+        assert!(keys(hostile.body).is_empty());
+        // Edits are found at once.
+        c.patch(
+            "/api/v1/incidents/INC-3",
+            json!({"title": "Kafka consumer lag"}),
+        )
+        .await;
+        assert_eq!(search("kafka").await, ["INC-3"]);
+        assert!(search("unrelated").await.is_empty());
+    }
+);

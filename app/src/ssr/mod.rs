@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod db;
 pub mod entities;
+pub mod search;
 pub mod secrets;
 pub mod services;
 pub mod settings;

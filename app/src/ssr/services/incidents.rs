@@ -2,10 +2,8 @@
 
 use std::collections::HashMap;
 
-use sea_orm::sea_query::{Expr, Func, Query};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::sea_query::Query;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::domain::authz::Op;
 use crate::domain::incident::KeyTimes;
@@ -62,9 +60,17 @@ pub async fn list(
             ),
         );
     }
-    if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        let pattern = format!("%{}%", text.to_lowercase().replace(['%', '_'], ""));
-        q = q.filter(Expr::expr(Func::lower(Expr::col(incident::Column::Title))).like(pattern));
+    if let Some(text) = f.q.as_deref() {
+        match crate::ssr::search::incident_condition(db.get_database_backend(), text) {
+            Some(cond) => q = q.filter(cond),
+            None if !text.trim().is_empty() => {
+                return Ok(Page {
+                    items: Vec::new(),
+                    next: None,
+                });
+            }
+            None => {}
+        }
     }
     if let Some(cursor) = f.page.as_deref().filter(|s| !s.is_empty()) {
         let seq: i64 = cursor
