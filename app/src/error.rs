@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// One problem with one field (and, for imports, one record).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FieldError {
     /// The record the problem is in, e.g. `INC-4` (imports and batch writes only).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -8,6 +8,7 @@ use crate::domain::{IncidentStatus, Severity};
 
 /// A page of a list, paginated by key: `next` is the cursor of the following page, if any.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next: Option<String>,
@@ -15,6 +16,8 @@ pub struct Page<T> {
 
 /// Filters of the incident list (`GET /incidents?status=&severity=&service=&q=&page=`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
 pub struct IncidentFilter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<IncidentStatus>,
@@ -33,6 +36,7 @@ pub struct IncidentFilter {
 
 /// One row of the incident list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct IncidentSummary {
     pub key: String,
     pub title: String,
@@ -47,6 +51,7 @@ pub struct IncidentSummary {
 
 /// The signed-in user, as the UI sees them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CurrentUser {
     pub id: crate::domain::UserId,
     pub email: String,
@@ -56,6 +61,7 @@ pub struct CurrentUser {
 
 /// A user account (never with its password hash).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct User {
     pub email: String,
     pub name: String,
@@ -70,6 +76,7 @@ pub struct User {
 
 /// `POST /users`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewUser {
     pub email: String,
     pub name: String,
@@ -80,6 +87,7 @@ pub struct NewUser {
 
 /// `PATCH /users/{email}`: absent fields stay as they are.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -97,6 +105,7 @@ pub struct UserPatch {
 
 /// An API token as listed (the secret is shown once, at creation, and never again).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TokenInfo {
     pub id: i64,
     pub name: String,
@@ -110,6 +119,7 @@ pub struct TokenInfo {
 
 /// The answer to `POST /tokens`: the only time the secret is shown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CreatedToken {
     pub token: String,
     #[serde(flatten)]
@@ -118,6 +128,7 @@ pub struct CreatedToken {
 
 /// One line of a record's history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     pub id: i64,
     pub at: DateTime<Utc>,
@@ -139,6 +150,7 @@ where
 
 /// An incident as the API and the incident page show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Incident {
     pub key: String,
     pub title: String,
@@ -172,6 +184,7 @@ pub struct Incident {
 
 /// `POST /incidents`: what declaring an incident takes (title and severity; the rest optional).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewIncident {
     pub title: String,
@@ -205,6 +218,7 @@ pub struct NewIncident {
 
 /// `PATCH /incidents/{key}`: absent fields stay; `null` clears an optional one.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct IncidentPatch {
     /// The version the client read; a stale one gets 409.
@@ -268,6 +282,7 @@ pub struct IncidentPatch {
 
 /// One timeline event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TimelineEvent {
     pub id: i64,
     pub occurred_at: DateTime<Utc>,
@@ -281,6 +296,7 @@ pub struct TimelineEvent {
 
 /// `POST /incidents/{key}/timeline`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewEvent {
     /// Defaults to now.

@@ -184,3 +184,48 @@ async fn the_list_server_function_answers_json_to_signed_in_users_only() {
         .collect();
     assert_eq!(keys, ["INC-1"]);
 }
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_endpoint() {
+    let (status, body) = get(router(state().await), "/api/v1/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let expected = [
+        ("/api/v1/session", &["get", "post", "delete"][..]),
+        ("/api/v1/users", &["get", "post"]),
+        ("/api/v1/users/{email}", &["get", "patch"]),
+        ("/api/v1/tokens", &["get", "post"]),
+        ("/api/v1/tokens/{id}", &["delete"]),
+        ("/api/v1/history/{record_type}/{key}", &["get"]),
+        ("/api/v1/incidents", &["get", "post"]),
+        ("/api/v1/incidents/{key}", &["get", "patch"]),
+        ("/api/v1/incidents/{key}/timeline", &["get", "post"]),
+    ];
+    for (path, methods) in expected {
+        for m in methods {
+            assert!(
+                doc["paths"][path][m].is_object(),
+                "{m} {path} is documented"
+            );
+        }
+    }
+    // The wire types are described, enums with their SPEC values.
+    let sev = &doc["components"]["schemas"]["Severity"]["enum"];
+    assert_eq!(sev, &serde_json::json!(["sev1", "sev2", "sev3", "sev4"]));
+    // Incident flattens its derived durations into itself.
+    let parts = doc["components"]["schemas"]["Incident"]["allOf"]
+        .as_array()
+        .unwrap();
+    assert!(
+        parts
+            .iter()
+            .any(|p| p["$ref"] == "#/components/schemas/Durations")
+    );
+    assert!(
+        parts
+            .iter()
+            .any(|p| p["properties"]["key"].is_object() && p["properties"]["version"].is_object())
+    );
+    assert!(doc["components"]["schemas"]["Durations"]["properties"]["time_to_resolve"].is_object());
+}

@@ -115,6 +115,7 @@ impl KeyTimes {
 
 /// Derived durations in minutes (`time_to_resolve` is the MTTR basis).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Durations {
     pub time_to_detect: Option<f64>,
     pub time_to_acknowledge: Option<f64>,

@@ -1,6 +1,6 @@
 //! Sessions, users and API tokens.
 
-use app::model::{CurrentUser, NewUser, UserPatch};
+use app::model::{AuditEntry, CreatedToken, CurrentUser, NewUser, TokenInfo, User, UserPatch};
 use app::ssr::AppState;
 use app::ssr::auth::{self, SESSION_COOKIE, clear_session_cookie, cookie_value, session_cookie};
 use app::ssr::services::{tokens, users};
@@ -12,7 +12,7 @@ use axum::{Json, Router};
 use chrono::Utc;
 use serde::Deserialize;
 
-use super::{ApiJson, ApiResult, Me};
+use super::{ApiJson, ApiResult, ErrorBody, Me};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -24,12 +24,14 @@ pub fn router() -> Router<AppState> {
         .route("/history/{record_type}/{key}", get(history))
 }
 
-#[derive(Deserialize)]
-struct Credentials {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(super) struct Credentials {
     email: String,
     password: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/session", tag = "session", request_body = Credentials,
+    responses((status = 200, description = "Signed in; the session cookie is set"), (status = 401, description = "Unknown e-mail or wrong password (the same answer)", body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -60,6 +62,7 @@ async fn login(
     Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
 }
 
+#[utoipa::path(delete, path = "/api/v1/session", tag = "session", responses((status = 204, description = "Signed out; the session ended on the server")))]
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
     if let Some(secret) = cookie_value(&headers, SESSION_COOKIE) {
         auth::logout(&state.db, &secret, Utc::now()).await?;
@@ -74,14 +77,18 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<
         .into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/session", tag = "session", responses((status = 200, body = CurrentUser), (status = 401, body = ErrorBody)))]
 async fn whoami(Me(me): Me) -> Json<Option<CurrentUser>> {
     Json(me.user)
 }
 
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", responses((status = 200, body = Vec<User>)))]
 async fn list_users(State(s): State<AppState>, Me(me): Me) -> ApiResult<impl IntoResponse> {
     Ok(Json(users::list(&s.db, &me).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUser,
+    responses((status = 201, body = User), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_user(
     State(s): State<AppState>,
     Me(me): Me,
@@ -93,6 +100,7 @@ async fn create_user(
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/users/{email}", tag = "users", params(("email" = String, Path)), responses((status = 200, body = User), (status = 404, body = ErrorBody)))]
 async fn get_user(
     State(s): State<AppState>,
     Me(me): Me,
@@ -101,6 +109,8 @@ async fn get_user(
     Ok(Json(users::get(&s.db, &me, &email).await?))
 }
 
+#[utoipa::path(patch, path = "/api/v1/users/{email}", tag = "users", params(("email" = String, Path)), request_body = UserPatch,
+    responses((status = 200, body = User), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update_user(
     State(s): State<AppState>,
     Me(me): Me,
@@ -112,19 +122,22 @@ async fn update_user(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewToken {
+pub(super) struct NewToken {
     name: String,
     /// Admins may create a token for another user.
     #[serde(default)]
     owner: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", responses((status = 200, description = "Own tokens; admins see all", body = Vec<TokenInfo>)))]
 async fn list_tokens(State(s): State<AppState>, Me(me): Me) -> ApiResult<impl IntoResponse> {
     Ok(Json(tokens::list(&s.db, &me).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = NewToken,
+    responses((status = 201, description = "The secret is in `token`, shown this once", body = CreatedToken), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_token(
     State(s): State<AppState>,
     Me(me): Me,
@@ -136,6 +149,7 @@ async fn create_token(
     ))
 }
 
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = i64, Path)), responses((status = 200, body = TokenInfo), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn revoke_token(
     State(s): State<AppState>,
     Me(me): Me,
@@ -144,6 +158,8 @@ async fn revoke_token(
     Ok(Json(tokens::revoke(&s.db, &me, id, Utc::now()).await?))
 }
 
+#[utoipa::path(get, path = "/api/v1/history/{record_type}/{key}", tag = "audit", params(("record_type" = String, Path, description = "incident, user, api_token, …"), ("key" = String, Path)),
+    responses((status = 200, description = "Newest first", body = Vec<AuditEntry>)))]
 async fn history(
     State(s): State<AppState>,
     Me(me): Me,

@@ -111,9 +111,61 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Me {
     }
 }
 
+/// The SPEC's error shape, for the API document.
+#[derive(utoipa::ToSchema)]
+pub struct ErrorBody {
+    #[allow(dead_code)]
+    error: ErrorDetail,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct ErrorDetail {
+    /// `bad_request`, `unauthorized`, `forbidden`, `not_found`, `conflict`, `invalid`, …
+    code: String,
+    message: String,
+    /// With 422: each field and what is wrong with it.
+    fields: Option<Vec<app::error::FieldError>>,
+}
+
+/// The OpenAPI document of `/api/v1`, generated from the handlers and wire types.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "Hindsight API",
+        description = "Incidents, postmortems, known errors and corrective actions. Authenticate with the session cookie (POST /api/v1/session) or `Authorization: Bearer <token>`."
+    ),
+    paths(
+        accounts::login,
+        accounts::logout,
+        accounts::whoami,
+        accounts::list_users,
+        accounts::create_user,
+        accounts::get_user,
+        accounts::update_user,
+        accounts::list_tokens,
+        accounts::create_token,
+        accounts::revoke_token,
+        accounts::history,
+        incidents::list,
+        incidents::create,
+        incidents::show,
+        incidents::update,
+        incidents::timeline,
+        incidents::add_event,
+    ),
+    components(schemas(ErrorBody, ErrorDetail))
+)]
+pub struct ApiDoc;
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(<ApiDoc as utoipa::OpenApi>::openapi())
+}
+
 /// Every `/api/v1` route.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/openapi.json", axum::routing::get(openapi))
         .merge(accounts::router())
         .merge(incidents::router())
         .fallback(not_found)
