@@ -2,8 +2,10 @@
 
 use std::collections::HashMap;
 
-use sea_orm::sea_query::Query;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 
 use crate::domain::authz::Op;
 use crate::domain::incident::KeyTimes;
@@ -50,15 +52,25 @@ pub async fn list(
         .map(str::trim)
         .filter(|s| !s.is_empty())
     {
-        q = q.filter(
-            incident::Column::Id.in_subquery(
-                Query::select()
-                    .column(incident_service::Column::IncidentId)
-                    .from(incident_service::Entity)
-                    .and_where(incident_service::Column::Service.eq(svc))
-                    .to_owned(),
-            ),
-        );
+        // Correlated EXISTS (a primary-key lookup per row) lets the newest-first index walk
+        // stop after one page; an IN list would first collect every incident of the service.
+        q = q.filter(Expr::exists(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(incident_service::Entity)
+                .and_where(
+                    Expr::col((
+                        incident_service::Entity,
+                        incident_service::Column::IncidentId,
+                    ))
+                    .equals((incident::Entity, incident::Column::Id)),
+                )
+                .and_where(
+                    Expr::col((incident_service::Entity, incident_service::Column::Service))
+                        .eq(svc),
+                )
+                .to_owned(),
+        ));
     }
     if let Some(text) = f.q.as_deref() {
         match crate::ssr::search::incident_condition(db.get_database_backend(), text) {

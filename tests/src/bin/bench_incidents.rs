@@ -1,0 +1,250 @@
+//! Benchmark: the incident list, its filters, deep keyset pages, full-text search and the
+//! incident view over a generated data set (default 100 000 incidents, 3 timeline events
+//! each). Prints p50 / p99 per query.
+//!
+//! `cargo run -p tests --release --bin bench-incidents [-- N] [DATABASE_URL]`
+//! Without a URL it uses a fresh SQLite file under the system's temporary folder.
+
+use std::time::Instant;
+
+use app::domain::{EventKind, IncidentStatus, Severity, Visibility};
+use app::model::IncidentFilter;
+use app::ssr::auth::Actor;
+use app::ssr::entities::{incident, incident_service, timeline_event};
+use app::ssr::services::{incident_write, incidents};
+use sea_orm::{ConnectionTrait, EntityTrait, Set, TransactionTrait};
+
+const SERVICES: [&str; 12] = [
+    "checkout", "payments", "search", "auth", "api", "web", "mobile", "db", "queue", "cdn",
+    "email", "billing",
+];
+const WORDS: [&str; 12] = [
+    "timeout",
+    "latency",
+    "outage",
+    "error",
+    "rollback",
+    "deploy",
+    "certificate",
+    "dns",
+    "memory",
+    "disk",
+    "queue",
+    "saturation",
+];
+
+fn pct(mut v: Vec<f64>, p: f64) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    let rank = ((p * v.len() as f64).ceil() as usize).clamp(1, v.len());
+    v[rank - 1]
+}
+
+async fn time<F, Fut, T>(name: &str, runs: usize, mut f: F)
+where
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let mut ms = Vec::with_capacity(runs);
+    for i in 0..runs {
+        let t = Instant::now();
+        let _ = f(i).await;
+        ms.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    println!(
+        "{name:<44} p50 {:>8.2} ms   p99 {:>8.2} ms",
+        pct(ms.clone(), 0.5),
+        pct(ms, 0.99)
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let mut args = std::env::args().skip(1);
+    let n: i64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(100_000);
+    let url = args.next().unwrap_or_else(|| {
+        let path = std::env::temp_dir().join(format!("hindsight-bench-{}.db", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        format!("sqlite://{}?mode=rwc", path.display())
+    });
+    let db = app::ssr::db::connect_and_migrate(&url)
+        .await
+        .expect("database");
+    let t0 = chrono::DateTime::parse_from_rfc3339("2024-01-01T00:00:00Z")
+        .unwrap()
+        .timestamp_millis();
+
+    let started = Instant::now();
+    let txn = db.begin().await.unwrap();
+    let batch = 500;
+    let mut id = 0i64;
+    while id < n {
+        let upto = (id + batch).min(n);
+        let mut incs = Vec::new();
+        let mut svcs = Vec::new();
+        let mut events = Vec::new();
+        for i in id..upto {
+            let seq = i + 1;
+            let detected = t0 + i * 600_000;
+            let status = IncidentStatus::ALL[(i % 5) as usize];
+            let resolved = matches!(status, IncidentStatus::Resolved | IncidentStatus::Closed)
+                .then_some(detected + 3_600_000);
+            incs.push(incident::ActiveModel {
+                id: Set(seq),
+                key: Set(format!("INC-{seq}")),
+                seq: Set(seq),
+                title: Set(format!(
+                    "{} on {} #{seq}",
+                    WORDS[(i % 12) as usize],
+                    SERVICES[(i % 12) as usize]
+                )),
+                severity: Set(Severity::ALL[(i % 4) as usize]),
+                status: Set(status),
+                summary: Set(format!(
+                    "{} then {}",
+                    WORDS[((i / 12) % 12) as usize],
+                    WORDS[((i / 144) % 12) as usize]
+                )),
+                customer_impact: Set(String::new()),
+                detected_at: Set(detected),
+                resolved_at: Set(resolved),
+                closed_at: Set((status == IncidentStatus::Closed).then_some(detected + 7_200_000)),
+                reopen_count: Set(0),
+                created_at: Set(detected),
+                updated_at: Set(detected),
+                version: Set(1),
+                ..Default::default()
+            });
+            svcs.push(incident_service::ActiveModel {
+                incident_id: Set(seq),
+                service: Set(SERVICES[(i % 12) as usize].to_owned()),
+            });
+            for k in 0..3 {
+                events.push(timeline_event::ActiveModel {
+                    incident_id: Set(seq),
+                    occurred_at: Set(detected + k * 60_000),
+                    kind: Set(EventKind::Update),
+                    body: Set(format!(
+                        "update {k}: investigating {}",
+                        WORDS[((i + k) % 12) as usize]
+                    )),
+                    visibility: Set(Visibility::Internal),
+                    created_at: Set(detected),
+                    ..Default::default()
+                });
+            }
+        }
+        incident::Entity::insert_many(incs)
+            .exec(&txn)
+            .await
+            .unwrap();
+        incident_service::Entity::insert_many(svcs)
+            .exec(&txn)
+            .await
+            .unwrap();
+        for chunk in events.chunks(500) {
+            timeline_event::Entity::insert_many(chunk.to_vec())
+                .exec(&txn)
+                .await
+                .unwrap();
+        }
+        id = upto;
+    }
+    txn.execute_unprepared(&format!(
+        "UPDATE key_counters SET last_value = {n} WHERE kind = 'INC'"
+    ))
+    .await
+    .unwrap();
+    sea_orm::TransactionSession::commit(txn).await.unwrap();
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        db.execute_unprepared("ANALYZE").await.unwrap();
+    }
+    println!(
+        "generated {n} incidents and {} timeline events in {:.1} s ({})",
+        n * 3,
+        started.elapsed().as_secs_f64(),
+        app::ssr::db::backend_name(&db)
+    );
+
+    let actor = Actor::system();
+    let runs = 200;
+    let f = |filter: IncidentFilter| {
+        let db = db.clone();
+        let actor = actor.clone();
+        async move { incidents::list(&db, &actor, &filter).await.unwrap() }
+    };
+    time("list: first page (50)", runs, |_| {
+        f(IncidentFilter::default())
+    })
+    .await;
+    time("list: status = investigating", runs, |_| {
+        f(IncidentFilter {
+            status: Some(IncidentStatus::Investigating),
+            ..Default::default()
+        })
+    })
+    .await;
+    time("list: severity = sev1", runs, |_| {
+        f(IncidentFilter {
+            severity: Some(Severity::Sev1),
+            ..Default::default()
+        })
+    })
+    .await;
+    time("list: service = payments", runs, |_| {
+        f(IncidentFilter {
+            service: Some("payments".into()),
+            ..Default::default()
+        })
+    })
+    .await;
+    time("list: status + severity + service", runs, |_| {
+        f(IncidentFilter {
+            status: Some(IncidentStatus::Resolved),
+            severity: Some(Severity::Sev2),
+            service: Some("api".into()),
+            ..Default::default()
+        })
+    })
+    .await;
+    time("list: deep page (cursor at the middle)", runs, |i| {
+        f(IncidentFilter {
+            page: Some(((n / 2) - i as i64).to_string()),
+            ..Default::default()
+        })
+    })
+    .await;
+    time("search: one word (title/summary/timeline)", runs, |_| {
+        f(IncidentFilter {
+            q: Some("certificate".into()),
+            ..Default::default()
+        })
+    })
+    .await;
+    time("search: two words", runs, |_| {
+        f(IncidentFilter {
+            q: Some("rollback dns".into()),
+            ..Default::default()
+        })
+    })
+    .await;
+    time("incident view (header data)", runs, |i| {
+        let db = db.clone();
+        let actor = actor.clone();
+        async move {
+            incident_write::get(&db, &actor, &format!("INC-{}", 1 + (i as i64 * 7919) % n))
+                .await
+                .unwrap()
+        }
+    })
+    .await;
+    time("incident timeline", runs, |i| {
+        let db = db.clone();
+        let actor = actor.clone();
+        async move {
+            incident_write::timeline(&db, &actor, &format!("INC-{}", 1 + (i as i64 * 7919) % n))
+                .await
+                .unwrap()
+        }
+    })
+    .await;
+}
