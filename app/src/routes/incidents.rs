@@ -82,8 +82,10 @@ pub fn IncidentsPage() -> impl IntoView {
             <Form method="GET" action="/incidents" attr:class="search">
                 {move || filter.get().status.map(|s| view! { <input type="hidden" name="status" value=s.as_str()/> })}
                 {move || filter.get().severity.map(|s| view! { <input type="hidden" name="severity" value=s.as_str()/> })}
-                <input type="search" name="q" placeholder="Search titles…" aria-label="Search incidents"
-                    prop:value=move || filter.get().q.unwrap_or_default()/>
+                <input type="text" name="service" placeholder="Service" aria-label="Service" class="short"
+                    prop:value=move || filter.get().service.unwrap_or_default()/>
+                <input type="search" name="q" placeholder="Search incidents and timelines…" aria-label="Search incidents"
+                    accesskey="s" prop:value=move || filter.get().q.unwrap_or_default()/>
                 <button type="submit">"Search"</button>
             </Form>
         </div>
