@@ -130,9 +130,11 @@ pub fn init_tracing(settings: &Settings) {
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&settings.log))
         .unwrap_or_else(|_| EnvFilter::new("info"));
+    // Logs go to stderr: stdout is for what commands print (a new token, a user list).
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false);
+        .with_target(false)
+        .with_writer(std::io::stderr);
     let _ = match settings.log_format {
         config::LogFormat::Json => builder.json().try_init(),
         config::LogFormat::Text => builder.try_init(),

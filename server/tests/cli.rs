@@ -187,3 +187,52 @@ fn migrate_reports_and_applies() {
     assert!(cli.run(&["migrate"], None).status.success());
     assert!(text(&cli.run(&["migrate", "--status"], None)).contains("up to date"));
 }
+
+#[test]
+fn serve_answers_health_and_stops_cleanly_on_sigterm() {
+    let cli = Cli::new("serve");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hindsight"))
+        .arg("serve")
+        .env("DATABASE_URL", cli.url())
+        .env("HINDSIGHT_ADDR", format!("127.0.0.1:{port}"))
+        .env("HINDSIGHT_LOG", "info")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    let health = loop {
+        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            use std::io::Read;
+            write!(s, "GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+            let mut out = String::new();
+            let _ = s.read_to_string(&mut out);
+            break out;
+        }
+        assert!(start.elapsed().as_secs() < 20, "the server did not start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(
+        health.contains(" 200 ") && health.contains("\"database\":\"ok\""),
+        "{health}"
+    );
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "exit status after SIGTERM: {:?}",
+        out.status
+    );
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("shut down cleanly"), "{log}");
+}
