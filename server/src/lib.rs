@@ -1,5 +1,8 @@
 //! The Hindsight server: configuration, the HTTP application and the operator's commands.
 
+// Server-side rendering instantiates the pages' deeply nested view types here.
+#![recursion_limit = "512"]
+
 pub mod api;
 pub mod cli;
 pub mod commands;

@@ -116,6 +116,10 @@ async fn commander_declares_updates_mitigates_and_resolves() {
             .contains("Investigating")
     );
     assert!(text_of(c, ".incident-title").await.contains("SEV2"));
+    assert!(
+        text_of(c, ".incident-head").await.contains("Commander: ic"),
+        "the declarer leads"
+    );
 
     // An update, then a mitigation, through the quick-add box.
     c.find(Locator::Css("#quick-body"))

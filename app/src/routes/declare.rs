@@ -6,11 +6,13 @@ use leptos_router::hooks::use_navigate;
 
 use crate::api::DeclareIncident;
 use crate::components::error_box::ErrorBox;
+use crate::components::session::use_session;
 use crate::domain::Severity;
 use crate::model::NewIncident;
 
 #[component]
 pub fn DeclarePage() -> impl IntoView {
+    let session = use_session();
     let declare = ServerAction::<DeclareIncident>::new();
     let title = RwSignal::new(String::new());
     let severity = RwSignal::new(Severity::Sev3);
@@ -33,6 +35,13 @@ pub fn DeclarePage() -> impl IntoView {
                 .map(str::to_owned)
                 .collect(),
             summary: summary.get_untracked(),
+            // Whoever declares leads until someone else takes over.
+            commander: session
+                .user
+                .get_untracked()
+                .and_then(Result::ok)
+                .flatten()
+                .map(|u| u.email),
             ..Default::default()
         };
         declare.dispatch(DeclareIncident { new });

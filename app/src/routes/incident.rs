@@ -34,18 +34,23 @@ pub fn IncidentPage() -> impl IntoView {
                 match incident.await {
                     Ok(inc) => view! {
                         <Title text=format!("{} {}", inc.key, inc.title)/>
-                        <IncidentHeader inc=inc.clone()/>
+                        {view! { <IncidentHeader inc=inc.clone()/> }.into_any()}
                         {move || update.value().get().and_then(Result::err).map(|e| view! { <ErrorBox error=e/> })}
                         <div class="incident-grid">
-                            <div>
-                                <QuickAdd key=inc.key.clone() add=add/>
-                                <TimelineList timeline=timeline/>
-                            </div>
-                            <aside>
-                                <StatusControls inc=inc.clone() update=update/>
-                                <KeyTimes inc=inc.clone() update=update/>
-                                <section class="card"><RecordHistory record_type="incident" key=inc.key.clone()/></section>
-                            </aside>
+                            {view! {
+                                <div>
+                                    <QuickAdd key=inc.key.clone() add=add/>
+                                    <TimelineList timeline=timeline/>
+                                </div>
+                            }.into_any()}
+                            {view! {
+                                <aside>
+                                    <StatusControls inc=inc.clone() update=update/>
+                                    <People inc=inc.clone() update=update/>
+                                    <KeyTimes inc=inc.clone() update=update/>
+                                    <section class="card"><RecordHistory record_type="incident" key=inc.key.clone()/></section>
+                                </aside>
+                            }.into_any()}
                         </div>
                     }.into_any(),
                     Err(e) => view! { <ErrorBox error=e/> }.into_any(),
@@ -157,8 +162,11 @@ fn parse_local(s: &str) -> Option<DateTime<Utc>> {
 #[component]
 fn KeyTimes(inc: Incident, update: ServerAction<UpdateIncident>) -> impl IntoView {
     let started = RwSignal::new(local_value(inc.started_at));
+    let detected = RwSignal::new(local_value(Some(inc.detected_at)));
     let acknowledged = RwSignal::new(local_value(inc.acknowledged_at));
     let mitigated = RwSignal::new(local_value(inc.mitigated_at));
+    let resolved = RwSignal::new(local_value(inc.resolved_at));
+    let is_resolved = inc.resolved_at.is_some();
     let key = inc.key.clone();
     let version = inc.version;
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -169,25 +177,84 @@ fn KeyTimes(inc: Incident, update: ServerAction<UpdateIncident>) -> impl IntoVie
             patch: IncidentPatch {
                 version: Some(version),
                 started_at: opt(started),
+                detected_at: parse_local(&detected.get_untracked()),
                 acknowledged_at: opt(acknowledged),
                 mitigated_at: opt(mitigated),
+                resolved_at: if is_resolved { opt(resolved) } else { None },
+                ..Default::default()
+            },
+        });
+    };
+    let field = |label: &'static str, id: &'static str, value: RwSignal<String>| {
+        view! {
+            <label class="field"><span>{label}</span><input type="datetime-local" id=id bind:value=value/></label>
+        }
+    };
+    view! {
+        <section class="card">
+            <h2>"Key times " <span class="muted small">"(UTC)"</span></h2>
+            <dl class="times">
+                <dt>"RCA due"</dt><dd>{inc.rca_due_at.map(format::datetime).unwrap_or_else(|| "—".into())}</dd>
+                <dt>"Closed"</dt><dd>{inc.closed_at.map(format::datetime).unwrap_or_else(|| "—".into())}</dd>
+            </dl>
+            <form on:submit=submit class="times-form">
+                {field("Impact started", "time-started", started)}
+                {field("Detected", "time-detected", detected)}
+                {field("Acknowledged", "time-acknowledged", acknowledged)}
+                {field("Mitigated", "time-mitigated", mitigated)}
+                {is_resolved.then(|| field("Resolved", "time-resolved", resolved))}
+                <button type="submit" class="secondary">"Save times"</button>
+            </form>
+        </section>
+    }
+}
+
+/// Commander and incident roles (scribe, comms lead), by e-mail.
+#[component]
+fn People(inc: Incident, update: ServerAction<UpdateIncident>) -> impl IntoView {
+    let commander = RwSignal::new(inc.commander.clone().unwrap_or_default());
+    let scribe = RwSignal::new(inc.roles.get("scribe").cloned().unwrap_or_default());
+    let comms = RwSignal::new(inc.roles.get("comms_lead").cloned().unwrap_or_default());
+    let others: Vec<(String, String)> = inc
+        .roles
+        .iter()
+        .filter(|(r, _)| *r != "scribe" && *r != "comms_lead")
+        .map(|(r, e)| (r.clone(), e.clone()))
+        .collect();
+    let key = inc.key.clone();
+    let version = inc.version;
+    let kept = others.clone();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let mut roles: std::collections::BTreeMap<String, String> = kept.iter().cloned().collect();
+        for (role, v) in [
+            ("scribe", scribe.get_untracked()),
+            ("comms_lead", comms.get_untracked()),
+        ] {
+            if !v.trim().is_empty() {
+                roles.insert(role.to_owned(), v.trim().to_owned());
+            }
+        }
+        let c = commander.get_untracked();
+        update.dispatch(UpdateIncident {
+            key: key.clone(),
+            patch: IncidentPatch {
+                version: Some(version),
+                commander: Some(Some(c.trim().to_owned()).filter(|c| !c.is_empty())),
+                roles: Some(roles),
                 ..Default::default()
             },
         });
     };
     view! {
         <section class="card">
-            <h2>"Key times " <span class="muted small">"(UTC)"</span></h2>
-            <dl class="times">
-                <dt>"Detected"</dt><dd>{format::datetime(inc.detected_at)}</dd>
-                <dt>"Resolved"</dt><dd>{inc.resolved_at.map(format::datetime).unwrap_or_else(|| "—".into())}</dd>
-                <dt>"RCA due"</dt><dd>{inc.rca_due_at.map(format::datetime).unwrap_or_else(|| "—".into())}</dd>
-            </dl>
-            <form on:submit=submit class="times-form">
-                <label class="field"><span>"Impact started"</span><input type="datetime-local" id="time-started" bind:value=started/></label>
-                <label class="field"><span>"Acknowledged"</span><input type="datetime-local" id="time-acknowledged" bind:value=acknowledged/></label>
-                <label class="field"><span>"Mitigated"</span><input type="datetime-local" id="time-mitigated" bind:value=mitigated/></label>
-                <button type="submit" class="secondary">"Save times"</button>
+            <h2>"People"</h2>
+            <form on:submit=submit id="people-form">
+                <label class="field"><span>"Commander"</span><input type="email" id="people-commander" placeholder="e-mail" bind:value=commander/></label>
+                <label class="field"><span>"Scribe"</span><input type="email" id="people-scribe" placeholder="e-mail" bind:value=scribe/></label>
+                <label class="field"><span>"Comms lead"</span><input type="email" id="people-comms" placeholder="e-mail" bind:value=comms/></label>
+                {others.into_iter().map(|(r, e)| view! { <p class="muted small">{r}": "{e}</p> }).collect_view()}
+                <button type="submit" class="secondary">"Save people"</button>
             </form>
         </section>
     }
