@@ -196,7 +196,7 @@ fn serve_answers_health_and_stops_cleanly_on_sigterm() {
         .local_addr()
         .unwrap()
         .port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hindsight"))
+    let child = Command::new(env!("CARGO_BIN_EXE_hindsight"))
         .arg("serve")
         .env("DATABASE_URL", cli.url())
         .env("HINDSIGHT_ADDR", format!("127.0.0.1:{port}"))
