@@ -180,6 +180,58 @@ impl Browser {
         }
     }
 
+    /// Waits until the page is interactive (the WASM has hydrated it).
+    pub async fn hydrated(&self) {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(fantoccini::Locator::Css("body[data-hydrated='true']"))
+            .await
+            .expect("the page hydrates (the WASM bundle loads and runs)");
+    }
+
+    /// Signs in on the sign-in page, then waits for `landmark` (CSS) on the page `next`
+    /// leads to, and for that page to hydrate.
+    pub async fn sign_in(
+        &self,
+        server: &TestServer,
+        email: &str,
+        password: &str,
+        next: &str,
+        landmark: &str,
+    ) {
+        use fantoccini::Locator;
+        let c = &self.client;
+        c.goto(&server.url(&format!("/login?next={next}")))
+            .await
+            .expect("the sign-in page");
+        self.hydrated().await;
+        c.find(Locator::Css("#login-email"))
+            .await
+            .expect("e-mail field")
+            .send_keys(email)
+            .await
+            .expect("typing");
+        c.find(Locator::Css("#login-password"))
+            .await
+            .expect("password field")
+            .send_keys(password)
+            .await
+            .expect("typing");
+        c.find(Locator::Css("#login-submit"))
+            .await
+            .expect("submit button")
+            .click()
+            .await
+            .expect("click");
+        c.wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css(landmark))
+            .await
+            .expect("signed in, the target page shows");
+        self.hydrated().await;
+    }
+
     /// Saves a screenshot under `target/e2e-screenshots/NAME.png` for a person to look at.
     pub async fn screenshot(&self, name: &str) {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/e2e-screenshots");

@@ -37,46 +37,15 @@ async fn admin_adds_a_user_changes_a_role_and_creates_a_token() {
     );
     let browser = Browser::start().await;
     let c = &browser.client;
-    c.goto(&server.url("/login?next=/admin")).await.unwrap();
-    c.wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("body[data-hydrated='true']"))
-        .await
-        .unwrap();
-    c.find(Locator::Css("#login-email"))
-        .await
-        .unwrap()
-        .send_keys("root@example.org")
-        .await
-        .unwrap();
-    c.find(Locator::Css("#login-password"))
-        .await
-        .unwrap()
-        .send_keys("first admin password")
-        .await
-        .unwrap();
-    c.find(Locator::Css("#login-submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("#user-list"))
-        .await
-        .expect("the admin page");
-    if c.wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("body[data-hydrated='true']"))
-        .await
-        .is_err()
-    {
-        panic!(
-            "the admin page did not hydrate; console: {}",
-            browser.console().await
-        );
-    }
+    browser
+        .sign_in(
+            &server,
+            "root@example.org",
+            "first admin password",
+            "/admin",
+            "#user-list",
+        )
+        .await;
 
     let form = c.find(Locator::Css("#add-user")).await.unwrap();
     form.find(Locator::Css("input[name='user[email]']"))

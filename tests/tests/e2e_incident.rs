@@ -40,42 +40,15 @@ async fn commander_declares_updates_mitigates_and_resolves() {
     let server = TestServer::start(&cfg, dir, &url, &[]);
     let browser = Browser::start().await;
     let c = &browser.client;
-    c.goto(&server.url("/login?next=/incidents/new"))
-        .await
-        .unwrap();
-    c.wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("body[data-hydrated='true']"))
-        .await
-        .unwrap();
-    c.find(Locator::Css("#login-email"))
-        .await
-        .unwrap()
-        .send_keys("ic@example.org")
-        .await
-        .unwrap();
-    c.find(Locator::Css("#login-password"))
-        .await
-        .unwrap()
-        .send_keys(tests::http::PASSWORD)
-        .await
-        .unwrap();
-    c.find(Locator::Css("#login-submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("#declare-form"))
-        .await
-        .unwrap();
-    c.wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("body[data-hydrated='true']"))
-        .await
-        .unwrap();
+    browser
+        .sign_in(
+            &server,
+            "ic@example.org",
+            tests::http::PASSWORD,
+            "/incidents/new",
+            "#declare-form",
+        )
+        .await;
 
     c.find(Locator::Css("#declare-title"))
         .await
