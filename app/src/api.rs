@@ -185,11 +185,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
             let state = ctx::state()?;
             let parts = ctx::parts()?;
             let settings = crate::ssr::settings::load(&state.db).await?;
-            let address = parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip().to_string())
-                .unwrap_or_else(|| "unknown".into());
+            let address = auth::client_address(&parts.extensions);
             let ua = parts
                 .headers
                 .get(axum::http::header::USER_AGENT)

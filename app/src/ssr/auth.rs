@@ -16,7 +16,7 @@ use crate::ssr::audit::{self, Who};
 use crate::ssr::entities::{api_token, login_failure, session, user};
 use crate::ssr::secrets::{random_secret, secret_hash, verify_password};
 use crate::ssr::settings::OrgSettings;
-use crate::ssr::{from_ms, to_ms};
+use crate::ssr::to_ms;
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "hindsight_session";
@@ -333,11 +333,6 @@ pub async fn prune(
         .exec(db)
         .await?;
     Ok(s.rows_affected + f.rows_affected)
-}
-
-/// The moment a session expires at the latest, for the cookie.
-pub fn session_expiry(s: &session::Model) -> DateTime<Utc> {
-    from_ms(s.expires_at)
 }
 
 /// The value of cookie `name` in a request's `Cookie` headers.
