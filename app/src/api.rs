@@ -181,35 +181,14 @@ pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
 pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
     ctx::finish(
         async move {
-            use crate::ssr::auth;
-            let state = ctx::state()?;
-            let parts = ctx::parts()?;
-            let settings = crate::ssr::settings::load(&state.db).await?;
-            let address = auth::client_address(&parts.extensions);
-            let ua = parts
-                .headers
-                .get(axum::http::header::USER_AGENT)
-                .and_then(|v| v.to_str().ok());
-            let previous = auth::cookie_value(&parts.headers, auth::SESSION_COOKIE);
-            let now = chrono::Utc::now();
-            let s = auth::login(
-                &state.db,
-                auth::Attempt {
-                    email: &email,
-                    password: &password,
-                    address: &address,
-                    user_agent: ua,
-                    previous: previous.as_deref(),
-                },
-                now,
-                &settings,
+            let (_, cookie) = crate::ssr::auth::sign_in(
+                &ctx::state()?,
+                &ctx::parts()?,
+                &email,
+                &password,
+                chrono::Utc::now(),
             )
             .await?;
-            let cookie = auth::session_cookie(
-                &s.secret,
-                (s.expires_at - now).num_seconds(),
-                state.config.secure_cookies,
-            );
             ctx::set_header(axum::http::header::SET_COOKIE, &cookie);
             leptos_axum::redirect(&safe_next(next.as_deref().unwrap_or("/incidents")));
             Ok(())
@@ -223,16 +202,13 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
 pub async fn logout() -> Result<(), AppError> {
     ctx::finish(
         async move {
-            use crate::ssr::auth;
-            let state = ctx::state()?;
-            let parts = ctx::parts()?;
-            if let Some(secret) = auth::cookie_value(&parts.headers, auth::SESSION_COOKIE) {
-                auth::logout(&state.db, &secret, chrono::Utc::now()).await?;
-            }
-            ctx::set_header(
-                axum::http::header::SET_COOKIE,
-                &auth::clear_session_cookie(state.config.secure_cookies),
-            );
+            let cookie = crate::ssr::auth::sign_out(
+                &ctx::state()?,
+                &ctx::parts()?.headers,
+                chrono::Utc::now(),
+            )
+            .await?;
+            ctx::set_header(axum::http::header::SET_COOKIE, &cookie);
             leptos_axum::redirect("/login");
             Ok(())
         }

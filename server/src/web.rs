@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use app::error::AppError;
 use app::ssr::AppState;
-use app::ssr::auth::{authenticate, client_address, same_origin_write};
+use app::ssr::auth::{authenticate, same_origin_write};
 use app::{App, shell};
 use axum::Router;
 use axum::extract::{Request, State};
@@ -65,22 +65,17 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The client's address (for sign-in rate limits), as a request extension.
-#[derive(Debug, Clone)]
-pub struct ClientAddr(pub String);
-
 /// Paths that never need to know who is asking.
 fn is_public_asset(path: &str) -> bool {
     path.starts_with("/pkg/") || path == "/healthz" || path == "/favicon.ico"
 }
 
-/// Puts the request's [`Auth`] (and client address) into its extensions for handlers,
+/// Puts the request's [`Auth`] into its extensions for handlers,
 /// server functions and page rendering alike. A bad bearer token is a 401 right here.
 async fn auth_layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     if is_public_asset(req.uri().path()) {
         return next.run(req).await;
     }
-    let addr = ClientAddr(client_address(req.extensions()));
     let auth = match authenticate(&state.db, req.headers(), chrono::Utc::now()).await {
         Ok(a) => a,
         Err(e) => return crate::api::ApiError(e).into_response(),
@@ -97,7 +92,6 @@ async fn auth_layer(State(state): State<AppState>, mut req: Request, next: Next)
         return axum::response::Redirect::to(&format!("/login?{next}")).into_response();
     }
     req.extensions_mut().insert(auth);
-    req.extensions_mut().insert(addr);
     next.run(req).await
 }
 

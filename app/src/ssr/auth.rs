@@ -335,6 +335,52 @@ pub async fn prune(
     Ok(s.rows_affected + f.rows_affected)
 }
 
+/// Signs in from an HTTP request: the address, user agent and previous session cookie come
+/// from `parts`. Returns the session and the `Set-Cookie` value to send. The REST API and the
+/// sign-in page both call this.
+pub async fn sign_in(
+    state: &crate::ssr::AppState,
+    parts: &axum::http::request::Parts,
+    email: &str,
+    password: &str,
+    now: DateTime<Utc>,
+) -> AppResult<(NewSession, String)> {
+    let settings = crate::ssr::settings::load(&state.db).await?;
+    let address = client_address(&parts.extensions);
+    let user_agent = parts
+        .headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    let previous = cookie_value(&parts.headers, SESSION_COOKIE);
+    let attempt = Attempt {
+        email,
+        password,
+        address: &address,
+        user_agent,
+        previous: previous.as_deref(),
+    };
+    let s = login(&state.db, attempt, now, &settings).await?;
+    let cookie = session_cookie(
+        &s.secret,
+        (s.expires_at - now).num_seconds(),
+        state.config.secure_cookies,
+    );
+    Ok((s, cookie))
+}
+
+/// Ends the session of a request's cookie (if any) and returns the `Set-Cookie` value that
+/// removes the cookie.
+pub async fn sign_out(
+    state: &crate::ssr::AppState,
+    headers: &axum::http::HeaderMap,
+    now: DateTime<Utc>,
+) -> AppResult<String> {
+    if let Some(secret) = cookie_value(headers, SESSION_COOKIE) {
+        logout(&state.db, &secret, now).await?;
+    }
+    Ok(clear_session_cookie(state.config.secure_cookies))
+}
+
 /// The value of cookie `name` in a request's `Cookie` headers.
 pub fn cookie_value(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
     headers

@@ -2,7 +2,7 @@
 
 use app::model::{AuditEntry, CreatedToken, CurrentUser, NewUser, TokenInfo, User, UserPatch};
 use app::ssr::AppState;
-use app::ssr::auth::{self, SESSION_COOKIE, clear_session_cookie, cookie_value, session_cookie};
+use app::ssr::auth;
 use app::ssr::services::{tokens, users};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -34,47 +34,18 @@ pub(super) struct Credentials {
     responses((status = 200, description = "Signed in; the session cookie is set"), (status = 401, description = "Unknown e-mail or wrong password (the same answer)", body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn login(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    axum::Extension(addr): axum::Extension<crate::web::ClientAddr>,
+    parts: axum::http::request::Parts,
     ApiJson(c): ApiJson<Credentials>,
 ) -> ApiResult<Response> {
-    let settings = app::ssr::settings::load(&state.db).await?;
-    let ua = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok());
-    let previous = cookie_value(&headers, SESSION_COOKIE);
-    let s = auth::login(
-        &state.db,
-        auth::Attempt {
-            email: &c.email,
-            password: &c.password,
-            address: &addr.0,
-            user_agent: ua,
-            previous: previous.as_deref(),
-        },
-        Utc::now(),
-        &settings,
-    )
-    .await?;
-    let max_age = (s.expires_at - Utc::now()).num_seconds();
-    let cookie = session_cookie(&s.secret, max_age, state.config.secure_cookies);
+    let (s, cookie) = auth::sign_in(&state, &parts, &c.email, &c.password, Utc::now()).await?;
     let body = serde_json::json!({ "user": s.actor.user, "expires_at": s.expires_at });
     Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
 }
 
 #[utoipa::path(delete, path = "/api/v1/session", tag = "session", responses((status = 204, description = "Signed out; the session ended on the server")))]
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
-    if let Some(secret) = cookie_value(&headers, SESSION_COOKIE) {
-        auth::logout(&state.db, &secret, Utc::now()).await?;
-    }
-    Ok((
-        StatusCode::NO_CONTENT,
-        [(
-            header::SET_COOKIE,
-            clear_session_cookie(state.config.secure_cookies),
-        )],
-    )
-        .into_response())
+    let cookie = auth::sign_out(&state, &headers, Utc::now()).await?;
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/session", tag = "session", responses((status = 200, body = CurrentUser), (status = 401, body = ErrorBody)))]

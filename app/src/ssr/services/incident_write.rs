@@ -387,8 +387,9 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     view(db, m).await
 }
 
+/// A key time as the timeline's automatic events show it (the UI's own format).
 fn fmt_time(t: Option<DateTime<Utc>>) -> String {
-    t.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+    t.map(crate::components::format::datetime)
         .unwrap_or_else(|| "—".into())
 }
 
