@@ -19,6 +19,28 @@ impl Drop for ChildGuard {
     }
 }
 
+/// The text of the first element matching `css`, or "" when there is none.
+pub async fn text_of(c: &Client, css: &str) -> String {
+    match c.find(fantoccini::Locator::Css(css)).await {
+        Ok(e) => e.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+/// Polls the text of `css` until `what` accepts it (15 s at most) and returns it; panics
+/// with the last text seen otherwise.
+pub async fn wait_until(c: &Client, css: &str, what: impl Fn(&str) -> bool) -> String {
+    let mut last = String::new();
+    for _ in 0..150 {
+        last = text_of(c, css).await;
+        if what(&last) {
+            return last;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css} never matched; last text: {last:?}");
+}
+
 /// A port nobody listens on right now.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -42,7 +64,7 @@ pub fn http_status(port: u16, path: &str) -> Option<u16> {
         .ok()
 }
 
-fn wait_until(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
+fn wait_ready(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
     let start = Instant::now();
     while !ready() {
         assert!(
@@ -108,7 +130,7 @@ impl TestServer {
             cmd.env(k, v);
         }
         let child = ChildGuard(cmd.spawn().expect("the hindsight binary starts"));
-        wait_until("hindsight", Duration::from_secs(20), || {
+        wait_ready("hindsight", Duration::from_secs(20), || {
             http_status(port, "/healthz") == Some(200)
         });
         Self {
@@ -144,7 +166,7 @@ impl Browser {
                 .spawn()
                 .expect("chromedriver is installed (make test installs it)"),
         );
-        wait_until("chromedriver", Duration::from_secs(20), || {
+        wait_ready("chromedriver", Duration::from_secs(20), || {
             TcpStream::connect(("127.0.0.1", port)).is_ok()
         });
         let profile =

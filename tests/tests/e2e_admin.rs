@@ -4,19 +4,7 @@
 use std::time::Duration;
 
 use fantoccini::Locator;
-use tests::browser::{Browser, E2eConfig, TestServer};
-
-async fn wait_for_text(c: &fantoccini::Client, css: &str, text: &str) -> bool {
-    for _ in 0..100 {
-        if let Ok(e) = c.find(Locator::Css(css)).await
-            && e.text().await.unwrap_or_default().contains(text)
-        {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    false
-}
+use tests::browser::{Browser, E2eConfig, TestServer, wait_until};
 
 #[tokio::test]
 async fn admin_adds_a_user_changes_a_role_and_creates_a_token() {
@@ -72,10 +60,8 @@ async fn admin_adds_a_user_changes_a_role_and_creates_a_token() {
         .click()
         .await
         .unwrap();
-    assert!(
-        wait_for_text(c, "#user-list", "bo@example.org").await,
-        "the new user is listed"
-    );
+    // The new user is listed.
+    wait_until(c, "#user-list", |t| t.contains("bo@example.org")).await;
 
     // Change Bo's role to viewer from the table.
     let select = c

@@ -3,27 +3,8 @@
 
 use std::time::Duration;
 
-use fantoccini::{Client, Locator};
-use tests::browser::{Browser, E2eConfig, TestServer};
-
-async fn text_of(c: &Client, css: &str) -> String {
-    match c.find(Locator::Css(css)).await {
-        Ok(e) => e.text().await.unwrap_or_default(),
-        Err(_) => String::new(),
-    }
-}
-
-async fn wait_until(c: &Client, css: &str, what: impl Fn(&str) -> bool) -> String {
-    let mut last = String::new();
-    for _ in 0..150 {
-        last = text_of(c, css).await;
-        if what(&last) {
-            return last;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{css} never matched; last text: {last:?}");
-}
+use fantoccini::Locator;
+use tests::browser::{Browser, E2eConfig, TestServer, text_of, wait_until};
 
 #[tokio::test]
 async fn commander_declares_updates_mitigates_and_resolves() {

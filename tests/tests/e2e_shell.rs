@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use app::domain::{IncidentStatus, Severity};
 use fantoccini::Locator;
-use tests::browser::{Browser, E2eConfig, TestServer};
+use tests::browser::{Browser, E2eConfig, TestServer, wait_until};
 
 #[tokio::test]
 async fn incident_list_hydrates_and_filters_without_a_reload() {
@@ -161,24 +161,29 @@ async fn incident_list_hydrates_and_filters_without_a_reload() {
         .click()
         .await
         .unwrap();
-    let mut resolved = false;
-    for _ in 0..100 {
-        let body = c
-            .find(Locator::Css("main"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        if body.contains("No incidents match these filters.") {
-            resolved = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(
-        resolved,
-        "resolved + sev1 matches nothing: the URL keeps both filters"
+    // resolved + sev1 matches nothing: the address keeps both filters.
+    wait_until(c, "main", |t| {
+        t.contains("No incidents match these filters.")
+    })
+    .await;
+
+    // Signing out ends the session: the list is out of reach again.
+    c.find(Locator::Css("#sign-out"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#login-form"))
+        .await
+        .expect("signing out lands on the sign-in page");
+    c.goto(&server.url("/incidents")).await.unwrap();
+    assert_eq!(
+        c.current_url().await.unwrap().path(),
+        "/login",
+        "the old session is gone"
     );
     browser.close().await;
     drop(server);
