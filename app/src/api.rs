@@ -4,11 +4,14 @@
 
 use leptos::prelude::*;
 
+use crate::domain::PostmortemStatus;
+use crate::domain::settings::OrgSettings;
 use crate::error::AppError;
 use crate::model::{
     AuditEntry, CreatedToken, CurrentUser, Incident, IncidentFilter, IncidentPatch,
-    IncidentSummary, NewEvent, NewIncident, NewUser, Page, TimelineEvent, TokenInfo, User,
-    UserPatch,
+    IncidentSummary, NewEvent, NewIncident, NewUser, Page, Postmortem, PostmortemContext,
+    PostmortemFilter, PostmortemInput, PostmortemSummary, PostmortemTransition, TimelineEvent,
+    TokenInfo, User, UserPatch,
 };
 
 #[cfg(feature = "ssr")]
@@ -151,6 +154,144 @@ pub async fn add_timeline_event(key: String, event: NewEvent) -> Result<Timeline
                 &ctx::actor()?,
                 &key,
                 event,
+                chrono::Utc::now(),
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+/// The postmortem of an incident, or `None` when it has none yet.
+#[server(prefix = "/rpc", endpoint = "get_postmortem")]
+pub async fn get_postmortem(key: String) -> Result<Option<Postmortem>, AppError> {
+    ctx::finish(
+        async move {
+            match crate::ssr::services::postmortems::get(&ctx::state()?.db, &ctx::actor()?, &key)
+                .await
+            {
+                Ok(p) => Ok(Some(p)),
+                Err(AppError::NotFound { .. }) => {
+                    // The incident itself must exist.
+                    crate::ssr::services::incident_write::get(
+                        &ctx::state()?.db,
+                        &ctx::actor()?,
+                        &key,
+                    )
+                    .await?;
+                    Ok(None)
+                }
+                Err(e) => Err(e),
+            }
+        }
+        .await,
+    )
+}
+
+/// The incident, timeline and actions the postmortem document shows.
+#[server(prefix = "/rpc", endpoint = "get_postmortem_context")]
+pub async fn get_postmortem_context(key: String) -> Result<PostmortemContext, AppError> {
+    ctx::finish(
+        async move {
+            crate::ssr::services::postmortems::context(&ctx::state()?.db, &ctx::actor()?, &key)
+                .await
+        }
+        .await,
+    )
+}
+
+/// Creates (from the template) or saves the postmortem; a stale `version` is refused.
+#[server(prefix = "/rpc", endpoint = "save_postmortem", input = server_fn::codec::Json)]
+pub async fn save_postmortem(key: String, input: PostmortemInput) -> Result<Postmortem, AppError> {
+    ctx::finish(
+        async move {
+            crate::ssr::services::postmortems::put(
+                &ctx::state()?.db,
+                &ctx::actor()?,
+                &key,
+                input,
+                chrono::Utc::now(),
+            )
+            .await
+            .map(|(p, _)| p)
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "transition_postmortem", input = server_fn::codec::Json)]
+pub async fn transition_postmortem(
+    key: String,
+    to: PostmortemStatus,
+    version: Option<i32>,
+) -> Result<Postmortem, AppError> {
+    ctx::finish(
+        async move {
+            crate::ssr::services::postmortems::transition(
+                &ctx::state()?.db,
+                &ctx::actor()?,
+                &key,
+                PostmortemTransition { to, version },
+                chrono::Utc::now(),
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "approve_postmortem")]
+pub async fn approve_postmortem(key: String) -> Result<Postmortem, AppError> {
+    ctx::finish(
+        async move {
+            crate::ssr::services::postmortems::approve(
+                &ctx::state()?.db,
+                &ctx::actor()?,
+                &key,
+                chrono::Utc::now(),
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "list_postmortems")]
+pub async fn list_postmortems(
+    filter: PostmortemFilter,
+) -> Result<Page<PostmortemSummary>, AppError> {
+    ctx::finish(
+        async move {
+            crate::ssr::services::postmortems::list(
+                &ctx::state()?.db,
+                &ctx::actor()?,
+                &filter,
+                chrono::Utc::now(),
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "get_settings")]
+pub async fn get_settings() -> Result<OrgSettings, AppError> {
+    ctx::finish(
+        async move { crate::ssr::settings::get(&ctx::state()?.db, &ctx::actor()?).await }.await,
+    )
+}
+
+/// Changes some settings (admins): an object of setting name → value.
+#[server(prefix = "/rpc", endpoint = "update_settings", input = server_fn::codec::Json)]
+pub async fn update_settings(
+    patch: serde_json::Map<String, serde_json::Value>,
+) -> Result<OrgSettings, AppError> {
+    ctx::finish(
+        async move {
+            crate::ssr::settings::update(
+                &ctx::state()?.db,
+                &ctx::actor()?,
+                patch,
                 chrono::Utc::now(),
             )
             .await

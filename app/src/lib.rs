@@ -6,8 +6,10 @@
 
 pub mod api;
 pub mod components;
+pub mod document;
 pub mod domain;
 pub mod error;
+pub mod markdown;
 pub mod model;
 pub mod routes;
 #[cfg(feature = "ssr")]

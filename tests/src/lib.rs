@@ -235,6 +235,8 @@ pub mod http {
         pub status: StatusCode,
         pub headers: axum::http::HeaderMap,
         pub body: Value,
+        /// The body as text (for the non-JSON answers: exports, pages).
+        pub text: String,
     }
 
     impl Reply {
@@ -320,6 +322,7 @@ pub mod http {
                 status,
                 headers,
                 body,
+                text: String::from_utf8_lossy(&bytes).into_owned(),
             }
         }
         pub async fn get(&self, path: &str) -> Reply {
@@ -327,6 +330,9 @@ pub mod http {
         }
         pub async fn post(&self, path: &str, body: Value) -> Reply {
             self.send(Method::POST, path, Some(body)).await
+        }
+        pub async fn put(&self, path: &str, body: Value) -> Reply {
+            self.send(Method::PUT, path, Some(body)).await
         }
         pub async fn patch(&self, path: &str, body: Value) -> Reply {
             self.send(Method::PATCH, path, Some(body)).await
@@ -367,4 +373,93 @@ pub mod http {
     }
 
     pub const PASSWORD: &str = "correct horse battery staple";
+}
+
+/// Checks HTML the way a browser would read it.
+pub mod html {
+    /// Parses the output as a browser would (html5ever) and checks every element and attribute
+    /// against what the renderer may write: no script element, no event attribute, no style,
+    /// and every URL http, https or mailto.
+    pub fn assert_inert(html: &str, source: &str) {
+        const TAGS: &[&str] = &[
+            "html",
+            "head",
+            "body",
+            "p",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+            "em",
+            "strong",
+            "del",
+            "code",
+            "pre",
+            "blockquote",
+            "ul",
+            "ol",
+            "li",
+            "a",
+            "img",
+            "hr",
+            "br",
+            "table",
+            "thead",
+            "tbody",
+            "tr",
+            "th",
+            "td",
+            "input",
+            "div",
+            "sup",
+            "span",
+        ];
+        const ATTRS: &[&str] = &[
+            "href", "src", "alt", "title", "type", "checked", "disabled", "start", "id", "class",
+            "align",
+        ];
+        let doc = scraper::Html::parse_fragment(html);
+        for node in doc.tree.nodes() {
+            let Some(el) = node.value().as_element() else {
+                continue;
+            };
+            let name = el.name();
+            assert!(TAGS.contains(&name), "<{name}> from {source:?}: {html}");
+            for (attr, value) in el.attrs() {
+                assert!(
+                    ATTRS.contains(&attr) && !attr.starts_with("on"),
+                    "attribute {attr} on <{name}> from {source:?}: {html}"
+                );
+                if attr == "href" || attr == "src" {
+                    // Footnote references point inside the document.
+                    let fragment = attr == "href" && value.starts_with('#');
+                    assert!(
+                        fragment || app::markdown::safe_url(value),
+                        "{attr}={value:?} from {source:?}"
+                    );
+                }
+                if attr == "type" {
+                    assert_eq!(value, "checkbox", "from {source:?}");
+                }
+                if attr == "class" {
+                    assert!(
+                        value.starts_with("footnote")
+                            || (value.starts_with("language-")
+                                && value[9..]
+                                    .chars()
+                                    .all(|c| c.is_alphanumeric() || "+-_#.".contains(c))),
+                        "class={value} from {source:?}"
+                    );
+                }
+            }
+            if name == "input" {
+                assert!(
+                    el.attr("disabled").is_some(),
+                    "a live input from {source:?}"
+                );
+            }
+        }
+    }
 }

@@ -9,6 +9,7 @@ pub mod ids;
 pub mod incident;
 pub mod known_error;
 pub mod postmortem;
+pub mod settings;
 pub mod timeline;
 
 pub use enums::*;

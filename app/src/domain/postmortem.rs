@@ -10,6 +10,7 @@ use crate::error::{AppError, AppResult};
 /// Business days after `resolved_at` within which the postmortem is due, per severity
 /// (a setting; `None` means no deadline).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RcaDeadlines {
     pub sev1: Option<u32>,
     pub sev2: Option<u32>,
@@ -183,6 +184,30 @@ mod tests {
         );
         assert_eq!(d.due_at(&cal, Severity::Sev4, Some(fri)), None);
         assert_eq!(d.due_at(&cal, Severity::Sev1, None), None);
+    }
+
+    #[test]
+    fn due_at_skips_weekends_and_holidays() {
+        // Resolved Thursday 24 December 2026 at 16:30 UTC, with 25 December and 1 January
+        // as holidays: sev1's five business days are 28, 29, 30, 31 December and 4 January.
+        let cal = OrgCalendar::new(
+            chrono_tz::UTC,
+            [
+                chrono::NaiveDate::from_ymd_opt(2026, 12, 25).unwrap(),
+                chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
+            ],
+        );
+        let thu = Utc.with_ymd_and_hms(2026, 12, 24, 16, 30, 0).unwrap();
+        assert_eq!(
+            RcaDeadlines::default().due_at(&cal, Severity::Sev1, Some(thu)),
+            Some(Utc.with_ymd_and_hms(2027, 1, 4, 16, 30, 0).unwrap())
+        );
+        // Resolved on a Saturday: counting starts from the weekend, Monday is day one.
+        let sat = Utc.with_ymd_and_hms(2026, 1, 3, 8, 0, 0).unwrap();
+        assert_eq!(
+            RcaDeadlines::default().due_at(&OrgCalendar::default(), Severity::Sev1, Some(sat)),
+            Some(Utc.with_ymd_and_hms(2026, 1, 9, 8, 0, 0).unwrap())
+        );
     }
 
     #[test]

@@ -1,57 +1,17 @@
-//! Organisation settings: typed, with the SPEC's defaults, stored as JSON per key.
+//! Organisation settings as stored: one JSON value per key over the defaults.
 
-use chrono::NaiveDate;
-use sea_orm::{ConnectionTrait, EntityTrait};
-use serde::{Deserialize, Serialize};
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, TransactionSession,
+    TransactionTrait,
+};
 
-use crate::domain::calendar::{OrgCalendar, parse_timezone};
-use crate::domain::postmortem::RcaDeadlines;
-use crate::error::AppResult;
+use crate::domain::authz::Op;
+pub use crate::domain::settings::OrgSettings;
+use crate::error::{AppError, AppResult};
+use crate::ssr::audit::{self, FieldChange};
+use crate::ssr::auth::Actor;
 use crate::ssr::entities::setting;
-
-/// Every setting with its default.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct OrgSettings {
-    /// IANA zone for dates and "today".
-    pub timezone: String,
-    /// Days that are not business days, besides weekends.
-    pub holidays: Vec<NaiveDate>,
-    /// Business days from `resolved_at` to the postmortem's `due_at`, per severity.
-    pub rca_deadlines: RcaDeadlines,
-    /// Days from completion to the default verification deadline.
-    pub verification_days: u32,
-    /// Target for the longest gap between sev1 customer updates, in minutes.
-    pub update_gap_target_minutes: u32,
-    /// Minutes without activity after which a session ends.
-    pub session_idle_minutes: u32,
-    /// Hours after sign-in after which a session ends regardless of activity.
-    pub session_absolute_hours: u32,
-}
-
-impl Default for OrgSettings {
-    fn default() -> Self {
-        Self {
-            timezone: "UTC".into(),
-            holidays: Vec::new(),
-            rca_deadlines: RcaDeadlines::default(),
-            verification_days: crate::domain::action::DEFAULT_VERIFICATION_DAYS,
-            update_gap_target_minutes: 60,
-            session_idle_minutes: 30,
-            session_absolute_hours: 12,
-        }
-    }
-}
-
-impl OrgSettings {
-    /// The organisation's calendar (an unknown zone falls back to UTC; writes validate it).
-    pub fn calendar(&self) -> OrgCalendar {
-        OrgCalendar::new(
-            parse_timezone(&self.timezone).unwrap_or(chrono_tz::UTC),
-            self.holidays.iter().copied(),
-        )
-    }
-}
 
 /// Loads the settings: stored values over the defaults. One small query.
 pub async fn load(db: &impl ConnectionTrait) -> AppResult<OrgSettings> {
@@ -67,4 +27,105 @@ pub async fn load(db: &impl ConnectionTrait) -> AppResult<OrgSettings> {
         tracing::warn!(error = %e, "settings do not parse; using defaults");
         OrgSettings::default()
     }))
+}
+
+/// The settings as anyone signed in may read them.
+pub async fn get(db: &impl ConnectionTrait, actor: &Actor) -> AppResult<OrgSettings> {
+    actor.require(Op::Read)?;
+    load(db).await
+}
+
+/// Changes some settings (admins only): `patch` is an object of setting → new value. Every
+/// value is checked before anything is written; a change of time zone, holidays or RCA
+/// deadlines moves the RCA due dates it affects in the same transaction.
+pub async fn update<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &Actor,
+    patch: serde_json::Map<String, serde_json::Value>,
+    now: DateTime<Utc>,
+) -> AppResult<OrgSettings> {
+    actor.require(Op::Administer)?;
+    if let Some(k) = patch
+        .keys()
+        .find(|k| !OrgSettings::KEYS.contains(&k.as_str()))
+    {
+        return Err(AppError::invalid(
+            k.clone(),
+            format!(
+                "is not a setting; the settings are {}",
+                OrgSettings::KEYS.join(", ")
+            ),
+        ));
+    }
+    let txn = db.begin().await?;
+    let old = load(&txn).await?;
+    let mut merged = serde_json::to_value(&old).map_err(|_| AppError::internal())?;
+    for (k, v) in &patch {
+        merged[k.as_str()] = v.clone();
+    }
+    let new: OrgSettings = serde_json::from_value(merged).map_err(|e| {
+        let text = e.to_string();
+        let field = patch
+            .keys()
+            .find(|k| {
+                let mut one = serde_json::to_value(OrgSettings::default()).unwrap_or_default();
+                one[k.as_str()] = patch[k.as_str()].clone();
+                serde_json::from_value::<OrgSettings>(one).is_err()
+            })
+            .cloned()
+            .unwrap_or_else(|| "settings".into());
+        AppError::invalid(field, text)
+    })?;
+    let mut new = new;
+    new.holidays.sort_unstable();
+    new.holidays.dedup();
+    new.validate()?;
+    let old_v = serde_json::to_value(&old).map_err(|_| AppError::internal())?;
+    let new_v = serde_json::to_value(&new).map_err(|_| AppError::internal())?;
+    let mut changes = Vec::new();
+    for key in OrgSettings::KEYS {
+        let (a, b) = (&old_v[key], &new_v[key]);
+        if a == b {
+            continue;
+        }
+        let value = b.to_string();
+        let existing = setting::Entity::find_by_id(key.to_owned())
+            .one(&txn)
+            .await?;
+        let am = setting::ActiveModel {
+            key: Set(key.to_owned()),
+            value: Set(value.clone()),
+            updated_at: Set(crate::ssr::to_ms(now)),
+            updated_by: Set(actor.user_id().map(|u| u.0)),
+            version: Set(existing.as_ref().map_or(1, |e| e.version + 1)),
+        };
+        if existing.is_some() {
+            am.update(&txn).await?;
+        } else {
+            setting::Entity::insert(am).exec(&txn).await?;
+        }
+        changes.push(FieldChange::new(key, Some(a.to_string()), Some(value)));
+    }
+    if changes.is_empty() {
+        txn.commit().await?;
+        return Ok(new);
+    }
+    if old.timezone != new.timezone
+        || old.holidays != new.holidays
+        || old.rca_deadlines != new.rca_deadlines
+    {
+        crate::ssr::services::postmortems::recompute_due(&txn, &new).await?;
+    }
+    audit::record(
+        &txn,
+        &actor.who(),
+        now,
+        "settings",
+        "org",
+        "update",
+        &changes,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(new)
 }

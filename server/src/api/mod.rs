@@ -3,6 +3,7 @@
 
 mod accounts;
 mod incidents;
+mod postmortems;
 
 use app::error::AppError;
 use app::ssr::AppState;
@@ -45,23 +46,88 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (parts, body) = req.into_parts();
+        let bytes = axum::body::to_bytes(body, MAX_JSON_BYTES)
+            .await
+            .map_err(|_| {
+                ApiError(AppError::bad_request(format!(
+                    "the request body is larger than {} MB",
+                    MAX_JSON_BYTES >> 20
+                )))
+            })?;
+        // PostgreSQL cannot store NUL in text; refuse it for both databases alike.
+        if let Some(field) = nul_field(&bytes) {
+            return Err(ApiError(AppError::invalid(
+                field,
+                "text must not contain the NUL character (\\u0000)",
+            )));
+        }
+        let req = Request::from_parts(parts, axum::body::Body::from(bytes));
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(ApiJson(v)),
             Err(JsonRejection::JsonDataError(e)) => {
                 let text = e.body_text();
-                // serde names the offending field in backticks or after "at"; keep what it says.
-                let field = text
-                    .split('`')
-                    .nth(1)
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| "body".into());
-                Err(ApiError(AppError::invalid(field, text)))
+                Err(ApiError(AppError::invalid(json_error_field(&text), text)))
             }
             Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError(AppError::bad_request(
                 "send JSON with Content-Type: application/json",
             ))),
             Err(e) => Err(ApiError(AppError::bad_request(e.body_text()))),
         }
+    }
+}
+
+/// The largest JSON body accepted.
+const MAX_JSON_BYTES: usize = 16 << 20;
+
+/// If the JSON carries a `\u0000` escape (the only way JSON can hold NUL), the top-level
+/// field it is in, or `body`.
+fn nul_field(bytes: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let lower = text.to_ascii_lowercase();
+    let escaped = lower.match_indices("\\u0000").any(|(i, _)| {
+        // An escape only if preceded by an even number of further backslashes.
+        lower[..i].chars().rev().take_while(|c| *c == '\\').count() % 2 == 0
+    });
+    if !escaped {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    let field = value
+        .as_object()
+        .and_then(|o| {
+            o.iter()
+                .find(|(_, v)| v.to_string().contains("\\u0000"))
+                .map(|(k, _)| k.clone())
+        })
+        .unwrap_or_else(|| "body".into());
+    Some(field)
+}
+
+/// The field a JSON data error is about, as our errors name fields (`a.0.b`). axum reports
+/// `…target type: <path>: <serde message>`, the path absent at the top level; a missing or
+/// unknown field is named in backticks by serde.
+fn json_error_field(text: &str) -> String {
+    let rest = text.split_once("target type: ").map_or(text, |(_, r)| r);
+    let is_path = |p: &str| {
+        !p.is_empty()
+            && p.chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '[' | ']' | '-'))
+    };
+    let (path, message) = match rest.split_once(": ") {
+        Some((p, m)) if is_path(p) => (Some(p), m),
+        _ => (None, rest),
+    };
+    let named = ["missing field `", "unknown field `"]
+        .iter()
+        .find_map(|p| message.strip_prefix(p))
+        .and_then(|r| r.split('`').next());
+    let path = path.map(|p| p.replace('[', ".").replace(']', ""));
+    match (path, named) {
+        (Some(p), Some(n)) => format!("{p}.{n}"),
+        (Some(p), None) => p,
+        (None, Some(n)) => n.to_owned(),
+        (None, None) => "body".into(),
     }
 }
 
@@ -153,6 +219,15 @@ struct ErrorDetail {
         incidents::update,
         incidents::timeline,
         incidents::add_event,
+        postmortems::list,
+        postmortems::show,
+        postmortems::put,
+        postmortems::transition,
+        postmortems::approve,
+        postmortems::export_md,
+        postmortems::export_html,
+        postmortems::settings,
+        postmortems::update_settings,
     ),
     components(schemas(ErrorBody, ErrorDetail))
 )]
@@ -168,6 +243,7 @@ pub fn router() -> Router<AppState> {
         .route("/openapi.json", axum::routing::get(openapi))
         .merge(accounts::router())
         .merge(incidents::router())
+        .merge(postmortems::router())
         .fallback(not_found)
 }
 
@@ -175,4 +251,55 @@ async fn not_found(_: Option<Extension<Auth>>) -> ApiError {
     ApiError(AppError::NotFound {
         message: "no such API endpoint".into(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_error_field;
+
+    #[test]
+    fn nul_characters_are_found_with_their_field() {
+        use super::nul_field;
+        assert_eq!(
+            nul_field(br#"{"title": "a\u0000b"}"#).as_deref(),
+            Some("title")
+        );
+        assert_eq!(
+            nul_field(br#"{"t": "ok", "body": ["x\u0000"]}"#).as_deref(),
+            Some("body")
+        );
+        assert_eq!(
+            nul_field(br#"{"title": "a\\u0000b"}"#),
+            None,
+            "an escaped backslash"
+        );
+        assert_eq!(nul_field(br#"{"title": "fine"}"#), None);
+    }
+
+    #[test]
+    fn json_errors_name_the_field() {
+        let p = "Failed to deserialize the JSON body into the target type: ";
+        for (text, field) in [
+            ("missing field `title` at line 1 column 20", "title"),
+            (
+                "severity: unknown variant `sev0`, expected one of `sev1`",
+                "severity",
+            ),
+            (
+                "contributing_factors[0]: missing field `description` at line 1",
+                "contributing_factors.0.description",
+            ),
+            (
+                "five_whys[2]: invalid type: integer `3`, expected a string",
+                "five_whys.2",
+            ),
+            ("unknown field `bogus`, expected one of `title`", "bogus"),
+            (
+                "invalid type: string \"x\", expected struct NewIncident",
+                "body",
+            ),
+        ] {
+            assert_eq!(json_error_field(&format!("{p}{text}")), field, "{text}");
+        }
+    }
 }

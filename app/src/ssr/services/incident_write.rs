@@ -577,7 +577,8 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
     am.resolved_at = Set(times.resolved_at.map(to_ms));
     am.closed_at = Set(times.closed_at.map(to_ms));
     am.reopen_count = Set(reopen_count);
-    am.rca_due_at = Set(rca_due(&settings, severity, times.resolved_at));
+    let rca_due_at = rca_due(&settings, severity, times.resolved_at);
+    am.rca_due_at = Set(rca_due_at);
     am.updated_at = Set(to_ms(now));
     am.version = Set(old.version + 1);
     let res = incident::Entity::update_many()
@@ -588,6 +589,9 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
         .await?;
     if res.rows_affected != 1 {
         return Err(AppError::stale(&old.key));
+    }
+    if rca_due_at != old.rca_due_at {
+        crate::ssr::services::postmortems::sync_due(&txn, old.id, rca_due_at).await?;
     }
     replace_children(
         &txn,

@@ -4,5 +4,6 @@
 pub mod incident_write;
 pub mod incidents;
 pub mod keys;
+pub mod postmortems;
 pub mod tokens;
 pub mod users;
