@@ -10,8 +10,8 @@ use crate::error::AppError;
 use crate::model::{
     AuditEntry, CreatedToken, CurrentUser, Incident, IncidentFilter, IncidentPatch,
     IncidentSummary, NewEvent, NewIncident, NewUser, Page, Postmortem, PostmortemContext,
-    PostmortemFilter, PostmortemInput, PostmortemSummary, PostmortemTransition, TimelineEvent,
-    TokenInfo, User, UserPatch,
+    PostmortemFilter, PostmortemInput, PostmortemSummary, TimelineEvent, TokenInfo, User,
+    UserPatch,
 };
 
 #[cfg(feature = "ssr")]
@@ -231,7 +231,7 @@ pub async fn transition_postmortem(
                 &ctx::state()?.db,
                 &ctx::actor()?,
                 &key,
-                PostmortemTransition { to, version },
+                crate::model::PostmortemTransition { to, version },
                 chrono::Utc::now(),
             )
             .await
