@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::domain::{IncidentStatus, Severity};
+use crate::domain::{IncidentStatus, PostmortemStatus, Severity};
 
 #[component]
 pub fn SeverityBadge(severity: Severity) -> impl IntoView {
@@ -12,4 +12,9 @@ pub fn SeverityBadge(severity: Severity) -> impl IntoView {
 #[component]
 pub fn IncidentStatusBadge(status: IncidentStatus) -> impl IntoView {
     view! { <span class=format!("badge status status-{}", status.as_str())>{status.label()}</span> }
+}
+
+#[component]
+pub fn PostmortemStatusBadge(status: PostmortemStatus) -> impl IntoView {
+    view! { <span class=format!("badge pm pm-{}", status.as_str()) id="postmortem-status">{status.label()}</span> }
 }

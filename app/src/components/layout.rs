@@ -22,6 +22,7 @@ pub fn TopNav() -> impl IntoView {
             </a>
             <nav class="nav" aria-label="Main">
                 {link("/incidents", "Incidents", "i")}
+                {link("/postmortems", "Postmortems", "p")}
                 {link("/actions", "Actions", "a")}
                 {link("/known-errors", "Known errors", "k")}
                 {link("/dashboard", "Dashboard", "d")}

@@ -1,6 +1,7 @@
 //! Reusable UI pieces.
 
 pub mod badges;
+pub mod countdown;
 pub mod error_box;
 pub mod format;
 pub mod history;

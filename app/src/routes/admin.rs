@@ -20,6 +20,145 @@ pub fn AdminPage() -> impl IntoView {
         <h1>"Administration"</h1>
         <UsersSection/>
         <TokensSection/>
+        <SettingsSection/>
+    }
+}
+
+/// Organisation settings: calendar, deadlines, sessions and postmortem templates. Everyone
+/// signed in sees them; admins change them.
+#[component]
+fn SettingsSection() -> impl IntoView {
+    let session = use_session();
+    let save = ServerAction::<crate::api::UpdateSettings>::new();
+    let settings = Resource::new(move || save.version().get(), |_| crate::api::get_settings());
+    view! {
+        <section class="card" id="settings">
+            <h2>"Organisation settings"</h2>
+            <Transition fallback=|| view! { <p class="muted">"Loading settings…"</p> }>
+                {move || Suspend::new(async move {
+                    let admin = session.user.await.ok().flatten().is_some_and(|u| u.role == Role::Admin);
+                    match settings.await {
+                        Ok(s) => view! { <SettingsForm settings=s admin=admin save=save/> }.into_any(),
+                        Err(e) => view! { <ErrorBox error=e/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn SettingsForm(
+    settings: crate::domain::settings::OrgSettings,
+    admin: bool,
+    save: ServerAction<crate::api::UpdateSettings>,
+) -> impl IntoView {
+    use crate::domain::Severity;
+    let days = |d: Option<u32>| d.map(|d| d.to_string()).unwrap_or_default();
+    let timezone = RwSignal::new(settings.timezone.clone());
+    let holidays = RwSignal::new(
+        settings
+            .holidays
+            .iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join("\n"),
+    );
+    let rca = [
+        RwSignal::new(days(settings.rca_deadlines.sev1)),
+        RwSignal::new(days(settings.rca_deadlines.sev2)),
+        RwSignal::new(days(settings.rca_deadlines.sev3)),
+        RwSignal::new(days(settings.rca_deadlines.sev4)),
+    ];
+    let verification = RwSignal::new(settings.verification_days.to_string());
+    let idle = RwSignal::new(settings.session_idle_minutes.to_string());
+    let t = &settings.postmortem_templates;
+    let templates = [
+        RwSignal::new(t.sev1.clone()),
+        RwSignal::new(t.sev2.clone()),
+        RwSignal::new(t.sev3.clone()),
+        RwSignal::new(t.sev4.clone()),
+    ];
+    let which = RwSignal::new(0usize);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let num = |s: RwSignal<String>| -> serde_json::Value {
+            let v = s.get_untracked();
+            match v.trim() {
+                "" => serde_json::Value::Null,
+                t => t
+                    .parse::<u64>()
+                    .map(serde_json::Value::from)
+                    .unwrap_or_else(|_| serde_json::Value::from(t)),
+            }
+        };
+        let holidays: Vec<String> = holidays
+            .get_untracked()
+            .split(['\n', ',', ' '])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let mut patch = serde_json::Map::new();
+        patch.insert("timezone".into(), timezone.get_untracked().trim().into());
+        patch.insert("holidays".into(), holidays.into());
+        patch.insert(
+            "rca_deadlines".into(),
+            serde_json::json!({"sev1": num(rca[0]), "sev2": num(rca[1]), "sev3": num(rca[2]), "sev4": num(rca[3])}),
+        );
+        patch.insert("verification_days".into(), num(verification));
+        patch.insert("session_idle_minutes".into(), num(idle));
+        patch.insert(
+            "postmortem_templates".into(),
+            serde_json::json!({
+                "sev1": templates[0].get_untracked(), "sev2": templates[1].get_untracked(),
+                "sev3": templates[2].get_untracked(), "sev4": templates[3].get_untracked(),
+            }),
+        );
+        save.dispatch(crate::api::UpdateSettings { patch });
+    };
+    view! {
+        <form on:submit=submit id="settings-form" class="settings-form">
+            <fieldset disabled=!admin>
+                <div class="settings-grid">
+                    <label class="field"><span>"Time zone (IANA)"</span><input type="text" id="set-timezone" bind:value=timezone/></label>
+                    <label class="field"><span>"Days to verify an action"</span><input type="number" min="1" id="set-verification" bind:value=verification/></label>
+                    <label class="field"><span>"Session idle timeout (minutes)"</span><input type="number" min="5" id="set-idle" bind:value=idle/></label>
+                </div>
+                <fieldset class="field">
+                    <legend>"Postmortem due (business days after resolution; blank: no deadline)"</legend>
+                    <div class="settings-grid">
+                        {Severity::ALL.iter().enumerate().map(|(i, s)| view! {
+                            <label class="field"><span>{s.label()}</span><input type="number" min="0" id=format!("set-rca-{}", s.as_str()) bind:value=rca[i]/></label>
+                        }).collect_view()}
+                    </div>
+                </fieldset>
+                <label class="field"><span>"Holidays (YYYY-MM-DD, one per line)"</span>
+                    <textarea id="set-holidays" rows="4" bind:value=holidays></textarea>
+                </label>
+                <fieldset class="field">
+                    <legend>"Postmortem templates"</legend>
+                    <nav class="tabs" aria-label="Template severity">
+                        {Severity::ALL.iter().enumerate().map(|(i, s)| view! {
+                            <button type="button" class="tab" id=format!("template-tab-{}", s.as_str())
+                                aria-current=move || (which.get() == i).then_some("page")
+                                on:click=move |_| which.set(i)>{s.label()}</button>
+                        }).collect_view()}
+                    </nav>
+                    {move || {
+                        let i = which.get();
+                        view! { <textarea id="set-template" rows="14" class="body-input" bind:value=templates[i]></textarea> }
+                    }}
+                </fieldset>
+                {admin.then(|| view! { <button type="submit" id="save-settings">"Save settings"</button> })}
+            </fieldset>
+            {move || save.value().get().map(|r| match r {
+                Ok(_) => view! { <p class="muted" id="settings-saved">"Settings saved."</p> }.into_any(),
+                Err(e) => view! { <ErrorBox error=e/> }.into_any(),
+            })}
+            {(!admin).then(|| view! { <p class="muted">"Only admins change settings."</p> })}
+        </form>
+        <RecordHistory record_type="settings" key="org".to_owned()/>
     }
 }
 

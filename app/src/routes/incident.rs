@@ -46,6 +46,7 @@ pub fn IncidentPage() -> impl IntoView {
                             {view! {
                                 <aside>
                                     <StatusControls inc=inc.clone() update=update/>
+                                    <PostmortemCard inc=inc.clone()/>
                                     <People inc=inc.clone() update=update/>
                                     <KeyTimes inc=inc.clone() update=update/>
                                     <section class="card"><RecordHistory record_type="incident" key=inc.key.clone()/></section>
@@ -60,25 +61,9 @@ pub fn IncidentPage() -> impl IntoView {
     }
 }
 
-/// "Now" that moves once a second after the page is interactive (the server renders its own
-/// now, so the first client render matches it).
-fn ticking_now() -> ReadSignal<Option<DateTime<Utc>>> {
-    let (now, set_now) = signal(None::<DateTime<Utc>>);
-    Effect::new(move |_| {
-        set_now.set(Some(Utc::now()));
-        if let Ok(handle) = set_interval_with_handle(
-            move || set_now.set(Some(Utc::now())),
-            std::time::Duration::from_secs(1),
-        ) {
-            on_cleanup(move || handle.clear());
-        }
-    });
-    now
-}
-
 #[component]
 fn IncidentHeader(inc: Incident) -> impl IntoView {
-    let now = ticking_now();
+    let now = crate::components::countdown::ticking_now(std::time::Duration::from_secs(1));
     let detected = inc.detected_at;
     let resolved = inc.resolved_at;
     let rendered_at = inc.updated_at.max(Utc::now());
@@ -113,6 +98,31 @@ fn IncidentHeader(inc: Incident) -> impl IntoView {
                 {(inc.reopen_count > 0).then(|| format!(" · reopened {}×", inc.reopen_count))}
             </p>
         </header>
+    }
+}
+
+/// The postmortem's state and deadline, one click from the incident.
+#[component]
+fn PostmortemCard(inc: Incident) -> impl IntoView {
+    use crate::components::badges::PostmortemStatusBadge;
+    use crate::components::countdown::DueCountdown;
+    let href = format!("/incidents/{}/postmortem", inc.key);
+    let published = inc.postmortem_status == Some(crate::domain::PostmortemStatus::Published);
+    view! {
+        <section class="card" id="postmortem-card">
+            <h2>"Postmortem"</h2>
+            {match inc.postmortem_status {
+                Some(s) => view! {
+                    <p><PostmortemStatusBadge status=s/></p>
+                    <p><a href=href class="button secondary" id="open-postmortem" accesskey="p">"Open postmortem"</a></p>
+                }.into_any(),
+                None => view! {
+                    <p class="muted">{if inc.severity.requires_postmortem() { "Required before this incident can close." } else { "Not started." }}</p>
+                    <p><a href=href class="button secondary" id="open-postmortem" accesskey="p">"Write postmortem"</a></p>
+                }.into_any(),
+            }}
+            {inc.rca_due_at.map(|d| view! { <p class="small">"RCA "<DueCountdown due=Some(d) done=published rendered_at=inc.updated_at.max(Utc::now())/></p> })}
+        </section>
     }
 }
 

@@ -6,6 +6,8 @@ mod incident;
 mod incidents;
 mod login;
 mod not_found;
+mod postmortem;
+mod postmortems;
 mod sections;
 
 use leptos::prelude::*;
@@ -56,6 +58,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/incidents") view=|| view! { <RequireUser><incidents::IncidentsPage/></RequireUser> }/>
                     <Route path=path!("/incidents/new") view=|| view! { <RequireUser><declare::DeclarePage/></RequireUser> }/>
                     <Route path=path!("/incidents/:key") view=|| view! { <RequireUser><incident::IncidentPage/></RequireUser> }/>
+                    <Route path=path!("/incidents/:key/postmortem") view=|| view! { <RequireUser><postmortem::PostmortemPage/></RequireUser> }/>
+                    <Route path=path!("/postmortems") view=|| view! { <RequireUser><postmortems::PostmortemsPage/></RequireUser> }/>
                     <Route path=path!("/actions") view=|| view! { <RequireUser><sections::ActionsPage/></RequireUser> }/>
                     <Route path=path!("/known-errors") view=|| view! { <RequireUser><sections::KnownErrorsPage/></RequireUser> }/>
                     <Route path=path!("/dashboard") view=|| view! { <RequireUser><sections::DashboardPage/></RequireUser> }/>

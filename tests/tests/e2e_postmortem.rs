@@ -1,0 +1,279 @@
+//! End to end: a commander starts a postmortem from the template, writes the RCA with the live
+//! preview (hostile markup stays text), the editor autosaves, and the postmortem goes through
+//! review to published — without a page reload. The published page shows the generated timeline.
+
+use std::time::Duration;
+
+use fantoccini::Locator;
+use fantoccini::key::Key;
+use tests::browser::{Browser, E2eConfig, TestServer, text_of, wait_until};
+
+async fn inner_html(c: &fantoccini::Client, css: &str) -> String {
+    c.execute(
+        "const e = document.querySelector(arguments[0]); return e ? e.innerHTML : '';",
+        vec![serde_json::json!(css)],
+    )
+    .await
+    .unwrap()
+    .as_str()
+    .unwrap_or_default()
+    .to_owned()
+}
+
+async fn type_into(c: &fantoccini::Client, css: &str, text: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .send_keys(text)
+        .await
+        .unwrap();
+}
+
+async fn click(c: &fantoccini::Client, css: &str) {
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+    // Into the middle of the window, clear of the sticky top bar.
+    c.execute(
+        "document.querySelector(arguments[0]).scrollIntoView({block: 'center'}); return null;",
+        vec![serde_json::json!(css)],
+    )
+    .await
+    .unwrap();
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+}
+
+#[tokio::test]
+async fn commander_writes_a_postmortem_with_live_preview_and_publishes_it() {
+    let Some(cfg) = E2eConfig::from_env() else {
+        eprintln!("skipped: HINDSIGHT_E2E_BIN/HINDSIGHT_E2E_SITE not set (make test sets them)");
+        return;
+    };
+    let (dir, url) = TestServer::new_database_dir("postmortem");
+    {
+        use app::ssr::services::incident_write;
+        let db = app::ssr::db::connect_and_migrate(&url).await.unwrap();
+        tests::http::user(&db, "ic@example.org", app::domain::Role::Responder).await;
+        let sys = app::ssr::auth::Actor::system();
+        let now = chrono::Utc::now();
+        incident_write::create(
+            &db,
+            &sys,
+            app::model::NewIncident {
+                title: "Checkout pool exhausted".into(),
+                severity: Some(app::domain::Severity::Sev2),
+                status: Some(app::domain::IncidentStatus::Resolved),
+                detected_at: Some(now - chrono::Duration::hours(3)),
+                resolved_at: Some(now - chrono::Duration::hours(1)),
+                commander: Some("ic@example.org".into()),
+                ..Default::default()
+            },
+            now,
+        )
+        .await
+        .unwrap();
+        incident_write::add_event(
+            &db,
+            &sys,
+            "INC-1",
+            app::model::NewEvent {
+                occurred_at: Some(now - chrono::Duration::minutes(150)),
+                kind: app::domain::EventKind::Mitigation,
+                body: "Raised the pool size to 200".into(),
+                visibility: None,
+            },
+            now,
+        )
+        .await
+        .unwrap();
+        db.close().await.unwrap();
+    }
+    let server = TestServer::start(&cfg, dir, &url, &[]);
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    browser
+        .sign_in(
+            &server,
+            "ic@example.org",
+            tests::http::PASSWORD,
+            "/incidents/INC-1/postmortem",
+            "#no-postmortem",
+        )
+        .await;
+    c.execute("window.__noReload = 1; return null;", vec![])
+        .await
+        .unwrap();
+    assert!(text_of(c, "#due-countdown").await.contains("due in"));
+
+    // Start from the sev2 template: the editor opens with the SPEC's sections.
+    click(c, "#start-postmortem").await;
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#postmortem-editor"))
+        .await
+        .expect("the editor");
+    let preview = wait_until(c, "#postmortem-preview", |t| {
+        t.contains("Where we got lucky")
+    })
+    .await;
+    assert!(
+        preview.contains("Raised the pool size to 200"),
+        "the generated timeline: {preview}"
+    );
+
+    // The RCA, previewed as it is typed.
+    type_into(
+        c,
+        "#pm-root-cause",
+        "The connection pool was **too small** for peak load",
+    )
+    .await;
+    wait_until(c, "#postmortem-preview", |t| {
+        t.contains("too small for peak load")
+    })
+    .await;
+    assert!(
+        inner_html(c, "#postmortem-preview")
+            .await
+            .contains("<strong>too small</strong>")
+    );
+    c.find(Locator::Css("#pm-category"))
+        .await
+        .unwrap()
+        .select_by_value("capacity")
+        .await
+        .unwrap();
+    wait_until(c, "#postmortem-preview", |t| {
+        t.contains("Root-cause category: Capacity")
+    })
+    .await;
+    click(c, "#add-why").await;
+    type_into(
+        c,
+        "#pm-whys li:nth-child(1) input",
+        "Why did checkout fail?",
+    )
+    .await;
+    click(c, "#add-why").await;
+    type_into(
+        c,
+        "#pm-whys li:nth-child(2) input",
+        "Why was the pool so small?",
+    )
+    .await;
+    // Reorder: the second why moves up.
+    click(c, "#pm-whys li:nth-child(2) button[aria-label='Move up']").await;
+    let whys = wait_until(c, "#postmortem-preview", |t| t.contains("Five whys")).await;
+    let (a, b) = (
+        whys.find("Why was the pool so small?").unwrap(),
+        whys.find("Why did checkout fail?").unwrap(),
+    );
+    assert!(a < b, "reordered in the preview: {whys}");
+    click(c, "#add-factor").await;
+    type_into(c, "#pm-factors li:nth-child(1) input.short", "monitoring").await;
+    type_into(
+        c,
+        "#pm-factors li:nth-child(1) input.grow",
+        "No alert on pool saturation",
+    )
+    .await;
+
+    // Hostile markup in the body shows as text and runs nothing.
+    type_into(
+        c,
+        "#pm-body",
+        "Pool hit its limit <script>window.__xss = 1</script> [x](javascript:window.__xss=2)",
+    )
+    .await;
+    let text = wait_until(c, "#postmortem-preview", |t| {
+        t.contains("Pool hit its limit")
+    })
+    .await;
+    assert!(
+        text.contains("<script>window.__xss = 1</script>"),
+        "shown as text: {text}"
+    );
+    let html = inner_html(c, "#postmortem-preview").await;
+    assert!(
+        !html.contains("<script") && !html.contains("javascript:"),
+        "{html}"
+    );
+    let xss = c
+        .execute("return window.__xss || null;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(xss, serde_json::Value::Null);
+
+    // Autosave, then Ctrl+S for good measure.
+    wait_until(c, "#save-state", |t| t.contains("Saved")).await;
+    browser.screenshot("postmortem-editor").await;
+    c.find(Locator::Css("#pm-body"))
+        .await
+        .unwrap()
+        .send_keys(&format!("{}s", Key::Control))
+        .await
+        .ok();
+    wait_until(c, "#save-state", |t| t.contains("Saved")).await;
+
+    // Review and publish.
+    click(c, "#to-in_review").await;
+    wait_until(c, "#postmortem-status", |t| t.contains("In review")).await;
+    click(c, "#to-published").await;
+    wait_until(c, "#postmortem-status", |t| t.contains("Published")).await;
+    let doc = wait_until(c, "#postmortem-document", |t| t.contains("too small")).await;
+    for needle in [
+        "Capacity",
+        "Why was the pool so small?",
+        "monitoring: No alert on pool saturation",
+        "Raised the pool size to 200",
+        "<script>window.__xss = 1</script>",
+    ] {
+        assert!(
+            doc.contains(needle),
+            "{needle:?} in the published page: {doc}"
+        );
+    }
+    assert!(text_of(c, "#due-countdown").await.contains("was due"));
+    let marker = c
+        .execute("return window.__noReload || null;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        marker,
+        serde_json::json!(1),
+        "all of it without a page reload"
+    );
+    browser.screenshot("postmortem-published").await;
+
+    // What the server stored is what was typed.
+    let db = app::ssr::db::connect_and_migrate(&url).await.unwrap();
+    let pm = app::ssr::services::postmortems::get(&db, &app::ssr::auth::Actor::system(), "INC-1")
+        .await
+        .unwrap();
+    assert_eq!(pm.status, app::domain::PostmortemStatus::Published);
+    assert_eq!(
+        pm.root_cause_category,
+        Some(app::domain::RootCauseCategory::Capacity)
+    );
+    assert_eq!(
+        pm.five_whys,
+        ["Why was the pool so small?", "Why did checkout fail?"]
+    );
+    assert_eq!(pm.contributing_factors[0].category, "monitoring");
+    assert!(pm.body.contains("<script>window.__xss = 1</script>"));
+    db.close().await.unwrap();
+
+    // The incident page links to it and shows its state; the list has it.
+    c.goto(&server.url("/postmortems")).await.unwrap();
+    let list = wait_until(c, "#postmortem-list", |t| t.contains("INC-1")).await;
+    assert!(list.contains("Published"), "{list}");
+    browser.close().await;
+    drop(server);
+}
