@@ -68,52 +68,20 @@ impl<'a, I: Iterator<Item = Event<'a>>> Iterator for SafeEvents<'a, I> {
                 // An HTML block is shown as a paragraph of text.
                 Event::Start(Tag::HtmlBlock) => Event::Start(Tag::Paragraph),
                 Event::End(TagEnd::HtmlBlock) => Event::End(TagEnd::Paragraph),
-                Event::Start(Tag::Link {
-                    link_type,
-                    dest_url,
-                    title,
-                    id,
-                }) => {
-                    if safe_url(&dest_url) {
-                        self.open.push(false);
-                        Event::Start(Tag::Link {
-                            link_type,
-                            dest_url,
-                            title,
-                            id,
-                        })
-                    } else {
-                        self.open.push(true);
-                        continue;
-                    }
-                }
-                Event::Start(Tag::Image {
-                    link_type,
-                    dest_url,
-                    title,
-                    id,
-                }) => {
-                    if safe_url(&dest_url) && !dest_url.to_ascii_lowercase().starts_with("mailto:")
-                    {
-                        self.open.push(false);
-                        Event::Start(Tag::Image {
-                            link_type,
-                            dest_url,
-                            title,
-                            id,
-                        })
-                    } else {
-                        self.open.push(true);
-                        continue;
-                    }
-                }
-                Event::End(TagEnd::Link) => {
-                    if self.open.pop().unwrap_or(false) {
+                Event::Start(
+                    ref tag @ (Tag::Link { ref dest_url, .. } | Tag::Image { ref dest_url, .. }),
+                ) => {
+                    // An image may not point at a mail address.
+                    let keep = safe_url(dest_url)
+                        && !(matches!(tag, Tag::Image { .. })
+                            && dest_url.to_ascii_lowercase().starts_with("mailto:"));
+                    self.open.push(!keep);
+                    if !keep {
                         continue;
                     }
                     ev
                 }
-                Event::End(TagEnd::Image) => {
+                Event::End(TagEnd::Link | TagEnd::Image) => {
                     if self.open.pop().unwrap_or(false) {
                         continue;
                     }
@@ -247,6 +215,8 @@ mod tests {
         assert_eq!(html.trim(), "<p>see the runbook now</p>");
         let img = render("![diagram](javascript:alert(1))");
         assert_eq!(img.trim(), "<p>diagram</p>");
+        let mail = render("![me](mailto:a@b.example)");
+        assert_eq!(mail.trim(), "<p>me</p>");
     }
 
     #[test]

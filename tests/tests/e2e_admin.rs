@@ -9,7 +9,6 @@ use tests::browser::{Browser, E2eConfig, TestServer, wait_until};
 #[tokio::test]
 async fn admin_adds_a_user_changes_a_role_and_creates_a_token() {
     let Some(cfg) = E2eConfig::from_env() else {
-        eprintln!("skipped: HINDSIGHT_E2E_BIN/HINDSIGHT_E2E_SITE not set (make test sets them)");
         return;
     };
     let (dir, url) = TestServer::new_database_dir("admin");

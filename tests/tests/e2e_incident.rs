@@ -9,7 +9,6 @@ use tests::browser::{Browser, E2eConfig, TestServer, text_of, wait_until};
 #[tokio::test]
 async fn commander_declares_updates_mitigates_and_resolves() {
     let Some(cfg) = E2eConfig::from_env() else {
-        eprintln!("skipped: HINDSIGHT_E2E_BIN/HINDSIGHT_E2E_SITE not set (make test sets them)");
         return;
     };
     let (dir, url) = TestServer::new_database_dir("incident");

@@ -53,7 +53,6 @@ async fn click(c: &fantoccini::Client, css: &str) {
 #[tokio::test]
 async fn commander_writes_a_postmortem_with_live_preview_and_publishes_it() {
     let Some(cfg) = E2eConfig::from_env() else {
-        eprintln!("skipped: HINDSIGHT_E2E_BIN/HINDSIGHT_E2E_SITE not set (make test sets them)");
         return;
     };
     let (dir, url) = TestServer::new_database_dir("postmortem");
@@ -127,6 +126,39 @@ async fn commander_writes_a_postmortem_with_live_preview_and_publishes_it() {
         preview.contains("Raised the pool size to 200"),
         "the generated timeline: {preview}"
     );
+
+    // A second editor saves while this one is open: this editor's next save is refused, it
+    // says so and stops, and nothing of the other editor's is overwritten.
+    {
+        let db = app::ssr::db::connect_and_migrate(&url).await.unwrap();
+        app::ssr::services::postmortems::put(
+            &db,
+            &app::ssr::auth::Actor::system(),
+            "INC-1",
+            app::model::PostmortemInput {
+                body: Some(format!(
+                    "{}\nA note from the other editor.\n",
+                    app::domain::postmortem::default_template()
+                )),
+                ..Default::default()
+            },
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+        db.close().await.unwrap();
+    }
+    type_into(c, "#pm-root-cause", "draft text").await;
+    let banner = wait_until(c, "#save-conflict", |t| t.contains("Someone else saved")).await;
+    assert!(banner.contains("reload"), "{banner}");
+    c.refresh().await.unwrap();
+    wait_until(c, "#postmortem-preview", |t| {
+        t.contains("A note from the other editor.")
+    })
+    .await;
+    c.execute("window.__noReload = 1; return null;", vec![])
+        .await
+        .unwrap();
 
     // The RCA, previewed as it is typed.
     type_into(
@@ -268,6 +300,14 @@ async fn commander_writes_a_postmortem_with_live_preview_and_publishes_it() {
     );
     assert_eq!(pm.contributing_factors[0].category, "monitoring");
     assert!(pm.body.contains("<script>window.__xss = 1</script>"));
+    assert!(
+        pm.body.contains("A note from the other editor."),
+        "not overwritten"
+    );
+    assert!(
+        !pm.root_cause.contains("draft text"),
+        "the refused save wrote nothing"
+    );
     db.close().await.unwrap();
 
     // The incident page links to it and shows its state; the list has it.

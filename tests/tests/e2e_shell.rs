@@ -10,7 +10,6 @@ use tests::browser::{Browser, E2eConfig, TestServer, wait_until};
 #[tokio::test]
 async fn incident_list_hydrates_and_filters_without_a_reload() {
     let Some(cfg) = E2eConfig::from_env() else {
-        eprintln!("skipped: HINDSIGHT_E2E_BIN/HINDSIGHT_E2E_SITE not set (make test sets them)");
         return;
     };
     let (dir, url) = TestServer::new_database_dir("shell");

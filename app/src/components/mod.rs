@@ -3,6 +3,7 @@
 pub mod badges;
 pub mod countdown;
 pub mod error_box;
+pub mod filters;
 pub mod format;
 pub mod history;
 pub mod layout;

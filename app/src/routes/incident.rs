@@ -329,7 +329,7 @@ fn TimelineList(
                                         <time datetime=e.occurred_at.to_rfc3339()>{e.occurred_at.format("%m-%d %H:%M").to_string()}</time>
                                         <span class="event-kind">{e.kind.label()}</span>
                                         {(e.visibility == Visibility::Customer).then(|| view! { <span class="badge">"customer"</span> })}
-                                        <span class="event-body">{e.body}</span>
+                                        <span class="event-body doc" inner_html=crate::markdown::render(&e.body)></span>
                                         <span class="muted small">{e.author.unwrap_or_default()}</span>
                                     </li>
                                 }).collect_view()}

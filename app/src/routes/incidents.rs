@@ -8,6 +8,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::api::list_incidents;
 use crate::components::badges::{IncidentStatusBadge, SeverityBadge};
 use crate::components::error_box::ErrorBox;
+use crate::components::filters::SeverityFilter;
 use crate::components::format;
 use crate::domain::{IncidentStatus, Severity};
 use crate::model::{IncidentFilter, IncidentSummary, Page};
@@ -50,11 +51,10 @@ pub fn IncidentsPage() -> impl IntoView {
         view! { <a href=target class="tab" aria-current=move || current().then_some("page")>{label}</a> }
     };
     let navigate = use_navigate();
-    let on_severity = move |ev: leptos::ev::Event| {
-        let v = event_target_value(&ev);
+    let on_severity = move |severity: Option<Severity>| {
         let mut f = filter.get_untracked();
         f.page = None;
-        f.severity = v.parse().ok();
+        f.severity = severity;
         navigate(&href(&f), Default::default());
     };
 
@@ -71,14 +71,7 @@ pub fn IncidentsPage() -> impl IntoView {
                     {IncidentStatus::ALL.iter().map(|s| status_tab(Some(*s), s.label())).collect_view()}
                 }}
             </nav>
-            <label class="inline">
-                <span class="sr-only">"Severity"</span>
-                <select id="filter-severity" name="severity" on:change=on_severity
-                    prop:value=move || filter.get().severity.map(|s| s.as_str()).unwrap_or_default()>
-                    <option value="">"All severities"</option>
-                    {Severity::ALL.iter().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
-                </select>
-            </label>
+            <SeverityFilter id="filter-severity" value=Signal::derive(move || filter.get().severity) on_pick=on_severity/>
             <Form method="GET" action="/incidents" attr:class="search">
                 {move || filter.get().status.map(|s| view! { <input type="hidden" name="status" value=s.as_str()/> })}
                 {move || filter.get().severity.map(|s| view! { <input type="hidden" name="severity" value=s.as_str()/> })}

@@ -9,6 +9,7 @@ use crate::api::list_postmortems;
 use crate::components::badges::{PostmortemStatusBadge, SeverityBadge};
 use crate::components::countdown::due_text;
 use crate::components::error_box::ErrorBox;
+use crate::components::filters::SeverityFilter;
 use crate::components::format;
 use crate::domain::{PostmortemStatus, Severity};
 use crate::model::{Page, PostmortemFilter, PostmortemSummary};
@@ -50,10 +51,10 @@ pub fn PostmortemsPage() -> impl IntoView {
         view! { <a href=target class="tab" aria-current=move || current().then_some("page")>{label}</a> }
     };
     let navigate = use_navigate();
-    let on_severity = move |ev: leptos::ev::Event| {
+    let on_severity = move |severity: Option<Severity>| {
         let mut f = filter.get_untracked();
         f.page = None;
-        f.severity = event_target_value(&ev).parse().ok();
+        f.severity = severity;
         navigate(&href(&f), Default::default());
     };
     view! {
@@ -67,14 +68,7 @@ pub fn PostmortemsPage() -> impl IntoView {
                     {tab(None, true, "Overdue")}
                 }}
             </nav>
-            <label class="inline">
-                <span class="sr-only">"Severity"</span>
-                <select id="pm-filter-severity" on:change=on_severity
-                    prop:value=move || filter.get().severity.map(|s| s.as_str()).unwrap_or_default()>
-                    <option value="">"All severities"</option>
-                    {Severity::ALL.iter().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
-                </select>
-            </label>
+            <SeverityFilter id="pm-filter-severity" value=Signal::derive(move || filter.get().severity) on_pick=on_severity/>
         </div>
         <Transition fallback=|| view! { <p class="muted">"Loading postmortems…"</p> }>
             {move || Suspend::new(async move {

@@ -581,13 +581,14 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
     am.rca_due_at = Set(rca_due_at);
     am.updated_at = Set(to_ms(now));
     am.version = Set(old.version + 1);
-    let res = incident::Entity::update_many()
-        .set(am)
-        .filter(incident::Column::Id.eq(old.id))
-        .filter(incident::Column::Version.eq(old.version))
-        .exec(&txn)
-        .await?;
-    if res.rows_affected != 1 {
+    if !crate::ssr::services::compare_and_set(
+        &txn,
+        am,
+        (incident::Column::Id, old.id),
+        (incident::Column::Version, old.version),
+    )
+    .await?
+    {
         return Err(AppError::stale(&old.key));
     }
     if rca_due_at != old.rca_due_at {
@@ -675,16 +676,7 @@ pub async fn timeline(
         .order_by_asc(timeline_event::Column::Id)
         .all(db)
         .await?;
-    let mut ids: Vec<i64> = events.iter().filter_map(|e| e.author_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let authors: HashMap<i64, String> = user::Entity::find()
-        .filter(user::Column::Id.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.email))
-        .collect();
+    let authors = users::emails(db, events.iter().filter_map(|e| e.author_id).collect()).await?;
     Ok(events.into_iter().map(|e| to_event(e, &authors)).collect())
 }
 

@@ -7,3 +7,26 @@ pub mod keys;
 pub mod postmortems;
 pub mod tokens;
 pub mod users;
+
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+/// Writes `am` to the row `id` only if its version is still `version` (optimistic locking).
+/// `false` means someone else changed it first: the caller answers 409 and writes nothing.
+pub async fn compare_and_set<A, E>(
+    txn: &impl ConnectionTrait,
+    am: A,
+    id: (E::Column, i64),
+    version: (E::Column, i32),
+) -> crate::error::AppResult<bool>
+where
+    A: ActiveModelTrait<Entity = E>,
+    E: EntityTrait,
+{
+    let res = E::update_many()
+        .set(am)
+        .filter(id.0.eq(id.1))
+        .filter(version.0.eq(version.1))
+        .exec(txn)
+        .await?;
+    Ok(res.rows_affected == 1)
+}

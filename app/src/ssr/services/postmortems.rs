@@ -21,8 +21,8 @@ use crate::model::{
 use crate::ssr::audit::{self, Diff, FieldChange};
 use crate::ssr::auth::{Actor, normalise_email};
 use crate::ssr::entities::{action, incident, postmortem, postmortem_reviewer, user};
-use crate::ssr::services::incident_write;
 use crate::ssr::services::incidents::{DEFAULT_LIMIT, MAX_LIMIT};
+use crate::ssr::services::{compare_and_set, incident_write, users};
 use crate::ssr::settings::{self, OrgSettings};
 use crate::ssr::{from_ms, to_ms};
 
@@ -59,18 +59,7 @@ async fn reviewers(
         .filter(postmortem_reviewer::Column::PostmortemId.eq(pm_id))
         .all(db)
         .await?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.user_id).collect();
-    let emails: HashMap<i64, String> = if ids.is_empty() {
-        HashMap::new()
-    } else {
-        user::Entity::find()
-            .filter(user::Column::Id.is_in(ids))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|u| (u.id, u.email))
-            .collect()
-    };
+    let emails = users::emails(db, rows.iter().map(|r| r.user_id).collect()).await?;
     let mut list: Vec<String> = rows
         .iter()
         .filter_map(|r| emails.get(&r.user_id).cloned())
@@ -151,20 +140,7 @@ pub async fn linked_actions(
         .order_by_asc(action::Column::Seq)
         .all(db)
         .await?;
-    let mut ids: Vec<i64> = rows.iter().filter_map(|a| a.owner_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let owners: HashMap<i64, String> = if ids.is_empty() {
-        HashMap::new()
-    } else {
-        user::Entity::find()
-            .filter(user::Column::Id.is_in(ids))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|u| (u.id, u.email))
-            .collect()
-    };
+    let owners = users::emails(db, rows.iter().filter_map(|a| a.owner_id).collect()).await?;
     Ok(rows
         .into_iter()
         .map(|a| LinkedAction {
@@ -418,13 +394,14 @@ pub async fn put<C: ConnectionTrait + TransactionTrait>(
             am.contributing_factors = Set(factors);
             am.updated_at = Set(to_ms(now));
             am.version = Set(old.version + 1);
-            let res = postmortem::Entity::update_many()
-                .set(am)
-                .filter(postmortem::Column::Id.eq(old.id))
-                .filter(postmortem::Column::Version.eq(old.version))
-                .exec(&txn)
-                .await?;
-            if res.rows_affected != 1 {
+            if !compare_and_set(
+                &txn,
+                am,
+                (postmortem::Column::Id, old.id),
+                (postmortem::Column::Version, old.version),
+            )
+            .await?
+            {
                 return Err(AppError::stale(format!("the postmortem of {}", inc.key)));
             }
             (old.id, diff)

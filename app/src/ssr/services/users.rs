@@ -62,6 +62,25 @@ pub async fn list(db: &impl ConnectionTrait, actor: &Actor) -> AppResult<Vec<Use
     Ok(rows.iter().map(to_user).collect())
 }
 
+/// E-mail by user id for a set of ids, in one query (none for an empty set).
+pub async fn emails(
+    db: &impl ConnectionTrait,
+    mut ids: Vec<i64>,
+) -> AppResult<std::collections::HashMap<i64, String>> {
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    Ok(user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.email))
+        .collect())
+}
+
 pub async fn find(db: &impl ConnectionTrait, email: &str) -> AppResult<Option<user::Model>> {
     Ok(user::Entity::find()
         .filter(user::Column::Email.eq(normalise_email(email)))
