@@ -11,6 +11,7 @@ mod m20261124_000002_incidents;
 mod m20261124_000003_problems_and_actions;
 mod m20261124_000004_audit_guard;
 mod m20261124_000005_search;
+mod m20261125_000006_postmortem_list;
 
 pub use m20261124_000004_audit_guard::GENESIS;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000003_problems_and_actions::Migration),
             Box::new(m20261124_000004_audit_guard::Migration),
             Box::new(m20261124_000005_search::Migration),
+            Box::new(m20261125_000006_postmortem_list::Migration),
         ]
     }
 }

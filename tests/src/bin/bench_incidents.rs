@@ -1,17 +1,20 @@
 //! Benchmark: the incident list, its filters, deep keyset pages, full-text search and the
 //! incident view over a generated data set (default 100 000 incidents, 3 timeline events
-//! each). Prints p50 / p99 per query.
+//! each), and the postmortem list and document (a postmortem for every resolved or closed
+//! incident). Prints p50 / p99 per query.
 //!
 //! `cargo run -p tests --release --bin bench-incidents [-- N] [DATABASE_URL]`
 //! Without a URL it uses a fresh SQLite file under the system's temporary folder.
 
 use std::time::Instant;
 
-use app::domain::{EventKind, IncidentStatus, Severity, Visibility};
-use app::model::IncidentFilter;
+use app::domain::{
+    EventKind, IncidentStatus, PostmortemStatus, RootCauseCategory, Severity, Visibility,
+};
+use app::model::{IncidentFilter, PostmortemFilter};
 use app::ssr::auth::Actor;
-use app::ssr::entities::{incident, incident_service, timeline_event};
-use app::ssr::services::{incident_write, incidents};
+use app::ssr::entities::{incident, incident_service, postmortem, timeline_event};
+use app::ssr::services::{incident_write, incidents, postmortems};
 use sea_orm::{ConnectionTrait, EntityTrait, Set, TransactionTrait};
 
 const SERVICES: [&str; 12] = [
@@ -82,6 +85,7 @@ async fn main() {
         let mut incs = Vec::new();
         let mut svcs = Vec::new();
         let mut events = Vec::new();
+        let mut pms = Vec::new();
         for i in id..upto {
             let seq = i + 1;
             let detected = t0 + i * 600_000;
@@ -114,6 +118,36 @@ async fn main() {
                 version: Set(1),
                 ..Default::default()
             });
+            if let Some(r) = resolved {
+                // Every resolved or closed incident has a postmortem: closed ones published,
+                // the others spread over draft and review.
+                let pm_status = if status == IncidentStatus::Closed {
+                    PostmortemStatus::Published
+                } else {
+                    PostmortemStatus::ALL[(i % 2) as usize]
+                };
+                pms.push(postmortem::ActiveModel {
+                    incident_id: Set(seq),
+                    status: Set(pm_status),
+                    body: Set(app::domain::postmortem::default_template()),
+                    root_cause_category: Set(Some(RootCauseCategory::ALL[(i % 10) as usize])),
+                    root_cause: Set(format!(
+                        "{} in {}",
+                        WORDS[(i % 12) as usize],
+                        SERVICES[(i % 12) as usize]
+                    )),
+                    five_whys: Set("[]".into()),
+                    contributing_factors: Set("[]".into()),
+                    due_at: Set(Some(r + 7 * 86_400_000)),
+                    published_at: Set(
+                        (pm_status == PostmortemStatus::Published).then_some(r + 86_400_000)
+                    ),
+                    created_at: Set(r),
+                    updated_at: Set(r),
+                    version: Set(1),
+                    ..Default::default()
+                });
+            }
             svcs.push(incident_service::ActiveModel {
                 incident_id: Set(seq),
                 service: Set(SERVICES[(i % 12) as usize].to_owned()),
@@ -141,6 +175,12 @@ async fn main() {
             .exec(&txn)
             .await
             .unwrap();
+        if !pms.is_empty() {
+            postmortem::Entity::insert_many(pms)
+                .exec(&txn)
+                .await
+                .unwrap();
+        }
         for chunk in events.chunks(500) {
             timeline_event::Entity::insert_many(chunk.to_vec())
                 .exec(&txn)
@@ -244,6 +284,51 @@ async fn main() {
             incident_write::timeline(&db, &actor, &format!("INC-{}", 1 + (i as i64 * 7919) % n))
                 .await
                 .unwrap()
+        }
+    })
+    .await;
+
+    let now = chrono::Utc::now();
+    let pf = |filter: PostmortemFilter| {
+        let db = db.clone();
+        let actor = actor.clone();
+        async move { postmortems::list(&db, &actor, &filter, now).await.unwrap() }
+    };
+    time("postmortems: first page", runs, |_| {
+        pf(PostmortemFilter::default())
+    })
+    .await;
+    time("postmortems: in review", runs, |_| {
+        pf(PostmortemFilter {
+            status: Some(PostmortemStatus::InReview),
+            ..Default::default()
+        })
+    })
+    .await;
+    time("postmortems: overdue", runs, |_| {
+        pf(PostmortemFilter {
+            overdue: Some(true),
+            ..Default::default()
+        })
+    })
+    .await;
+    time("postmortems: severity = sev1, published", runs, |_| {
+        pf(PostmortemFilter {
+            severity: Some(Severity::Sev1),
+            status: Some(PostmortemStatus::Published),
+            ..Default::default()
+        })
+    })
+    .await;
+    time("postmortem document (get + context + render)", runs, |i| {
+        let db = db.clone();
+        let actor = actor.clone();
+        // Resolved and closed incidents are those with i % 5 in {3, 4}: seq = 5k + 4 or 5k + 5.
+        let key = format!("INC-{}", 5 * ((i as i64 * 7919) % (n / 5)) + 4);
+        async move {
+            let pm = postmortems::get(&db, &actor, &key).await.unwrap();
+            let ctx = postmortems::context(&db, &actor, &key).await.unwrap();
+            app::document::html(&pm, &ctx)
         }
     })
     .await;
