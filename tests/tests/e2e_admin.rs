@@ -139,6 +139,67 @@ async fn admin_adds_a_user_changes_a_role_and_creates_a_token() {
         .await
         .unwrap();
     assert!(!page.contains(&token), "the secret is never shown again");
+
+    // Settings: a holiday and a sev1 template of our own; a bad time zone is refused first.
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#settings-form"))
+        .await
+        .unwrap();
+    let set = |css: &'static str, text: &'static str| {
+        let c = c.clone();
+        async move {
+            let e = c.find(Locator::Css(css)).await.unwrap();
+            e.clear().await.unwrap();
+            e.send_keys(text).await.unwrap();
+        }
+    };
+    let save = || async {
+        c.execute(
+            "document.querySelector('#save-settings').scrollIntoView({block: 'center'}); return null;",
+            vec![],
+        )
+        .await
+        .unwrap();
+        c.find(Locator::Css("#save-settings"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    };
+    set("#set-timezone", "Mars/Olympus").await;
+    save().await;
+    let err = wait_until(c, "#settings", |t| t.contains("IANA")).await;
+    assert!(err.contains("timezone"), "{err}");
+    set("#set-timezone", "Europe/Berlin").await;
+    set("#set-holidays", "2026-12-25").await;
+    c.find(Locator::Css("#template-tab-sev1"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    set("#set-template", "## Impact\n\n## Root cause\n").await;
+    save().await;
+    wait_until(c, "#settings", |t| t.contains("Settings saved.")).await;
+    browser.screenshot("admin-settings").await;
+    let db = app::ssr::db::connect_and_migrate(&url).await.unwrap();
+    let stored = app::ssr::settings::load(&db).await.unwrap();
+    db.close().await.unwrap();
+    assert_eq!(stored.timezone, "Europe/Berlin");
+    assert_eq!(
+        stored.holidays,
+        [chrono::NaiveDate::from_ymd_opt(2026, 12, 25).unwrap()]
+    );
+    assert_eq!(
+        stored.postmortem_templates.sev1,
+        "## Impact\n\n## Root cause\n"
+    );
+    assert_eq!(
+        stored.postmortem_templates.sev2,
+        app::domain::postmortem::default_template()
+    );
     browser.close().await;
     drop(server);
 }
