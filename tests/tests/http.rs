@@ -201,6 +201,13 @@ async fn the_openapi_document_lists_every_endpoint() {
         ("/api/v1/incidents", &["get", "post"]),
         ("/api/v1/incidents/{key}", &["get", "patch"]),
         ("/api/v1/incidents/{key}/timeline", &["get", "post"]),
+        ("/api/v1/incidents/{key}/postmortem", &["get", "put"]),
+        ("/api/v1/incidents/{key}/postmortem/transition", &["post"]),
+        ("/api/v1/incidents/{key}/postmortem/approve", &["post"]),
+        ("/api/v1/incidents/{key}/postmortem.md", &["get"]),
+        ("/api/v1/incidents/{key}/postmortem.html", &["get"]),
+        ("/api/v1/postmortems", &["get"]),
+        ("/api/v1/settings", &["get", "patch"]),
     ];
     for (path, methods) in expected {
         for m in methods {

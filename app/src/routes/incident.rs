@@ -114,11 +114,11 @@ fn PostmortemCard(inc: Incident) -> impl IntoView {
             {match inc.postmortem_status {
                 Some(s) => view! {
                     <p><PostmortemStatusBadge status=s/></p>
-                    <p><a href=href class="button secondary" id="open-postmortem" accesskey="p">"Open postmortem"</a></p>
+                    <p><a href=href class="button secondary" id="open-postmortem">"Open postmortem"</a></p>
                 }.into_any(),
                 None => view! {
                     <p class="muted">{if inc.severity.requires_postmortem() { "Required before this incident can close." } else { "Not started." }}</p>
-                    <p><a href=href class="button secondary" id="open-postmortem" accesskey="p">"Write postmortem"</a></p>
+                    <p><a href=href class="button secondary" id="open-postmortem">"Write postmortem"</a></p>
                 }.into_any(),
             }}
             {inc.rca_due_at.map(|d| view! { <p class="small">"RCA "<DueCountdown due=Some(d) done=published rendered_at=inc.updated_at.max(Utc::now())/></p> })}
