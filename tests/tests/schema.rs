@@ -234,6 +234,7 @@ db_test!(every_table_round_trips_a_full_row, |db| {
             workaround: "restart".into(),
             status: KnownErrorStatus::FixScheduled,
             fix_version: Some("2.4.1".into()),
+            term_count: 7,
             created_by: Some(u1.id),
             created_at: T,
             updated_at: T,

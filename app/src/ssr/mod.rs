@@ -9,6 +9,7 @@ pub mod search;
 pub mod secrets;
 pub mod services;
 pub mod settings;
+pub mod similarity;
 
 use axum::extract::FromRef;
 use chrono::{DateTime, Utc};

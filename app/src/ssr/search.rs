@@ -47,6 +47,39 @@ pub fn incident_condition(backend: DbBackend, q: &str) -> Option<SimpleExpr> {
     })
 }
 
+/// A condition on `known_errors.id`: its title, symptoms, root cause or workaround contains
+/// every word (as a prefix, stemmed). `None` when the query has no words.
+pub fn known_error_condition(backend: DbBackend, q: &str) -> Option<SimpleExpr> {
+    let words = terms(q);
+    if words.is_empty() {
+        return None;
+    }
+    Some(match backend {
+        DbBackend::Postgres => {
+            let query = words
+                .iter()
+                .map(|w| format!("{w}:*"))
+                .collect::<Vec<_>>()
+                .join(" & ");
+            Expr::cust_with_values(
+                r#""known_errors"."search" @@ to_tsquery('english', $1)"#,
+                [query],
+            )
+        }
+        _ => {
+            let query = words
+                .iter()
+                .map(|w| format!("\"{w}\"*"))
+                .collect::<Vec<_>>()
+                .join(" ");
+            Expr::cust_with_values(
+                r#""known_errors"."id" IN (SELECT rowid FROM known_errors_fts WHERE known_errors_fts MATCH ?)"#,
+                [query],
+            )
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

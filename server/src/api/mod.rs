@@ -3,6 +3,7 @@
 
 mod accounts;
 mod incidents;
+mod known_errors;
 mod postmortems;
 
 use app::error::AppError;
@@ -219,6 +220,16 @@ struct ErrorDetail {
         incidents::update,
         incidents::timeline,
         incidents::add_event,
+        known_errors::list,
+        known_errors::create,
+        known_errors::show,
+        known_errors::update,
+        known_errors::link,
+        known_errors::unlink,
+        known_errors::of_incident,
+        known_errors::link_from_incident,
+        known_errors::unlink_from_incident,
+        known_errors::suggested,
         postmortems::list,
         postmortems::show,
         postmortems::put,
@@ -244,6 +255,7 @@ pub fn router() -> Router<AppState> {
         .merge(accounts::router())
         .merge(incidents::router())
         .merge(postmortems::router())
+        .merge(known_errors::router())
         .fallback(not_found)
 }
 

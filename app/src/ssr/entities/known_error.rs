@@ -18,6 +18,8 @@ pub struct Model {
     pub workaround: String,
     pub status: KnownErrorStatus,
     pub fix_version: Option<String>,
+    /// Length in index terms (for BM25).
+    pub term_count: i32,
     pub created_by: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,

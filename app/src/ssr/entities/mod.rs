@@ -14,6 +14,7 @@ pub mod key_counter;
 pub mod known_error;
 pub mod known_error_incident;
 pub mod known_error_service;
+pub mod known_error_term;
 pub mod login_failure;
 pub mod postmortem;
 pub mod postmortem_reviewer;

@@ -26,7 +26,7 @@ use crate::ssr::settings::{self, OrgSettings};
 use crate::ssr::{from_ms, to_ms};
 
 /// Trimmed, de-duplicated, sorted names (services, tags); empty ones dropped.
-fn names(field: &str, list: &[String]) -> AppResult<Vec<String>> {
+pub(crate) fn names(field: &str, list: &[String]) -> AppResult<Vec<String>> {
     let mut out: Vec<String> = list
         .iter()
         .map(|s| s.trim().to_owned())

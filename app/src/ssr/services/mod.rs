@@ -4,6 +4,7 @@
 pub mod incident_write;
 pub mod incidents;
 pub mod keys;
+pub mod known_errors;
 pub mod postmortems;
 pub mod tokens;
 pub mod users;

@@ -135,8 +135,16 @@ pub async fn linked_actions(
     db: &impl ConnectionTrait,
     incident_id: i64,
 ) -> AppResult<Vec<LinkedAction>> {
+    actions_where(db, action::Column::IncidentId.eq(incident_id)).await
+}
+
+/// Actions matching `condition`, oldest first, with their owners' e-mails.
+pub async fn actions_where(
+    db: &impl ConnectionTrait,
+    condition: sea_orm::sea_query::SimpleExpr,
+) -> AppResult<Vec<LinkedAction>> {
     let rows = action::Entity::find()
-        .filter(action::Column::IncidentId.eq(incident_id))
+        .filter(condition)
         .order_by_asc(action::Column::Seq)
         .all(db)
         .await?;
