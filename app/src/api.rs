@@ -8,8 +8,9 @@ use crate::domain::PostmortemStatus;
 use crate::domain::settings::OrgSettings;
 use crate::error::AppError;
 use crate::model::{
-    AuditEntry, CreatedToken, CurrentUser, Incident, IncidentFilter, IncidentPatch,
-    IncidentSummary, NewEvent, NewIncident, NewUser, Page, Postmortem, PostmortemContext,
+    AuditEntry, CreatedToken, CurrentUser, Incident, IncidentFilter, IncidentKnownError,
+    IncidentPatch, IncidentSummary, KnownError, KnownErrorFilter, KnownErrorPatch,
+    KnownErrorSummary, NewEvent, NewKnownError, Suggestion, NewIncident, NewUser, Page, Postmortem, PostmortemContext,
     PostmortemFilter, PostmortemInput, PostmortemSummary, TimelineEvent, TokenInfo, User,
     UserPatch,
 };
@@ -293,6 +294,138 @@ pub async fn update_settings(
                 &ctx::actor()?,
                 patch,
                 chrono::Utc::now(),
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "list_known_errors")]
+pub async fn list_known_errors(
+    filter: KnownErrorFilter,
+) -> Result<Page<KnownErrorSummary>, AppError> {
+    ctx::finish(
+        async move {
+            crate::ssr::services::known_errors::list(&ctx::state()?.db, &ctx::actor()?, &filter)
+                .await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "get_known_error")]
+pub async fn get_known_error(key: String) -> Result<KnownError, AppError> {
+    ctx::finish(
+        async move {
+            crate::ssr::services::known_errors::get(&ctx::state()?.db, &ctx::actor()?, &key).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "create_known_error", input = server_fn::codec::Json)]
+pub async fn create_known_error(new: NewKnownError) -> Result<KnownError, AppError> {
+    ctx::finish(
+        async move {
+            crate::ssr::services::known_errors::create(
+                &ctx::state()?.db,
+                &ctx::actor()?,
+                new,
+                chrono::Utc::now(),
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "update_known_error", input = server_fn::codec::Json)]
+pub async fn update_known_error(
+    key: String,
+    patch: KnownErrorPatch,
+) -> Result<KnownError, AppError> {
+    ctx::finish(
+        async move {
+            crate::ssr::services::known_errors::update(
+                &ctx::state()?.db,
+                &ctx::actor()?,
+                &key,
+                patch,
+                chrono::Utc::now(),
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+/// Links an incident and a known error (from either page).
+#[server(prefix = "/rpc", endpoint = "link_known_error")]
+pub async fn link_known_error(
+    known_error: String,
+    incident: String,
+) -> Result<KnownError, AppError> {
+    ctx::finish(
+        async move {
+            crate::ssr::services::known_errors::link(
+                &ctx::state()?.db,
+                &ctx::actor()?,
+                &known_error,
+                &incident,
+                chrono::Utc::now(),
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "unlink_known_error")]
+pub async fn unlink_known_error(
+    known_error: String,
+    incident: String,
+) -> Result<KnownError, AppError> {
+    ctx::finish(
+        async move {
+            crate::ssr::services::known_errors::unlink(
+                &ctx::state()?.db,
+                &ctx::actor()?,
+                &known_error,
+                &incident,
+                chrono::Utc::now(),
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+/// The known errors linked to an incident, with recurrence.
+#[server(prefix = "/rpc", endpoint = "incident_known_errors")]
+pub async fn incident_known_errors(key: String) -> Result<Vec<IncidentKnownError>, AppError> {
+    ctx::finish(
+        async move {
+            crate::ssr::services::known_errors::for_incident(
+                &ctx::state()?.db,
+                &ctx::actor()?,
+                &key,
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "suggested_known_errors")]
+pub async fn suggested_known_errors(key: String) -> Result<Vec<Suggestion>, AppError> {
+    ctx::finish(
+        async move {
+            crate::ssr::services::known_errors::suggest(
+                &ctx::state()?.db,
+                &ctx::actor()?,
+                &key,
+                crate::ssr::services::known_errors::SUGGESTIONS,
             )
             .await
         }

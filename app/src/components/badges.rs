@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::domain::{IncidentStatus, PostmortemStatus, Severity};
+use crate::domain::{IncidentStatus, KnownErrorStatus, PostmortemStatus, Severity};
 
 #[component]
 pub fn SeverityBadge(severity: Severity) -> impl IntoView {
@@ -17,4 +17,9 @@ pub fn IncidentStatusBadge(status: IncidentStatus) -> impl IntoView {
 #[component]
 pub fn PostmortemStatusBadge(status: PostmortemStatus) -> impl IntoView {
     view! { <span class=format!("badge pm pm-{}", status.as_str()) id="postmortem-status">{status.label()}</span> }
+}
+
+#[component]
+pub fn KnownErrorStatusBadge(status: KnownErrorStatus) -> impl IntoView {
+    view! { <span class=format!("badge ke ke-{}", status.as_str())>{status.label()}</span> }
 }

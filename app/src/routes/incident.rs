@@ -6,7 +6,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::{AddTimelineEvent, UpdateIncident, get_incident, incident_timeline};
+use crate::api::{
+    AddTimelineEvent, LinkKnownError, UnlinkKnownError, UpdateIncident, get_incident,
+    incident_known_errors, incident_timeline, suggested_known_errors,
+};
 use crate::components::badges::{IncidentStatusBadge, SeverityBadge};
 use crate::components::error_box::ErrorBox;
 use crate::components::format;
@@ -28,6 +31,32 @@ pub fn IncidentPage() -> impl IntoView {
         move || (key(), update.version().get(), add.version().get()),
         |(k, _, _)| incident_timeline(k),
     );
+    // Known errors: what is linked (with recurrence) and what looks similar. The suggestions
+    // follow the incident's text, so they refresh after every change of it.
+    let link = ServerAction::<LinkKnownError>::new();
+    let unlink = ServerAction::<UnlinkKnownError>::new();
+    let linked = Resource::new(
+        move || (key(), link.version().get(), unlink.version().get()),
+        |(k, ..)| incident_known_errors(k),
+    );
+    let suggested = Resource::new(
+        move || {
+            (
+                key(),
+                link.version().get(),
+                unlink.version().get(),
+                update.version().get(),
+                add.version().get(),
+            )
+        },
+        |(k, ..)| suggested_known_errors(k),
+    );
+    let ke = KnownErrorPanel {
+        link,
+        unlink,
+        linked,
+        suggested,
+    };
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading incident…"</p> }>
             {move || Suspend::new(async move {
@@ -47,6 +76,7 @@ pub fn IncidentPage() -> impl IntoView {
                                 <aside>
                                     <StatusControls inc=inc.clone() update=update/>
                                     <PostmortemCard inc=inc.clone()/>
+                                    <KnownErrorsCard key=inc.key.clone() panel=ke/>
                                     <People inc=inc.clone() update=update/>
                                     <KeyTimes inc=inc.clone() update=update/>
                                     <section class="card"><RecordHistory record_type="incident" key=inc.key.clone()/></section>
@@ -98,6 +128,99 @@ fn IncidentHeader(inc: Incident) -> impl IntoView {
                 {(inc.reopen_count > 0).then(|| format!(" · reopened {}×", inc.reopen_count))}
             </p>
         </header>
+    }
+}
+
+/// The known-error resources and actions of the incident page (created with the page, so
+/// they hydrate).
+#[derive(Clone, Copy)]
+struct KnownErrorPanel {
+    link: ServerAction<LinkKnownError>,
+    unlink: ServerAction<UnlinkKnownError>,
+    linked: Resource<Result<Vec<crate::model::IncidentKnownError>, crate::error::AppError>>,
+    suggested: Resource<Result<Vec<crate::model::Suggestion>, crate::error::AppError>>,
+}
+
+/// Linked known errors with their workaround and recurrence, and suggestions to link in one
+/// click.
+#[component]
+fn KnownErrorsCard(key: String, panel: KnownErrorPanel) -> impl IntoView {
+    let KnownErrorPanel {
+        link,
+        unlink,
+        linked,
+        suggested,
+    } = panel;
+    let k1 = key.clone();
+    view! {
+        <section class="card" id="known-errors-card">
+            <h2>"Known errors"</h2>
+            {move || link.value().get().and_then(Result::err).map(|e| view! { <ErrorBox error=e/> })}
+            {move || unlink.value().get().and_then(Result::err).map(|e| view! { <ErrorBox error=e/> })}
+            <Transition fallback=|| ()>
+                {move || {
+                    let k = k1.clone();
+                    Suspend::new(async move {
+                        let list = linked.await.unwrap_or_default();
+                        if list.is_empty() {
+                            return view! { <p class="muted small" id="linked-known-errors">"None linked."</p> }.into_any();
+                        }
+                        view! {
+                            <ul class="ke-linked" id="linked-known-errors">
+                                {list.into_iter().map(|ke| {
+                                    let (kk, ik) = (ke.key.clone(), k.clone());
+                                    view! {
+                                        <li>
+                                            <a class="key" href=format!("/known-errors/{}", ke.key)>{ke.key.clone()}</a>" "{ke.title.clone()}
+                                            {ke.recurrence.then(|| view! {
+                                                " "<span class="badge recurrence" title=format!("{} earlier incident(s) with this known error", ke.earlier_incidents)>
+                                                    {format!("recurrence ({} before)", ke.earlier_incidents)}
+                                                </span>
+                                            })}
+                                            {ke.fix_verified_before.then(|| view! {
+                                                <p class="warn small">"A fix for this had been verified effective before this incident: it did not hold."</p>
+                                            })}
+                                            {(!ke.workaround.trim().is_empty()).then(|| view! {
+                                                <details class="small" open=true><summary>"Workaround"</summary><div class="doc" inner_html=crate::markdown::render(&ke.workaround)></div></details>
+                                            })}
+                                            <button class="link-button small" on:click=move |_| { unlink.dispatch(UnlinkKnownError { known_error: kk.clone(), incident: ik.clone() }); }>"Unlink"</button>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        }.into_any()
+                    })
+                }}
+            </Transition>
+            <h3 class="small">"Suggested"</h3>
+            <Transition fallback=|| ()>
+                {move || {
+                    let k = key.clone();
+                    Suspend::new(async move {
+                        let list: Vec<_> = suggested.await.unwrap_or_default().into_iter().filter(|s| !s.linked).collect();
+                        if list.is_empty() {
+                            return view! { <p class="muted small" id="suggested-known-errors">"No similar known errors."</p> }.into_any();
+                        }
+                        view! {
+                            <ul class="ke-suggested" id="suggested-known-errors">
+                                {list.into_iter().map(|s| {
+                                    let (kk, ik) = (s.key.clone(), k.clone());
+                                    let why = if s.shared_services.is_empty() { String::new() } else { format!("shares {}", s.shared_services.join(", ")) };
+                                    view! {
+                                        <li>
+                                            <a class="key" href=format!("/known-errors/{}", s.key)>{s.key.clone()}</a>" "{s.title.clone()}
+                                            " "<span class="muted small">{why}</span>
+                                            <button class="secondary small link-ke" id=format!("link-{}", s.key)
+                                                on:click=move |_| { link.dispatch(LinkKnownError { known_error: kk.clone(), incident: ik.clone() }); }>"Link"</button>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        }.into_any()
+                    })
+                }}
+            </Transition>
+        </section>
     }
 }
 

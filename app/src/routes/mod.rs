@@ -4,6 +4,7 @@ mod admin;
 mod declare;
 mod incident;
 mod incidents;
+mod known_errors;
 mod login;
 mod not_found;
 mod postmortem;
@@ -61,7 +62,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/incidents/:key/postmortem") view=|| view! { <RequireUser><postmortem::PostmortemPage/></RequireUser> }/>
                     <Route path=path!("/postmortems") view=|| view! { <RequireUser><postmortems::PostmortemsPage/></RequireUser> }/>
                     <Route path=path!("/actions") view=|| view! { <RequireUser><sections::ActionsPage/></RequireUser> }/>
-                    <Route path=path!("/known-errors") view=|| view! { <RequireUser><sections::KnownErrorsPage/></RequireUser> }/>
+                    <Route path=path!("/known-errors") view=|| view! { <RequireUser><known_errors::KnownErrorsPage/></RequireUser> }/>
+                    <Route path=path!("/known-errors/new") view=|| view! { <RequireUser><known_errors::NewKnownErrorPage/></RequireUser> }/>
+                    <Route path=path!("/known-errors/:key") view=|| view! { <RequireUser><known_errors::KnownErrorPage/></RequireUser> }/>
                     <Route path=path!("/dashboard") view=|| view! { <RequireUser><sections::DashboardPage/></RequireUser> }/>
                     <Route path=path!("/admin") view=|| view! { <RequireUser><admin::AdminPage/></RequireUser> }/>
                 </Routes>

@@ -21,11 +21,6 @@ pub fn ActionsPage() -> impl IntoView {
 }
 
 #[component]
-pub fn KnownErrorsPage() -> impl IntoView {
-    view! { <NotYet title="Known errors" what="Known problems with their symptoms, workarounds and fix versions."/> }
-}
-
-#[component]
 pub fn DashboardPage() -> impl IntoView {
     view! { <NotYet title="Dashboard" what="Follow-through: on-time closure, overdue actions, MTTR and RCA completion."/> }
 }
