@@ -10,9 +10,9 @@ use crate::error::AppError;
 use crate::model::{
     AuditEntry, CreatedToken, CurrentUser, Incident, IncidentFilter, IncidentKnownError,
     IncidentPatch, IncidentSummary, KnownError, KnownErrorFilter, KnownErrorPatch,
-    KnownErrorSummary, NewEvent, NewKnownError, Suggestion, NewIncident, NewUser, Page, Postmortem, PostmortemContext,
-    PostmortemFilter, PostmortemInput, PostmortemSummary, TimelineEvent, TokenInfo, User,
-    UserPatch,
+    KnownErrorSummary, NewEvent, NewIncident, NewKnownError, NewUser, Page, Postmortem,
+    PostmortemContext, PostmortemFilter, PostmortemInput, PostmortemSummary, Suggestion,
+    TimelineEvent, TokenInfo, User, UserPatch,
 };
 
 #[cfg(feature = "ssr")]

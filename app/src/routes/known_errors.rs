@@ -10,9 +10,7 @@ use crate::api::{
     CreateKnownError, LinkKnownError, UnlinkKnownError, UpdateKnownError, get_known_error,
     list_known_errors,
 };
-use crate::components::badges::{
-    IncidentStatusBadge, KnownErrorStatusBadge, SeverityBadge,
-};
+use crate::components::badges::{IncidentStatusBadge, KnownErrorStatusBadge, SeverityBadge};
 use crate::components::error_box::ErrorBox;
 use crate::components::format;
 use crate::components::history::RecordHistory;
@@ -161,9 +159,7 @@ impl Fields {
             root_cause: RwSignal::new(k.map(|k| k.root_cause.clone()).unwrap_or_default()),
             workaround: RwSignal::new(k.map(|k| k.workaround.clone()).unwrap_or_default()),
             status: RwSignal::new(k.map_or(KnownErrorStatus::Open, |k| k.status)),
-            fix_version: RwSignal::new(
-                k.and_then(|k| k.fix_version.clone()).unwrap_or_default(),
-            ),
+            fix_version: RwSignal::new(k.and_then(|k| k.fix_version.clone()).unwrap_or_default()),
             services: RwSignal::new(k.map(|k| k.services.join(", ")).unwrap_or_default()),
         }
     }
@@ -351,9 +347,9 @@ fn KnownErrorView(
                 </section>
                 <section class="card">
                     <h2>"Symptoms"</h2>
-                    <p class="prewrap">{ke.symptoms.clone()}</p>
+                    <p class="prewrap">{if ke.symptoms.trim().is_empty() { "—".to_owned() } else { ke.symptoms.clone() }}</p>
                     <h2>"Root cause"</h2>
-                    <p class="prewrap">{ke.root_cause.clone()}</p>
+                    <p class="prewrap">{if ke.root_cause.trim().is_empty() { "Not known yet.".to_owned() } else { ke.root_cause.clone() }}</p>
                 </section>
                 <section class="card">
                     <h2>"Incidents"</h2>

@@ -1,0 +1,195 @@
+//! End to end: a problem manager records a known error in the browser; during a later
+//! incident a responder finds it among the incident page's suggestions, links it in one click,
+//! sees the workaround and the recurrence mark, and the known error's page lists the incident.
+
+use std::time::Duration;
+
+use fantoccini::Locator;
+use tests::browser::{Browser, E2eConfig, TestServer, text_of, wait_until};
+
+async fn click(c: &fantoccini::Client, css: &str) {
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+    c.execute(
+        "document.querySelector(arguments[0]).scrollIntoView({block: 'center'}); return null;",
+        vec![serde_json::json!(css)],
+    )
+    .await
+    .unwrap();
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+}
+
+async fn type_into(c: &fantoccini::Client, css: &str, text: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .send_keys(text)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn responder_finds_and_links_a_suggested_known_error() {
+    let Some(cfg) = E2eConfig::from_env() else {
+        return;
+    };
+    let (dir, url) = TestServer::new_database_dir("known-error");
+    {
+        use app::ssr::services::{incident_write, known_errors};
+        let db = app::ssr::db::connect_and_migrate(&url).await.unwrap();
+        tests::http::user(&db, "ic@example.org", app::domain::Role::Responder).await;
+        let sys = app::ssr::auth::Actor::system();
+        let now = chrono::Utc::now();
+        // Other known errors, so the right one has to be found.
+        for (title, symptoms, svc) in [
+            (
+                "Kafka consumer lag after rebalance",
+                "Consumers fall behind for minutes",
+                "kafka",
+            ),
+            (
+                "Expired TLS certificate on the CDN",
+                "Handshake failures for all clients",
+                "cdn",
+            ),
+        ] {
+            known_errors::create(
+                &db,
+                &sys,
+                app::model::NewKnownError {
+                    title: title.into(),
+                    symptoms: symptoms.into(),
+                    services: vec![svc.into()],
+                    ..Default::default()
+                },
+                now,
+            )
+            .await
+            .unwrap();
+        }
+        // An earlier incident of the same problem, and the one being handled now.
+        for (title, hours) in [
+            ("Checkout requests hanging on database", 72),
+            ("Payments stuck: DB connections maxed out", 1),
+        ] {
+            incident_write::create(
+                &db,
+                &sys,
+                app::model::NewIncident {
+                    title: title.into(),
+                    severity: Some(app::domain::Severity::Sev2),
+                    services: vec!["payments".into()],
+                    detected_at: Some(now - chrono::Duration::hours(hours)),
+                    ..Default::default()
+                },
+                now,
+            )
+            .await
+            .unwrap();
+        }
+        db.close().await.unwrap();
+    }
+    let server = TestServer::start(&cfg, dir, &url, &[]);
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    browser
+        .sign_in(
+            &server,
+            "ic@example.org",
+            tests::http::PASSWORD,
+            "/known-errors/new",
+            "#ke-form",
+        )
+        .await;
+
+    // Record the known error through the form.
+    type_into(c, "#ke-title", "Database connection pool exhaustion").await;
+    type_into(
+        c,
+        "#ke-symptoms",
+        "Requests hang waiting for a database connection; the pool is maxed out",
+    )
+    .await;
+    type_into(
+        c,
+        "#ke-workaround",
+        "Restart the **payments** workers to free connections",
+    )
+    .await;
+    type_into(c, "#ke-services", "payments, postgres").await;
+    c.find(Locator::Css("#ke-status"))
+        .await
+        .unwrap()
+        .select_by_value("workaround_available")
+        .await
+        .unwrap();
+    click(c, "#ke-submit").await;
+    wait_until(c, "#ke-recurrence", |t| {
+        t.contains("No incidents linked yet")
+    })
+    .await;
+    assert_eq!(c.current_url().await.unwrap().path(), "/known-errors/KE-3");
+    assert!(
+        text_of(c, "#ke-workaround-text")
+            .await
+            .contains("Restart the payments workers")
+    );
+    // Link the earlier incident from here.
+    type_into(c, "#ke-link-incident", "INC-1").await;
+    click(c, "#ke-link-form button").await;
+    wait_until(c, "#ke-incidents", |t| t.contains("INC-1")).await;
+
+    // The current incident: KE-3 is the best suggestion; one click links it.
+    c.goto(&server.url("/incidents/INC-2")).await.unwrap();
+    browser.hydrated().await;
+    let suggested = wait_until(c, "#suggested-known-errors", |t| t.contains("KE-3")).await;
+    let first = suggested.lines().next().unwrap_or_default().to_owned();
+    assert!(first.contains("KE-3"), "best first: {suggested}");
+    c.execute("window.__noReload = 1; return null;", vec![])
+        .await
+        .unwrap();
+    click(c, "#link-KE-3").await;
+    let linked = wait_until(c, "#linked-known-errors", |t| t.contains("KE-3")).await;
+    assert!(linked.contains("recurrence (1 before)"), "{linked}");
+    assert!(
+        linked.contains("Restart the payments workers"),
+        "the workaround: {linked}"
+    );
+    let after = text_of(c, "#suggested-known-errors").await;
+    assert!(
+        !after.contains("KE-3"),
+        "a linked one leaves the suggestions: {after}"
+    );
+    let marker = c
+        .execute("return window.__noReload || null;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(marker, serde_json::json!(1), "linked without a page reload");
+    browser.screenshot("incident-known-errors").await;
+
+    // The known error now shows both incidents, the newer marked as a recurrence.
+    c.goto(&server.url("/known-errors/KE-3")).await.unwrap();
+    let incidents = wait_until(c, "#ke-incidents", |t| t.contains("INC-2")).await;
+    assert!(incidents.contains("recurrence"), "{incidents}");
+    assert!(
+        text_of(c, "#ke-recurrence")
+            .await
+            .contains("Caused 2 incidents")
+    );
+    browser.screenshot("known-error").await;
+
+    // The list finds it by a word of its symptoms.
+    c.goto(&server.url("/known-errors?q=maxed")).await.unwrap();
+    let list = wait_until(c, "#ke-list", |t| t.contains("KE-3")).await;
+    assert!(!list.contains("KE-1") && list.contains("2"), "{list}");
+    browser.close().await;
+    drop(server);
+}
