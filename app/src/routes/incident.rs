@@ -152,6 +152,20 @@ fn KnownErrorsCard(key: String, panel: KnownErrorPanel) -> impl IntoView {
         suggested,
     } = panel;
     let k1 = key.clone();
+    let k2 = key.clone();
+    let manual = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        if matches!(link.value().get(), Some(Ok(_))) {
+            manual.set(String::new());
+        }
+    });
+    let link_manual = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        link.dispatch(LinkKnownError {
+            known_error: manual.get_untracked().trim().to_owned(),
+            incident: k2.clone(),
+        });
+    };
     view! {
         <section class="card" id="known-errors-card">
             <h2>"Known errors"</h2>
@@ -192,6 +206,10 @@ fn KnownErrorsCard(key: String, panel: KnownErrorPanel) -> impl IntoView {
                     })
                 }}
             </Transition>
+            <form class="row-form" on:submit=link_manual id="link-ke-form">
+                <input type="text" class="short" placeholder="KE-12" aria-label="Known error key" bind:value=manual/>
+                <button type="submit" class="secondary small">"Link"</button>
+            </form>
             <h3 class="small">"Suggested"</h3>
             <Transition fallback=|| ()>
                 {move || {

@@ -1,7 +1,8 @@
 //! Benchmark: the incident list, its filters, deep keyset pages, full-text search and the
 //! incident view over a generated data set (default 100 000 incidents, 3 timeline events
 //! each), and the postmortem list and document (a postmortem for every resolved or closed
-//! incident). Prints p50 / p99 per query.
+//! incident), and known-error suggestions and search over 2 000 known errors. Prints p50 /
+//! p99 per query.
 //!
 //! `cargo run -p tests --release --bin bench-incidents [-- N] [DATABASE_URL]`
 //! Without a URL it uses a fresh SQLite file under the system's temporary folder.
@@ -14,7 +15,7 @@ use app::domain::{
 use app::model::{IncidentFilter, PostmortemFilter};
 use app::ssr::auth::Actor;
 use app::ssr::entities::{incident, incident_service, postmortem, timeline_event};
-use app::ssr::services::{incident_write, incidents, postmortems};
+use app::ssr::services::{incident_write, incidents, known_errors, postmortems};
 use sea_orm::{ConnectionTrait, EntityTrait, Set, TransactionTrait};
 
 const SERVICES: [&str; 12] = [
@@ -284,6 +285,73 @@ async fn main() {
             incident_write::timeline(&db, &actor, &format!("INC-{}", 1 + (i as i64 * 7919) % n))
                 .await
                 .unwrap()
+        }
+    })
+    .await;
+
+    // A known-error database of 2 000 problems over the same vocabulary, through the service
+    // (so the suggestion index is built as in use).
+    let kes = 2_000;
+    let t = Instant::now();
+    for i in 0..kes {
+        known_errors::create(
+            &db,
+            &actor,
+            app::model::NewKnownError {
+                title: format!(
+                    "{} {} in {} #{i}",
+                    WORDS[i % 12],
+                    WORDS[(i / 12) % 12],
+                    SERVICES[i % 12]
+                ),
+                symptoms: format!(
+                    "{} and {} seen by {} clients",
+                    WORDS[(i / 7) % 12],
+                    WORDS[(i / 3) % 12],
+                    SERVICES[(i / 12) % 12]
+                ),
+                root_cause: format!("{} after {}", WORDS[(i / 5) % 12], WORDS[(i / 11) % 12]),
+                services: vec![SERVICES[i % 12].to_owned()],
+                ..Default::default()
+            },
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    }
+    println!(
+        "generated {kes} known errors in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    time("known errors: suggestions for an incident", runs, |i| {
+        let db = db.clone();
+        let actor = actor.clone();
+        async move {
+            known_errors::suggest(
+                &db,
+                &actor,
+                &format!("INC-{}", 1 + (i as i64 * 7919) % n),
+                5,
+            )
+            .await
+            .unwrap()
+        }
+    })
+    .await;
+    time("known errors: list, search one word", runs, |_| {
+        let db = db.clone();
+        let actor = actor.clone();
+        async move {
+            known_errors::list(
+                &db,
+                &actor,
+                &app::model::KnownErrorFilter {
+                    q: Some("certificate".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
         }
     })
     .await;

@@ -880,34 +880,40 @@ pub async fn suggest(
     if candidate_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let kes: HashMap<i64, known_error::Model> = known_error::Entity::find()
-        .filter(known_error::Column::Id.is_in(candidate_ids.clone()))
+    // Only what scoring needs for the candidates: sequence (ties) and length in terms.
+    let kes: HashMap<i64, (i64, i32)> = known_error::Entity::find()
+        .select_only()
+        .column(known_error::Column::Id)
+        .column(known_error::Column::Seq)
+        .column(known_error::Column::TermCount)
+        .filter(known_error::Column::Id.is_in(candidate_ids))
         .filter(known_error::Column::Status.ne(KnownErrorStatus::Retired))
+        .into_tuple::<(i64, i64, i32)>()
         .all(db)
         .await?
         .into_iter()
-        .map(|k| (k.id, k))
+        .map(|(id, seq, len)| (id, (seq, len)))
         .collect();
     let postings: Vec<Posting> = raw
         .into_iter()
         .filter_map(|(term, id, tf)| {
-            let k = kes.get(&id)?;
+            let (_, len) = kes.get(&id)?;
             Some(Posting {
                 doc: id,
                 term,
                 tf: u32::try_from(tf).unwrap_or(0),
-                doc_len: u32::try_from(k.term_count).unwrap_or(0),
+                doc_len: u32::try_from(*len).unwrap_or(0),
             })
         })
         .collect();
     let mut scores = bm25(&query, &postings, n_docs as u64, avg_len);
-    let all_services = services_of(db, kes.keys().copied().collect()).await?;
     let mut shared: HashMap<i64, Vec<String>> = HashMap::new();
     for (id, svc) in by_service {
         if kes.contains_key(&id) {
             shared.entry(id).or_default().push(svc);
         }
     }
+    let all_services = services_of(db, shared.keys().copied().collect()).await?;
     for (id, svcs) in &shared {
         let total = all_services.get(id).map_or(1, Vec::len).max(1);
         *scores.entry(*id).or_insert(0.0) += SERVICE_WEIGHT * svcs.len() as f64 / total as f64;
@@ -922,15 +928,23 @@ pub async fn suggest(
     let mut ranked: Vec<(i64, f64)> = scores.into_iter().filter(|(_, s)| *s > 0.0).collect();
     ranked.sort_by(|a, b| {
         b.1.total_cmp(&a.1).then_with(|| {
-            let seq = |id: &i64| kes.get(id).map_or(i64::MAX, |k| k.seq);
+            let seq = |id: &i64| kes.get(id).map_or(i64::MAX, |k| k.0);
             seq(&a.0).cmp(&seq(&b.0))
         })
     });
     ranked.truncate(limit);
+    // The full records of the few that are shown.
+    let top: HashMap<i64, known_error::Model> = known_error::Entity::find()
+        .filter(known_error::Column::Id.is_in(ranked.iter().map(|(id, _)| *id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|k| (k.id, k))
+        .collect();
     Ok(ranked
         .into_iter()
         .filter_map(|(id, score)| {
-            let k = kes.get(&id)?;
+            let k = top.get(&id)?;
             let mut shared_services = shared.remove(&id).unwrap_or_default();
             shared_services.sort();
             Some(Suggestion {
