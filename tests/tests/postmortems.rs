@@ -487,6 +487,20 @@ db_test!(reviewers_approve_in_review, |db| {
         other.post(&approve, json!({})).await.status,
         StatusCode::FORBIDDEN
     );
+    // A viewer named as reviewer still changes nothing.
+    add_user(&db, "view@example.org", Role::Viewer).await;
+    c.put(
+        &path,
+        json!({"reviewers": ["rev@example.org", "view@example.org", "ic@example.org"]}),
+    )
+    .await;
+    let viewer = Client::new(db.clone())
+        .login("view@example.org", PASSWORD)
+        .await;
+    assert_eq!(
+        viewer.post(&approve, json!({})).await.status,
+        StatusCode::FORBIDDEN
+    );
     // Members may read but not edit.
     assert_eq!(
         rev.put(&path, json!({"root_cause": "x"})).await.status,

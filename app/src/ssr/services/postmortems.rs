@@ -545,7 +545,8 @@ pub async fn approve<C: ConnectionTrait + TransactionTrait>(
     key: &str,
     now: DateTime<Utc>,
 ) -> AppResult<Postmortem> {
-    actor.require(Op::Read)?;
+    // Approving is a review comment: viewers, who change nothing, may not.
+    actor.require(Op::Comment)?;
     let me = actor
         .user_id()
         .ok_or_else(|| AppError::forbidden("only a reviewer may approve"))?;
