@@ -274,6 +274,31 @@ impl Browser {
     }
 
     /// The browser console's messages so far (errors of a failed hydration show here).
+    /// Script errors in the console since the last look (a failed hydration shows here);
+    /// HTTP error answers the page expects, like a refused save, are not counted.
+    pub async fn script_errors(&self) -> Vec<String> {
+        let raw = self.console().await;
+        let body = raw.split_once("\r\n\r\n").map_or(raw.as_str(), |(_, b)| b);
+        // A chunked answer wraps the JSON in size lines: take the outermost object.
+        let json = match (body.find('{'), body.rfind('}')) {
+            (Some(a), Some(b)) if a < b => &body[a..=b],
+            _ => return Vec::new(),
+        };
+        let v: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+        v["value"]
+            .as_array()
+            .map(|entries| {
+                entries
+                    .iter()
+                    .filter(|e| e["level"] == "SEVERE")
+                    .filter_map(|e| e["message"].as_str())
+                    .filter(|m| !m.contains("Failed to load resource"))
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     pub async fn console(&self) -> String {
         let Ok(id) = self.client.session_id().await else {
             return String::new();
@@ -283,14 +308,37 @@ impl Browser {
         let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) else {
             return String::new();
         };
+        // Read until the announced length has arrived (the driver may keep the connection
+        // open), never waiting long.
+        let _ = s.set_read_timeout(Some(Duration::from_secs(3)));
         let _ = write!(
             s,
             "POST /session/{id}/se/log HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
             body.len()
         );
-        let mut out = String::new();
-        let _ = s.read_to_string(&mut out);
-        out
+        let mut out = Vec::new();
+        let mut buf = [0u8; 8192];
+        loop {
+            match s.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+            }
+            let text = String::from_utf8_lossy(&out);
+            if let Some((head, rest)) = text.split_once("\r\n\r\n") {
+                let len = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .and_then(|v| v.trim().parse::<usize>().ok())
+                    })
+                    .unwrap_or(usize::MAX);
+                if rest.len() >= len {
+                    break;
+                }
+            }
+        }
+        String::from_utf8_lossy(&out).into_owned()
     }
 
     pub async fn close(self) {

@@ -110,6 +110,16 @@ async fn responder_finds_and_links_a_suggested_known_error() {
         )
         .await;
 
+    // The console check sees script errors (a probe), so its silence later means something.
+    c.execute("console.error('console probe'); return null;", vec![])
+        .await
+        .unwrap();
+    let probe = browser.script_errors().await;
+    assert!(
+        probe.iter().any(|m| m.contains("console probe")),
+        "{probe:?}"
+    );
+
     // Record the known error through the form.
     type_into(c, "#ke-title", "Database connection pool exhaustion").await;
     type_into(
@@ -185,6 +195,8 @@ async fn responder_finds_and_links_a_suggested_known_error() {
             .contains("Caused 2 incidents")
     );
     browser.screenshot("known-error").await;
+    let errors = browser.script_errors().await;
+    assert!(errors.is_empty(), "script errors: {errors:?}");
 
     // The list finds it by a word of its symptoms.
     c.goto(&server.url("/known-errors?q=maxed")).await.unwrap();

@@ -283,6 +283,8 @@ async fn commander_writes_a_postmortem_with_live_preview_and_publishes_it() {
         "all of it without a page reload"
     );
     browser.screenshot("postmortem-published").await;
+    let errors = browser.script_errors().await;
+    assert!(errors.is_empty(), "script errors: {errors:?}");
 
     // What the server stored is what was typed.
     let db = app::ssr::db::connect_and_migrate(&url).await.unwrap();
