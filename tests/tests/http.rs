@@ -208,6 +208,18 @@ async fn the_openapi_document_lists_every_endpoint() {
         ("/api/v1/incidents/{key}/postmortem.html", &["get"]),
         ("/api/v1/postmortems", &["get"]),
         ("/api/v1/settings", &["get", "patch"]),
+        ("/api/v1/known-errors", &["get", "post"]),
+        ("/api/v1/known-errors/{key}", &["get", "patch"]),
+        ("/api/v1/known-errors/{key}/incidents", &["post"]),
+        (
+            "/api/v1/known-errors/{key}/incidents/{incident}",
+            &["delete"],
+        ),
+        ("/api/v1/incidents/{key}/known-errors", &["get", "post"]),
+        ("/api/v1/incidents/{key}/suggested-known-errors", &["get"]),
+        ("/api/v1/actions", &["get", "post"]),
+        ("/api/v1/actions/{key}", &["get", "patch"]),
+        ("/api/v1/actions/{key}/transition", &["post"]),
     ];
     for (path, methods) in expected {
         for m in methods {

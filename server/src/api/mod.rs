@@ -2,6 +2,7 @@
 //! shape `{"error": {"code", "message", "fields"?}}`.
 
 mod accounts;
+mod actions;
 mod incidents;
 mod known_errors;
 mod postmortems;
@@ -220,6 +221,11 @@ struct ErrorDetail {
         incidents::update,
         incidents::timeline,
         incidents::add_event,
+        actions::list,
+        actions::create,
+        actions::show,
+        actions::update,
+        actions::transition,
         known_errors::list,
         known_errors::create,
         known_errors::show,
@@ -256,6 +262,7 @@ pub fn router() -> Router<AppState> {
         .merge(incidents::router())
         .merge(postmortems::router())
         .merge(known_errors::router())
+        .merge(actions::router())
         .fallback(not_found)
 }
 

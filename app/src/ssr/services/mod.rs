@@ -1,6 +1,7 @@
 //! The service layer: authorisation, validation and persistence. Server functions and REST
 //! handlers both call these functions and nothing else.
 
+pub mod actions;
 pub mod incident_write;
 pub mod incidents;
 pub mod keys;

@@ -1,0 +1,653 @@
+//! Corrective and preventive actions: records with owners and deadlines, the transition
+//! machine with four-eyes verification, and the list with its filters.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
+};
+
+use crate::domain::action::{ActionState, TransitionRequest, check_transition};
+use crate::domain::authz::Op;
+use crate::domain::incident::check_title;
+use crate::domain::{ActionKind, ActionStatus, KeyKind, Priority, RecordKey, Role, UserId};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::model::{
+    Action, ActionFilter, ActionPatch, ActionSummary, ActionTransition, NewAction, Page,
+    Verification,
+};
+use crate::ssr::audit::{self, Diff};
+use crate::ssr::auth::Actor;
+use crate::ssr::entities::{action, action_verification, incident, known_error};
+use crate::ssr::services::incidents::{DEFAULT_LIMIT, MAX_LIMIT};
+use crate::ssr::services::{compare_and_set, incident_write, keys, known_errors, users};
+use crate::ssr::settings::{self, OrgSettings};
+use crate::ssr::{from_ms, to_ms};
+
+/// Longest description, plan or evidence, in characters.
+pub const MAX_TEXT: usize = 50_000;
+
+/// Finds an action by key (`ACT-4`) or 404.
+pub async fn find(db: &impl ConnectionTrait, key: &str) -> AppResult<action::Model> {
+    let parsed = RecordKey::parse_as(KeyKind::Action, key)
+        .ok_or_else(|| AppError::not_found(format!("action {key}")))?;
+    action::Entity::find()
+        .filter(action::Column::Seq.eq(parsed.seq))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("action {parsed}")))
+}
+
+/// Open or in progress with a due date before today.
+fn overdue(m: &action::Model, today: NaiveDate) -> bool {
+    m.status.is_open() && m.due_date.is_some_and(|d| d < today)
+}
+
+/// The full action with its links, people and verification attempts.
+pub async fn view(
+    db: &impl ConnectionTrait,
+    m: action::Model,
+    today: NaiveDate,
+) -> AppResult<Action> {
+    let attempts = action_verification::Entity::find()
+        .filter(action_verification::Column::ActionId.eq(m.id))
+        .order_by_asc(action_verification::Column::Id)
+        .all(db)
+        .await?;
+    let people = users::emails(
+        db,
+        attempts
+            .iter()
+            .map(|v| v.verified_by)
+            .chain(m.owner_id)
+            .chain(m.verified_by)
+            .collect(),
+    )
+    .await?;
+    let incident = match m.incident_id {
+        Some(id) => incident::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|i| i.key),
+        None => None,
+    };
+    let known_error = match m.known_error_id {
+        Some(id) => known_error::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|k| k.key),
+        None => None,
+    };
+    Ok(Action {
+        overdue: overdue(&m, today),
+        incident,
+        known_error,
+        owner: m.owner_id.and_then(|id| people.get(&id).cloned()),
+        verified_by: m.verified_by.and_then(|id| people.get(&id).cloned()),
+        verifications: attempts
+            .into_iter()
+            .map(|v| Verification {
+                verified_by: people.get(&v.verified_by).cloned(),
+                verified_at: from_ms(v.verified_at),
+                result: v.result,
+                evidence: v.evidence,
+            })
+            .collect(),
+        key: m.key,
+        title: m.title,
+        description: m.description,
+        kind: m.kind,
+        priority: m.priority,
+        team: m.team,
+        due_date: m.due_date,
+        status: m.status,
+        completed_at: m.completed_at.map(from_ms),
+        verification_required: m.verification_required,
+        verification_plan: m.verification_plan,
+        verification_due: m.verification_due,
+        verified_at: m.verified_at.map(from_ms),
+        verification_result: m.verification_result,
+        verification_evidence: m.verification_evidence,
+        cancelled_reason: m.cancelled_reason,
+        external_url: m.external_url,
+        reopen_count: m.reopen_count,
+        created_at: from_ms(m.created_at),
+        updated_at: from_ms(m.updated_at),
+        version: m.version,
+    })
+}
+
+fn today(s: &OrgSettings, now: DateTime<Utc>) -> NaiveDate {
+    s.calendar().date_of(now)
+}
+
+pub async fn get(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    key: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Action> {
+    actor.require(Op::Read)?;
+    let s = settings::load(db).await?;
+    let m = find(db, key).await?;
+    view(db, m, today(&s, now)).await
+}
+
+/// A tracker link must be an http(s) URL: it is shown as a link.
+fn check_url(bad: &mut Vec<FieldError>, url: Option<&str>) {
+    if let Some(u) = url.map(str::trim).filter(|u| !u.is_empty())
+        && (!(u.starts_with("https://") || u.starts_with("http://"))
+            || u.len() > 2_000
+            || u.contains(char::is_whitespace))
+    {
+        bad.push(FieldError::new(
+            "external_url",
+            "must be an http or https address",
+        ));
+    }
+}
+
+fn check_text(bad: &mut Vec<FieldError>, field: &str, text: Option<&String>) {
+    if let Some(t) = text {
+        if t.contains('\0') {
+            bad.push(FieldError::new(field, "must not contain the NUL character"));
+        } else if t.chars().count() > MAX_TEXT {
+            bad.push(FieldError::new(
+                field,
+                format!("must be at most {MAX_TEXT} characters"),
+            ));
+        }
+    }
+}
+
+fn clean(v: Option<&str>) -> Option<String> {
+    v.map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
+async fn owner_id(db: &impl ConnectionTrait, email: Option<&str>) -> AppResult<Option<i64>> {
+    match clean(email) {
+        None => Ok(None),
+        Some(e) => users::find(db, &e)
+            .await?
+            .map(|u| Some(u.id))
+            .ok_or_else(|| AppError::invalid("owner", format!("no user with the e-mail {e}"))),
+    }
+}
+
+async fn incident_id(db: &impl ConnectionTrait, key: Option<&str>) -> AppResult<Option<i64>> {
+    match clean(key) {
+        None => Ok(None),
+        Some(k) => incident_write::find(db, &k)
+            .await
+            .map(|i| Some(i.id))
+            .map_err(|_| AppError::invalid("incident", format!("no incident {k}"))),
+    }
+}
+
+async fn known_error_id(db: &impl ConnectionTrait, key: Option<&str>) -> AppResult<Option<i64>> {
+    match clean(key) {
+        None => Ok(None),
+        Some(k) => known_errors::find(db, &k)
+            .await
+            .map(|i| Some(i.id))
+            .map_err(|_| AppError::invalid("known_error", format!("no known error {k}"))),
+    }
+}
+
+/// Creates an action (responders and admins).
+pub async fn create<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &Actor,
+    new: NewAction,
+    now: DateTime<Utc>,
+) -> AppResult<Action> {
+    actor.require(Op::CreateAction)?;
+    let mut bad = Vec::new();
+    if let Err(e) = check_title(&new.title) {
+        bad.extend(e.fields().iter().cloned());
+    }
+    check_text(&mut bad, "description", Some(&new.description));
+    check_text(&mut bad, "verification_plan", Some(&new.verification_plan));
+    check_url(&mut bad, new.external_url.as_deref());
+    if new
+        .team
+        .as_ref()
+        .is_some_and(|t| t.trim().chars().count() > 100)
+    {
+        bad.push(FieldError::new("team", "must be at most 100 characters"));
+    }
+    if !bad.is_empty() {
+        return Err(AppError::invalid_many(bad));
+    }
+    let s = settings::load(db).await?;
+    let kind = new.kind.unwrap_or(ActionKind::Corrective);
+    let txn = db.begin().await?;
+    let owner = owner_id(&txn, new.owner.as_deref()).await?;
+    let inc = incident_id(&txn, new.incident.as_deref()).await?;
+    let ke = known_error_id(&txn, new.known_error.as_deref()).await?;
+    let key = keys::next(&txn, KeyKind::Action).await?;
+    let m = action::ActiveModel {
+        key: Set(key.to_string()),
+        seq: Set(key.seq),
+        incident_id: Set(inc),
+        known_error_id: Set(ke),
+        title: Set(new.title.trim().to_owned()),
+        description: Set(new.description.clone()),
+        kind: Set(kind),
+        priority: Set(new.priority.unwrap_or(Priority::Medium)),
+        owner_id: Set(owner),
+        team: Set(clean(new.team.as_deref())),
+        due_date: Set(new.due_date),
+        status: Set(ActionStatus::Open),
+        verification_required: Set(new
+            .verification_required
+            .unwrap_or_else(|| kind.verification_required_by_default())),
+        verification_plan: Set(new.verification_plan.clone()),
+        verification_due: Set(new.verification_due),
+        external_url: Set(clean(new.external_url.as_deref())),
+        reopen_count: Set(0),
+        created_by: Set(actor.user_id().map(|u| u.0)),
+        created_at: Set(to_ms(now)),
+        created_on: Set(today(&s, now)),
+        updated_at: Set(to_ms(now)),
+        version: Set(1),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let mut diff = Diff::default();
+    diff.field("title", None, Some(&m.title));
+    diff.field("kind", None, Some(&m.kind));
+    diff.field("priority", None, Some(&m.priority));
+    diff.field("status", None, Some(&m.status));
+    diff.field("owner", None, clean(new.owner.as_deref()).as_ref());
+    diff.field("team", None, m.team.as_ref());
+    diff.field("due_date", None, m.due_date.as_ref());
+    diff.field("incident", None, clean(new.incident.as_deref()).as_ref());
+    diff.field(
+        "known_error",
+        None,
+        clean(new.known_error.as_deref()).as_ref(),
+    );
+    audit::record(&txn, &actor.who(), now, "action", &m.key, "create", &diff.0).await?;
+    txn.commit().await?;
+    view(db, m, today(&s, now)).await
+}
+
+/// Changes an action: its owner (or a responder or admin) may; a stale version is 409.
+pub async fn update<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &Actor,
+    key: &str,
+    p: ActionPatch,
+    now: DateTime<Utc>,
+) -> AppResult<Action> {
+    actor.require(Op::Read)?;
+    let mut bad = Vec::new();
+    if let Some(t) = &p.title
+        && let Err(e) = check_title(t)
+    {
+        bad.extend(e.fields().iter().cloned());
+    }
+    check_text(&mut bad, "description", p.description.as_ref());
+    check_text(&mut bad, "verification_plan", p.verification_plan.as_ref());
+    check_url(&mut bad, p.external_url.as_ref().and_then(|u| u.as_deref()));
+    if !bad.is_empty() {
+        return Err(AppError::invalid_many(bad));
+    }
+    let s = settings::load(db).await?;
+    let txn = db.begin().await?;
+    let old = find(&txn, key).await?;
+    actor.require(Op::ChangeAction {
+        owner: old.owner_id.map(UserId),
+    })?;
+    if p.version.is_some_and(|v| v != old.version) {
+        return Err(AppError::stale(&old.key));
+    }
+    let mut am: action::ActiveModel = old.clone().into();
+    let mut diff = Diff::default();
+    if let Some(t) = &p.title {
+        diff.field("title", Some(old.title.as_str()), Some(t.trim()));
+        am.title = Set(t.trim().to_owned());
+    }
+    if let Some(d) = &p.description {
+        diff.field("description", Some(&old.description), Some(d));
+        am.description = Set(d.clone());
+    }
+    if let Some(k) = p.kind {
+        diff.field("kind", Some(&old.kind), Some(&k));
+        am.kind = Set(k);
+    }
+    if let Some(pr) = p.priority {
+        diff.field("priority", Some(&old.priority), Some(&pr));
+        am.priority = Set(pr);
+    }
+    if let Some(o) = &p.owner {
+        let id = owner_id(&txn, o.as_deref()).await?;
+        if id != old.owner_id {
+            let before = users::emails(&txn, old.owner_id.into_iter().collect()).await?;
+            diff.field(
+                "owner",
+                old.owner_id.and_then(|i| before.get(&i)),
+                clean(o.as_deref()).as_ref(),
+            );
+        }
+        am.owner_id = Set(id);
+    }
+    if let Some(t) = &p.team {
+        let t = clean(t.as_deref());
+        diff.field("team", old.team.as_ref(), t.as_ref());
+        am.team = Set(t);
+    }
+    if let Some(d) = p.due_date {
+        diff.field("due_date", old.due_date.as_ref(), d.as_ref());
+        am.due_date = Set(d);
+    }
+    if let Some(r) = p.verification_required {
+        diff.field(
+            "verification_required",
+            Some(&old.verification_required),
+            Some(&r),
+        );
+        am.verification_required = Set(r);
+    }
+    if let Some(v) = &p.verification_plan {
+        diff.field("verification_plan", Some(&old.verification_plan), Some(v));
+        am.verification_plan = Set(v.clone());
+    }
+    if let Some(d) = p.verification_due {
+        diff.field(
+            "verification_due",
+            old.verification_due.as_ref(),
+            d.as_ref(),
+        );
+        am.verification_due = Set(d);
+    }
+    if let Some(u) = &p.external_url {
+        let u = clean(u.as_deref());
+        diff.field("external_url", old.external_url.as_ref(), u.as_ref());
+        am.external_url = Set(u);
+    }
+    if let Some(i) = &p.incident {
+        let id = incident_id(&txn, i.as_deref()).await?;
+        if id != old.incident_id {
+            diff.field("incident", None, clean(i.as_deref()).as_ref());
+        }
+        am.incident_id = Set(id);
+    }
+    if let Some(k) = &p.known_error {
+        let id = known_error_id(&txn, k.as_deref()).await?;
+        if id != old.known_error_id {
+            diff.field("known_error", None, clean(k.as_deref()).as_ref());
+        }
+        am.known_error_id = Set(id);
+    }
+    if diff.is_empty() {
+        txn.commit().await?;
+        return view(db, old, today(&s, now)).await;
+    }
+    am.updated_at = Set(to_ms(now));
+    am.version = Set(old.version + 1);
+    if !compare_and_set(
+        &txn,
+        am,
+        (action::Column::Id, old.id),
+        (action::Column::Version, old.version),
+    )
+    .await?
+    {
+        return Err(AppError::stale(&old.key));
+    }
+    audit::record(
+        &txn,
+        &actor.who(),
+        now,
+        "action",
+        &old.key,
+        "update",
+        &diff.0,
+    )
+    .await?;
+    txn.commit().await?;
+    let fresh = find(db, key).await?;
+    view(db, fresh, today(&s, now)).await
+}
+
+/// Moves an action through its states (see `domain::action::check_transition`). Only admins
+/// may give `at` (backdated history).
+pub async fn transition<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &Actor,
+    key: &str,
+    t: ActionTransition,
+    now: DateTime<Utc>,
+) -> AppResult<Action> {
+    actor.require(Op::Read)?;
+    if t.at.is_some() && actor.role != Role::Admin {
+        return Err(AppError::invalid(
+            "at",
+            "only admins may backdate a transition",
+        ));
+    }
+    let mut bad = Vec::new();
+    check_text(&mut bad, "evidence", t.evidence.as_ref());
+    check_text(&mut bad, "reason", t.reason.as_ref());
+    if !bad.is_empty() {
+        return Err(AppError::invalid_many(bad));
+    }
+    let me = actor
+        .user_id()
+        .ok_or_else(|| AppError::forbidden("a transition is made by a user"))?;
+    let s = settings::load(db).await?;
+    let cal = s.calendar();
+    let txn = db.begin().await?;
+    let old = find(&txn, key).await?;
+    actor.require(Op::ChangeAction {
+        owner: old.owner_id.map(UserId),
+    })?;
+    if t.version.is_some_and(|v| v != old.version) {
+        return Err(AppError::stale(&old.key));
+    }
+    let state = ActionState {
+        status: old.status,
+        owner: old.owner_id.map(UserId),
+        verification_required: old.verification_required,
+        verification_due: old.verification_due,
+    };
+    let req = TransitionRequest {
+        to: t.to,
+        at: t.at,
+        result: t.result,
+        evidence: t.evidence.as_deref(),
+        reason: t.reason.as_deref(),
+    };
+    let c = check_transition(&state, &req, me, now, &cal, s.verification_days)?;
+    if let Some(at) = t.at
+        && at < from_ms(old.created_at)
+    {
+        return Err(AppError::invalid(
+            "at",
+            "must not be before the action was created",
+        ));
+    }
+    let mut am: action::ActiveModel = old.clone().into();
+    let mut diff = Diff::default();
+    let status = c.status.unwrap_or(old.status);
+    diff.field("status", Some(&old.status), Some(&status));
+    am.status = Set(status);
+    if let Some(v) = c.completed_at {
+        diff.field(
+            "completed_at",
+            old.completed_at.map(|t| from_ms(t).to_rfc3339()).as_ref(),
+            v.map(|t| t.to_rfc3339()).as_ref(),
+        );
+        am.completed_at = Set(v.map(to_ms));
+        am.completed_on = Set(v.map(|t| cal.date_of(t)));
+    }
+    if let Some(v) = c.verification_due {
+        diff.field(
+            "verification_due",
+            old.verification_due.as_ref(),
+            v.as_ref(),
+        );
+        am.verification_due = Set(v);
+    }
+    if let Some(v) = c.verified_at {
+        diff.field("verified_at", None, v.map(|t| t.to_rfc3339()).as_ref());
+        am.verified_at = Set(v.map(to_ms));
+        am.verified_on = Set(v.map(|t| cal.date_of(t)));
+    }
+    if let Some(v) = c.verified_by {
+        am.verified_by = Set(v.map(|u| u.0));
+        diff.field("verified_by", None, actor.user.as_ref().map(|u| &u.email));
+    }
+    if let Some(v) = c.verification_result {
+        diff.field("verification_result", None, v.as_ref());
+        am.verification_result = Set(v);
+    }
+    if let Some(v) = c.verification_evidence {
+        diff.field("verification_evidence", None, v.as_ref());
+        am.verification_evidence = Set(v);
+    }
+    if let Some(v) = c.cancelled_reason {
+        diff.field(
+            "cancelled_reason",
+            old.cancelled_reason.as_ref(),
+            v.as_ref(),
+        );
+        am.cancelled_reason = Set(v);
+    }
+    if c.reopen {
+        diff.field(
+            "reopen_count",
+            Some(&old.reopen_count),
+            Some(&(old.reopen_count + 1)),
+        );
+        am.reopen_count = Set(old.reopen_count + 1);
+    }
+    am.updated_at = Set(to_ms(now));
+    am.version = Set(old.version + 1);
+    if !compare_and_set(
+        &txn,
+        am,
+        (action::Column::Id, old.id),
+        (action::Column::Version, old.version),
+    )
+    .await?
+    {
+        return Err(AppError::stale(&old.key));
+    }
+    if let Some(v) = c.verification {
+        // Every attempt is kept, a failed one included.
+        action_verification::ActiveModel {
+            action_id: Set(old.id),
+            verified_by: Set(v.verified_by.0),
+            verified_at: Set(to_ms(v.verified_at)),
+            result: Set(v.result),
+            evidence: Set(v.evidence.clone()),
+            created_at: Set(to_ms(now)),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        diff.field(
+            "verification",
+            None,
+            Some(&format!("{}: {}", v.result, v.evidence)),
+        );
+    }
+    audit::record(
+        &txn,
+        &actor.who(),
+        now,
+        "action",
+        &old.key,
+        "transition",
+        &diff.0,
+    )
+    .await?;
+    txn.commit().await?;
+    let fresh = find(db, key).await?;
+    view(db, fresh, cal.date_of(now)).await
+}
+
+/// One page of actions, newest first, paginated by key.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    f: &ActionFilter,
+    now: DateTime<Utc>,
+) -> AppResult<Page<ActionSummary>> {
+    actor.require(Op::Read)?;
+    let s = settings::load(db).await?;
+    let today = today(&s, now);
+    let limit = f.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT) as usize;
+    let mut q = action::Entity::find();
+    if let Some(st) = f.status {
+        q = q.filter(action::Column::Status.eq(st));
+    }
+    if let Some(email) = f.owner.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+        match users::find(db, email).await? {
+            Some(u) => q = q.filter(action::Column::OwnerId.eq(u.id)),
+            None => {
+                return Ok(Page {
+                    items: Vec::new(),
+                    next: None,
+                });
+            }
+        }
+    }
+    if let Some(team) = f.team.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        q = q.filter(action::Column::Team.eq(team));
+    }
+    if f.overdue == Some(true) {
+        q = q
+            .filter(action::Column::Status.is_in([ActionStatus::Open, ActionStatus::InProgress]))
+            .filter(action::Column::DueDate.lt(today));
+    }
+    if let Some(k) = f.kind {
+        q = q.filter(action::Column::Kind.eq(k));
+    }
+    if let Some(p) = f.priority {
+        q = q.filter(action::Column::Priority.eq(p));
+    }
+    if let Some(cursor) = f.page.as_deref().filter(|s| !s.is_empty()) {
+        let seq: i64 = cursor
+            .parse()
+            .map_err(|_| AppError::invalid("page", "is not a cursor from a previous page"))?;
+        q = q.filter(action::Column::Seq.lt(seq));
+    }
+    let mut rows = q
+        .order_by_desc(action::Column::Seq)
+        .limit(limit as u64 + 1)
+        .all(db)
+        .await?;
+    let next = if rows.len() > limit {
+        rows.truncate(limit);
+        rows.last().map(|r| r.seq.to_string())
+    } else {
+        None
+    };
+    let owners: HashMap<i64, String> =
+        users::emails(db, rows.iter().filter_map(|r| r.owner_id).collect()).await?;
+    let items = rows
+        .into_iter()
+        .map(|m| ActionSummary {
+            overdue: overdue(&m, today),
+            owner: m.owner_id.and_then(|id| owners.get(&id).cloned()),
+            key: m.key,
+            title: m.title,
+            kind: m.kind,
+            priority: m.priority,
+            status: m.status,
+            team: m.team,
+            due_date: m.due_date,
+            verification_due: m.verification_due,
+        })
+        .collect();
+    Ok(Page { items, next })
+}

@@ -1,0 +1,462 @@
+//! The SPEC's action (CAPA) rules through the REST API, on SQLite and PostgreSQL: defaults,
+//! the transition machine, four-eyes verification, reopening on a failed verification,
+//! cancellation, backdating by admins only, ownership and the list's filters.
+
+use app::domain::Role;
+use axum::http::StatusCode;
+use chrono::{Duration, Utc};
+use serde_json::{Value, json};
+use tests::db_test;
+use tests::http::{Client, PASSWORD, Reply, user as add_user};
+
+struct People {
+    ic: Client,
+    owner: Client,
+    other: Client,
+    admin: Client,
+}
+
+async fn people(db: &sea_orm::DatabaseConnection) -> People {
+    add_user(db, "ic@example.org", Role::Responder).await;
+    add_user(db, "owner@example.org", Role::Member).await;
+    add_user(db, "other@example.org", Role::Member).await;
+    add_user(db, "admin@example.org", Role::Admin).await;
+    let c = Client::new(db.clone());
+    People {
+        ic: c.login("ic@example.org", PASSWORD).await,
+        owner: c.login("owner@example.org", PASSWORD).await,
+        other: c.login("other@example.org", PASSWORD).await,
+        admin: c.login("admin@example.org", PASSWORD).await,
+    }
+}
+
+fn field(r: &Reply) -> &str {
+    r.body["error"]["fields"][0]["field"].as_str().unwrap_or("")
+}
+
+async fn create(c: &Client, body: Value) -> Value {
+    let r = c.post("/api/v1/actions", body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    r.body
+}
+
+async fn go(c: &Client, key: &str, body: Value) -> Reply {
+    c.post(&format!("/api/v1/actions/{key}/transition"), body)
+        .await
+}
+
+db_test!(created_with_the_spec_defaults_and_checked, |db| {
+    let p = people(&db).await;
+    p.ic.post(
+        "/api/v1/incidents",
+        json!({"title": "Outage", "severity": "sev2"}),
+    )
+    .await;
+    let a = create(&p.ic, json!({"title": "Add a canary stage", "incident": "inc-1", "owner": "Owner@example.org", "team": " payments ", "due_date": "2026-12-01"})).await;
+    assert_eq!(a["key"], "ACT-1");
+    assert_eq!(a["kind"], "corrective");
+    assert_eq!(a["priority"], "medium");
+    assert_eq!(a["status"], "open");
+    assert_eq!(a["verification_required"], true);
+    assert_eq!(a["incident"], "INC-1");
+    assert_eq!(a["owner"], "owner@example.org");
+    assert_eq!(a["team"], "payments");
+    let d = create(
+        &p.ic,
+        json!({"title": "Update the runbook", "kind": "documentation"}),
+    )
+    .await;
+    assert_eq!(
+        d["verification_required"], false,
+        "only corrective and preventive by default"
+    );
+    let pv = create(
+        &p.ic,
+        json!({"title": "Alert on saturation", "kind": "preventive"}),
+    )
+    .await;
+    assert_eq!(pv["verification_required"], true);
+    for (body, f) in [
+        (json!({"title": ""}), "title"),
+        (
+            json!({"title": "x", "owner": "nobody@example.org"}),
+            "owner",
+        ),
+        (json!({"title": "x", "incident": "INC-9"}), "incident"),
+        (json!({"title": "x", "known_error": "KE-9"}), "known_error"),
+        (
+            json!({"title": "x", "external_url": "javascript:alert(1)"}),
+            "external_url",
+        ),
+        (json!({"title": "x", "kind": "wish"}), "kind"),
+        (json!({"title": "x", "due_date": "2026-02-30"}), "due_date"),
+    ] {
+        let r = p.ic.post("/api/v1/actions", body.clone()).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {}",
+            r.body
+        );
+        assert_eq!(field(&r), f, "{body}: {}", r.body);
+    }
+    assert_eq!(
+        create(&p.ic, json!({"title": "next"})).await["key"],
+        "ACT-4",
+        "refusals used no key"
+    );
+    // Members may not create; the incident's postmortem lists the action live.
+    assert_eq!(
+        p.owner
+            .post("/api/v1/actions", json!({"title": "x"}))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    p.ic.put("/api/v1/incidents/INC-1/postmortem", json!({}))
+        .await;
+    let md = p.ic.get("/api/v1/incidents/INC-1/postmortem.md").await.text;
+    assert!(
+        md.contains("Add a canary stage") && md.contains("| Open |"),
+        "{md}"
+    );
+});
+
+db_test!(done_sets_completion_and_the_verification_deadline, |db| {
+    let p = people(&db).await;
+    create(
+        &p.ic,
+        json!({"title": "Fix the pool", "owner": "owner@example.org"}),
+    )
+    .await;
+    let r = go(&p.owner, "ACT-1", json!({"to": "in_progress"})).await;
+    assert_eq!(r.body["status"], "in_progress", "{}", r.body);
+    let r = go(&p.owner, "ACT-1", json!({"to": "done"})).await;
+    assert_eq!(r.body["status"], "done");
+    let completed =
+        chrono::DateTime::parse_from_rfc3339(r.body["completed_at"].as_str().unwrap()).unwrap();
+    assert!((Utc::now() - completed.with_timezone(&Utc)).num_seconds() < 60);
+    let due = (completed.date_naive() + Duration::days(30)).to_string();
+    assert_eq!(r.body["verification_due"], due.as_str());
+    // A given verification_due is kept; the setting changes the default.
+    p.admin
+        .patch("/api/v1/settings", json!({"verification_days": 10}))
+        .await;
+    create(
+        &p.ic,
+        json!({"title": "b", "owner": "owner@example.org", "verification_due": "2027-01-15"}),
+    )
+    .await;
+    assert_eq!(
+        go(&p.owner, "ACT-2", json!({"to": "done"})).await.body["verification_due"],
+        "2027-01-15"
+    );
+    create(&p.ic, json!({"title": "c", "owner": "owner@example.org"})).await;
+    let r = go(&p.owner, "ACT-3", json!({"to": "done"})).await;
+    let completed =
+        chrono::DateTime::parse_from_rfc3339(r.body["completed_at"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        r.body["verification_due"],
+        (completed.date_naive() + Duration::days(10))
+            .to_string()
+            .as_str()
+    );
+    // No verification needed: no deadline, and done is the end.
+    create(
+        &p.ic,
+        json!({"title": "d", "kind": "process", "owner": "owner@example.org"}),
+    )
+    .await;
+    let r = go(&p.owner, "ACT-4", json!({"to": "done"})).await;
+    assert_eq!(r.body["verification_due"], Value::Null);
+    let r = go(
+        &p.ic,
+        "ACT-4",
+        json!({"to": "verified", "result": "effective", "evidence": "x"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(field(&r), "to");
+});
+
+db_test!(verification_is_four_eyes_and_a_failure_reopens, |db| {
+    let p = people(&db).await;
+    create(
+        &p.ic,
+        json!({"title": "Raise the pool size", "owner": "ic@example.org"}),
+    )
+    .await;
+    go(&p.ic, "ACT-1", json!({"to": "done"})).await;
+    // The owner may not verify their own action.
+    let r = go(
+        &p.ic,
+        "ACT-1",
+        json!({"to": "verified", "result": "effective", "evidence": "graphs"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("four-eyes")
+    );
+    // Someone else: result and evidence are required.
+    let r = go(
+        &p.admin,
+        "ACT-1",
+        json!({"to": "verified", "evidence": "graphs"}),
+    )
+    .await;
+    assert_eq!(field(&r), "result");
+    let r = go(
+        &p.admin,
+        "ACT-1",
+        json!({"to": "verified", "result": "effective", "evidence": "  "}),
+    )
+    .await;
+    assert_eq!(field(&r), "evidence");
+    assert_eq!(
+        p.ic.get("/api/v1/actions/ACT-1").await.body["status"],
+        "done",
+        "refusals change nothing"
+    );
+    // A failed verification reopens it and stays in the history.
+    let r = go(&p.admin, "ACT-1", json!({"to": "verified", "result": "not_effective", "evidence": "errors came back on Monday"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["status"], "open");
+    assert_eq!(r.body["completed_at"], Value::Null);
+    assert_eq!(r.body["verification_due"], Value::Null);
+    assert_eq!(r.body["reopen_count"], 1);
+    assert_eq!(r.body["verifications"][0]["result"], "not_effective");
+    assert_eq!(
+        r.body["verifications"][0]["verified_by"],
+        "admin@example.org"
+    );
+    // Done again, then verified effective by someone else.
+    go(&p.ic, "ACT-1", json!({"to": "done"})).await;
+    let r = go(&p.admin, "ACT-1", json!({"to": "verified", "result": "effective", "evidence": "**no** recurrence in 30 days"})).await;
+    assert_eq!(r.body["status"], "verified");
+    assert_eq!(r.body["verified_by"], "admin@example.org");
+    assert_eq!(r.body["verification_result"], "effective");
+    assert_eq!(r.body["verifications"].as_array().unwrap().len(), 2);
+    // Verified is final: no cancel, no reopen.
+    assert_eq!(
+        field(&go(&p.admin, "ACT-1", json!({"to": "cancelled", "reason": "x"})).await),
+        "to"
+    );
+    assert_eq!(
+        field(&go(&p.admin, "ACT-1", json!({"to": "open"})).await),
+        "to"
+    );
+    let h =
+        p.ic.get("/api/v1/history/action/ACT-1")
+            .await
+            .body
+            .to_string();
+    assert!(
+        h.contains("not_effective") && h.contains("errors came back"),
+        "{h}"
+    );
+});
+
+db_test!(
+    every_other_step_is_refused_and_cancelling_needs_a_reason,
+    |db| {
+        let p = people(&db).await;
+        create(&p.ic, json!({"title": "a"})).await;
+        for to in ["open", "verified"] {
+            assert_eq!(
+                field(&go(&p.ic, "ACT-1", json!({"to": to})).await),
+                "to",
+                "open → {to}"
+            );
+        }
+        go(&p.ic, "ACT-1", json!({"to": "in_progress"})).await;
+        for to in ["open", "in_progress", "verified"] {
+            assert_eq!(
+                field(&go(&p.ic, "ACT-1", json!({"to": to})).await),
+                "to",
+                "in_progress → {to}"
+            );
+        }
+        let r = go(&p.ic, "ACT-1", json!({"to": "cancelled"})).await;
+        assert_eq!(field(&r), "reason");
+        let r = go(
+            &p.ic,
+            "ACT-1",
+            json!({"to": "cancelled", "reason": "Superseded by ACT-9"}),
+        )
+        .await;
+        assert_eq!(r.body["status"], "cancelled");
+        assert_eq!(r.body["cancelled_reason"], "Superseded by ACT-9");
+        for to in ["open", "in_progress", "done", "verified", "cancelled"] {
+            assert_eq!(
+                field(&go(&p.ic, "ACT-1", json!({"to": to, "reason": "r"})).await),
+                "to",
+                "cancelled → {to}"
+            );
+        }
+        // done → open reopens.
+        create(&p.ic, json!({"title": "b"})).await;
+        go(&p.ic, "ACT-2", json!({"to": "done"})).await;
+        let r = go(&p.ic, "ACT-2", json!({"to": "open"})).await;
+        assert_eq!(r.body["status"], "open");
+        assert_eq!(r.body["reopen_count"], 1);
+        assert_eq!(r.body["completed_at"], Value::Null);
+        // Stale versions are refused.
+        let v = r.body["version"].as_i64().unwrap();
+        assert_eq!(
+            go(&p.ic, "ACT-2", json!({"to": "done", "version": v - 1}))
+                .await
+                .status,
+            StatusCode::CONFLICT
+        );
+        assert_eq!(
+            p.ic.patch(
+                "/api/v1/actions/ACT-2",
+                json!({"title": "x", "version": v - 1})
+            )
+            .await
+            .status,
+            StatusCode::CONFLICT
+        );
+    }
+);
+
+db_test!(
+    backdating_is_for_admins_and_owners_change_only_their_own,
+    |db| {
+        let p = people(&db).await;
+        let a = create(&p.ic, json!({"title": "a", "owner": "owner@example.org"})).await;
+        // Backdated to the moment it was recorded: before now, not before it existed.
+        let at = a["created_at"].as_str().unwrap().to_owned();
+        let r = go(&p.ic, "ACT-1", json!({"to": "done", "at": at})).await;
+        assert_eq!(field(&r), "at", "a responder may not backdate");
+        let r = go(
+            &p.admin,
+            "ACT-1",
+            json!({"to": "done", "at": (Utc::now() + Duration::hours(1)).to_rfc3339()}),
+        )
+        .await;
+        assert_eq!(field(&r), "at", "not in the future");
+        let r = go(
+            &p.admin,
+            "ACT-1",
+            json!({"to": "done", "at": (Utc::now() - Duration::days(400)).to_rfc3339()}),
+        )
+        .await;
+        assert_eq!(field(&r), "at", "not before the action existed");
+        let r = go(&p.admin, "ACT-1", json!({"to": "done", "at": at})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let got =
+            chrono::DateTime::parse_from_rfc3339(r.body["completed_at"].as_str().unwrap()).unwrap();
+        let want = chrono::DateTime::parse_from_rfc3339(&at).unwrap();
+        assert_eq!(got.timestamp_millis(), want.timestamp_millis());
+        // The owner (a member) edits and moves their own action, not someone else's.
+        create(&p.ic, json!({"title": "b", "owner": "other@example.org"})).await;
+        assert_eq!(
+            go(&p.owner, "ACT-2", json!({"to": "in_progress"}))
+                .await
+                .status,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            p.owner
+                .patch("/api/v1/actions/ACT-2", json!({"title": "mine now"}))
+                .await
+                .status,
+            StatusCode::FORBIDDEN
+        );
+        let r = p
+            .other
+            .patch(
+                "/api/v1/actions/ACT-2",
+                json!({"due_date": "2027-03-01", "external_url": "https://tracker.example/PAY-12"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.body["external_url"], "https://tracker.example/PAY-12");
+        assert_eq!(
+            go(&p.other, "ACT-2", json!({"to": "in_progress"}))
+                .await
+                .body["status"],
+            "in_progress"
+        );
+    }
+);
+
+db_test!(the_list_filters_and_pages, |db| {
+    let p = people(&db).await;
+    let yesterday = (Utc::now().date_naive() - Duration::days(1)).to_string();
+    let tomorrow = (Utc::now().date_naive() + Duration::days(1)).to_string();
+    create(&p.ic, json!({"title": "late", "owner": "owner@example.org", "team": "payments", "due_date": yesterday, "priority": "critical"})).await;
+    create(&p.ic, json!({"title": "fine", "owner": "owner@example.org", "team": "payments", "due_date": tomorrow})).await;
+    create(&p.ic, json!({"title": "late but done", "owner": "other@example.org", "team": "search", "due_date": yesterday, "kind": "process"})).await;
+    go(&p.ic, "ACT-3", json!({"to": "done"})).await;
+    let keys = |r: Value| -> Vec<String> {
+        r["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["key"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        keys(p.ic.get("/api/v1/actions").await.body),
+        ["ACT-3", "ACT-2", "ACT-1"]
+    );
+    let overdue = p.ic.get("/api/v1/actions?overdue=true").await.body;
+    assert_eq!(keys(overdue.clone()), ["ACT-1"], "done is not overdue");
+    assert_eq!(overdue["items"][0]["overdue"], true);
+    assert_eq!(
+        keys(
+            p.ic.get("/api/v1/actions?owner=owner@example.org")
+                .await
+                .body
+        ),
+        ["ACT-2", "ACT-1"]
+    );
+    assert_eq!(
+        keys(p.ic.get("/api/v1/actions?team=search").await.body),
+        ["ACT-3"]
+    );
+    assert_eq!(
+        keys(p.ic.get("/api/v1/actions?status=done").await.body),
+        ["ACT-3"]
+    );
+    assert_eq!(
+        keys(p.ic.get("/api/v1/actions?kind=process").await.body),
+        ["ACT-3"]
+    );
+    assert_eq!(
+        keys(p.ic.get("/api/v1/actions?priority=critical").await.body),
+        ["ACT-1"]
+    );
+    assert!(
+        keys(
+            p.ic.get("/api/v1/actions?owner=nobody@example.org")
+                .await
+                .body
+        )
+        .is_empty()
+    );
+    let p1 = p.ic.get("/api/v1/actions?limit=2").await.body;
+    let next = p1["next"].as_str().unwrap().to_owned();
+    assert_eq!(
+        keys(
+            p.ic.get(&format!("/api/v1/actions?limit=2&page={next}"))
+                .await
+                .body
+        ),
+        ["ACT-1"]
+    );
+    assert_eq!(
+        p.ic.get("/api/v1/actions?status=nope").await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        p.ic.get("/api/v1/actions/ACT-1").await.body["overdue"],
+        true
+    );
+});
