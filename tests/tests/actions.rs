@@ -460,3 +460,134 @@ db_test!(the_list_filters_and_pages, |db| {
         true
     );
 });
+
+db_test!(csv_export_parses_back_with_the_same_filters, |db| {
+    let p = people(&db).await;
+    p.ic.post(
+        "/api/v1/incidents",
+        json!({"title": "Outage", "severity": "sev2"}),
+    )
+    .await;
+    create(&p.ic, json!({"title": "Fix, with \"quotes\", commas\nand a newline", "owner": "owner@example.org", "team": "payments", "incident": "INC-1", "due_date": "2026-01-02"})).await;
+    create(&p.ic, json!({"title": "Other team", "team": "search"})).await;
+    let r = p.ic.get("/api/v1/actions.csv?team=payments").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.headers[axum::http::header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let mut rd = csv::Reader::from_reader(r.text.as_bytes());
+    let headers: Vec<String> = rd.headers().unwrap().iter().map(str::to_owned).collect();
+    assert_eq!(
+        &headers[..5],
+        ["key", "title", "kind", "priority", "status"]
+    );
+    let rows: Vec<csv::StringRecord> = rd.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 1, "the team filter applies");
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    assert_eq!(&rows[0][col("key")], "ACT-1");
+    assert_eq!(
+        &rows[0][col("title")],
+        "Fix, with \"quotes\", commas\nand a newline"
+    );
+    assert_eq!(&rows[0][col("owner")], "owner@example.org");
+    assert_eq!(&rows[0][col("incident")], "INC-1");
+    assert_eq!(&rows[0][col("due_date")], "2026-01-02");
+    assert_eq!(&rows[0][col("overdue")], "true");
+    let all = p.ic.get("/api/v1/actions.csv").await.text;
+    assert_eq!(
+        csv::Reader::from_reader(all.as_bytes()).records().count(),
+        2
+    );
+    assert_eq!(
+        p.ic.anonymous().get("/api/v1/actions.csv").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+});
+
+db_test!(the_owners_calendar_parses_back_as_all_day_events, |db| {
+    use icalendar::{Calendar, Component, DatePerhapsTime};
+    let p = people(&db).await;
+    create(&p.ic, json!({"title": "Open with a due date", "owner": "owner@example.org", "due_date": "2026-12-01"})).await;
+    create(&p.ic, json!({"title": "Awaiting verification", "owner": "owner@example.org", "due_date": "2026-11-01", "verification_due": "2026-12-20"})).await;
+    go(&p.owner, "ACT-2", json!({"to": "done"})).await;
+    create(
+        &p.ic,
+        json!({"title": "Someone else's", "owner": "other@example.org", "due_date": "2026-12-02"}),
+    )
+    .await;
+    create(
+        &p.ic,
+        json!({"title": "Cancelled", "owner": "owner@example.org", "due_date": "2026-12-03"}),
+    )
+    .await;
+    go(&p.ic, "ACT-4", json!({"to": "cancelled", "reason": "dup"})).await;
+    let r = p.ic.get("/api/v1/calendar/owner@example.org.ics").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(
+        r.headers[axum::http::header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/calendar")
+    );
+    let cal: Calendar = r.text.parse().unwrap();
+    let events: Vec<(String, DatePerhapsTime)> = cal
+        .components
+        .iter()
+        .filter_map(|c| c.as_event())
+        .map(|e| (e.get_summary().unwrap().to_owned(), e.get_start().unwrap()))
+        .collect();
+    let day = |y, m, d| DatePerhapsTime::Date(chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap());
+    assert_eq!(
+        events,
+        [
+            (
+                "ACT-1 due: Open with a due date".to_owned(),
+                day(2026, 12, 1)
+            ),
+            (
+                "ACT-2 verification due: Awaiting verification".to_owned(),
+                day(2026, 12, 20)
+            ),
+        ]
+    );
+    // A calendar app subscribes with a token in the address; without one it is refused.
+    let anon = p.ic.anonymous();
+    assert_eq!(
+        anon.get("/api/v1/calendar/owner@example.org.ics")
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        anon.get("/api/v1/calendar/owner@example.org.ics?token=hs_wrong")
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let t = p
+        .owner
+        .post("/api/v1/tokens", json!({"name": "calendar"}))
+        .await
+        .body["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = anon
+        .get(&format!("/api/v1/calendar/owner@example.org.ics?token={t}"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.text.matches("BEGIN:VEVENT").count(), 2);
+    assert_eq!(
+        p.ic.get("/api/v1/calendar/nobody@example.org.ics")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        p.ic.get("/api/v1/calendar/owner@example.org").await.status,
+        StatusCode::NOT_FOUND
+    );
+});

@@ -220,6 +220,8 @@ async fn the_openapi_document_lists_every_endpoint() {
         ("/api/v1/actions", &["get", "post"]),
         ("/api/v1/actions/{key}", &["get", "patch"]),
         ("/api/v1/actions/{key}/transition", &["post"]),
+        ("/api/v1/actions.csv", &["get"]),
+        ("/api/v1/calendar/{owner}.ics", &["get"]),
     ];
     for (path, methods) in expected {
         for m in methods {

@@ -226,6 +226,8 @@ struct ErrorDetail {
         actions::show,
         actions::update,
         actions::transition,
+        actions::csv_export,
+        actions::calendar,
         known_errors::list,
         known_errors::create,
         known_errors::show,

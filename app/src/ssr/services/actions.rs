@@ -575,17 +575,13 @@ pub async fn transition<C: ConnectionTrait + TransactionTrait>(
     view(db, fresh, cal.date_of(now)).await
 }
 
-/// One page of actions, newest first, paginated by key.
-pub async fn list(
+/// The filtered query of the list and its exports (`None`: an owner that does not exist,
+/// so nothing matches).
+async fn filtered(
     db: &impl ConnectionTrait,
-    actor: &Actor,
     f: &ActionFilter,
-    now: DateTime<Utc>,
-) -> AppResult<Page<ActionSummary>> {
-    actor.require(Op::Read)?;
-    let s = settings::load(db).await?;
-    let today = today(&s, now);
-    let limit = f.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT) as usize;
+    today: NaiveDate,
+) -> AppResult<Option<sea_orm::Select<action::Entity>>> {
     let mut q = action::Entity::find();
     if let Some(st) = f.status {
         q = q.filter(action::Column::Status.eq(st));
@@ -593,12 +589,7 @@ pub async fn list(
     if let Some(email) = f.owner.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
         match users::find(db, email).await? {
             Some(u) => q = q.filter(action::Column::OwnerId.eq(u.id)),
-            None => {
-                return Ok(Page {
-                    items: Vec::new(),
-                    next: None,
-                });
-            }
+            None => return Ok(None),
         }
     }
     if let Some(team) = f.team.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
@@ -615,10 +606,38 @@ pub async fn list(
     if let Some(p) = f.priority {
         q = q.filter(action::Column::Priority.eq(p));
     }
-    if let Some(cursor) = f.page.as_deref().filter(|s| !s.is_empty()) {
-        let seq: i64 = cursor
+    Ok(Some(q))
+}
+
+fn cursor(page: Option<&str>) -> AppResult<Option<i64>> {
+    match page.filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(c) => c
             .parse()
-            .map_err(|_| AppError::invalid("page", "is not a cursor from a previous page"))?;
+            .map(Some)
+            .map_err(|_| AppError::invalid("page", "is not a cursor from a previous page")),
+    }
+}
+
+/// One page of actions, newest first, paginated by key.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    f: &ActionFilter,
+    now: DateTime<Utc>,
+) -> AppResult<Page<ActionSummary>> {
+    actor.require(Op::Read)?;
+    let s = settings::load(db).await?;
+    let today = today(&s, now);
+    let limit = f.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT) as usize;
+    let after = cursor(f.page.as_deref())?;
+    let Some(mut q) = filtered(db, f, today).await? else {
+        return Ok(Page {
+            items: Vec::new(),
+            next: None,
+        });
+    };
+    if let Some(seq) = after {
         q = q.filter(action::Column::Seq.lt(seq));
     }
     let mut rows = q
@@ -650,4 +669,138 @@ pub async fn list(
         })
         .collect();
     Ok(Page { items, next })
+}
+
+/// Rows per batch of an export.
+const EXPORT_BATCH: u64 = 5_000;
+
+/// Every action matching the filter, newest first, as `(action, owner e-mail, incident key,
+/// known-error key, overdue)`; read in keyset batches, each batch's people and links in one
+/// query apiece.
+pub async fn export(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    f: &ActionFilter,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<ExportRow>> {
+    actor.require(Op::Read)?;
+    let s = settings::load(db).await?;
+    let today = today(&s, now);
+    let mut out = Vec::new();
+    let mut after: Option<i64> = None;
+    loop {
+        let Some(mut q) = filtered(db, f, today).await? else {
+            return Ok(out);
+        };
+        if let Some(seq) = after {
+            q = q.filter(action::Column::Seq.lt(seq));
+        }
+        let rows = q
+            .order_by_desc(action::Column::Seq)
+            .limit(EXPORT_BATCH)
+            .all(db)
+            .await?;
+        let Some(last) = rows.last() else {
+            return Ok(out);
+        };
+        after = Some(last.seq);
+        let full = rows.len() as u64 == EXPORT_BATCH;
+        let owners = users::emails(
+            db,
+            rows.iter()
+                .filter_map(|r| r.owner_id)
+                .chain(rows.iter().filter_map(|r| r.verified_by))
+                .collect(),
+        )
+        .await?;
+        let inc_ids: Vec<i64> = rows.iter().filter_map(|r| r.incident_id).collect();
+        let incidents: HashMap<i64, String> = if inc_ids.is_empty() {
+            HashMap::new()
+        } else {
+            incident::Entity::find()
+                .select_only()
+                .column(incident::Column::Id)
+                .column(incident::Column::Key)
+                .filter(incident::Column::Id.is_in(inc_ids))
+                .into_tuple::<(i64, String)>()
+                .all(db)
+                .await?
+                .into_iter()
+                .collect()
+        };
+        let ke_ids: Vec<i64> = rows.iter().filter_map(|r| r.known_error_id).collect();
+        let kes: HashMap<i64, String> = if ke_ids.is_empty() {
+            HashMap::new()
+        } else {
+            known_error::Entity::find()
+                .select_only()
+                .column(known_error::Column::Id)
+                .column(known_error::Column::Key)
+                .filter(known_error::Column::Id.is_in(ke_ids))
+                .into_tuple::<(i64, String)>()
+                .all(db)
+                .await?
+                .into_iter()
+                .collect()
+        };
+        for m in rows {
+            out.push(ExportRow {
+                overdue: overdue(&m, today),
+                owner: m.owner_id.and_then(|id| owners.get(&id).cloned()),
+                verified_by: m.verified_by.and_then(|id| owners.get(&id).cloned()),
+                incident: m.incident_id.and_then(|id| incidents.get(&id).cloned()),
+                known_error: m.known_error_id.and_then(|id| kes.get(&id).cloned()),
+                action: m,
+            });
+        }
+        if !full {
+            return Ok(out);
+        }
+    }
+}
+
+/// One action of an export with the names its ids stand for.
+pub struct ExportRow {
+    pub action: action::Model,
+    pub owner: Option<String>,
+    pub verified_by: Option<String>,
+    pub incident: Option<String>,
+    pub known_error: Option<String>,
+    pub overdue: bool,
+}
+
+/// An owner's deadlines for their calendar: due dates of open work and verification
+/// deadlines of completed work awaiting verification.
+pub async fn deadlines(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    owner: &str,
+) -> AppResult<Vec<action::Model>> {
+    actor.require(Op::Read)?;
+    let Some(u) = users::find(db, owner).await? else {
+        return Err(AppError::not_found(format!("user {owner}")));
+    };
+    use sea_orm::Condition;
+    Ok(action::Entity::find()
+        .filter(action::Column::OwnerId.eq(u.id))
+        .filter(
+            Condition::any()
+                .add(
+                    Condition::all()
+                        .add(
+                            action::Column::Status
+                                .is_in([ActionStatus::Open, ActionStatus::InProgress]),
+                        )
+                        .add(action::Column::DueDate.is_not_null()),
+                )
+                .add(
+                    Condition::all()
+                        .add(action::Column::Status.eq(ActionStatus::Done))
+                        .add(action::Column::VerificationRequired.eq(true))
+                        .add(action::Column::VerificationDue.is_not_null()),
+                ),
+        )
+        .order_by_asc(action::Column::Seq)
+        .all(db)
+        .await?)
 }
