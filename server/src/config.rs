@@ -94,6 +94,15 @@ pub struct Settings {
     )]
     pub admin_password: Option<Secret>,
 
+    /// Seconds between runs of the deadline-reminder job (at least 10).
+    #[arg(
+        long,
+        global = true,
+        env = "HINDSIGHT_REMINDER_INTERVAL",
+        default_value_t = 300
+    )]
+    pub reminder_interval: u64,
+
     /// Log filter, in `RUST_LOG` syntax (`RUST_LOG` wins when set).
     #[arg(long, global = true, env = "HINDSIGHT_LOG", default_value = "info")]
     pub log: String,

@@ -7,6 +7,7 @@ pub mod api;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod jobs;
 pub mod web;
 
 use std::sync::Arc;
@@ -64,6 +65,11 @@ pub async fn serve(settings: Arc<Settings>) -> Result<(), StartError> {
         }
     }
     tokio::spawn(housekeeping(state.db.clone()));
+    tokio::spawn(jobs::reminders_loop(
+        state.db.clone(),
+        settings.public_origin(),
+        std::time::Duration::from_secs(settings.reminder_interval.max(10)),
+    ));
     let listener = TcpListener::bind(settings.addr)
         .await
         .map_err(|source| StartError::Bind {

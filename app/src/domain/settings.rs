@@ -63,6 +63,9 @@ pub struct OrgSettings {
     pub session_absolute_hours: u32,
     /// The markdown a new postmortem starts from, per severity.
     pub postmortem_templates: PostmortemTemplates,
+    /// Where deadline reminders are posted (JSON with a Slack-compatible `text`); none: off.
+    /// Only admins see it: such addresses often carry a secret.
+    pub reminder_webhook_url: Option<String>,
 }
 
 impl Default for OrgSettings {
@@ -76,6 +79,7 @@ impl Default for OrgSettings {
             session_idle_minutes: 30,
             session_absolute_hours: 12,
             postmortem_templates: PostmortemTemplates::default(),
+            reminder_webhook_url: None,
         }
     }
 }
@@ -93,7 +97,7 @@ impl OrgSettings {
     }
 
     /// The names of the settings (the keys of the stored rows and of `PATCH /settings`).
-    pub const KEYS: [&'static str; 8] = [
+    pub const KEYS: [&'static str; 9] = [
         "timezone",
         "holidays",
         "rca_deadlines",
@@ -102,6 +106,7 @@ impl OrgSettings {
         "session_idle_minutes",
         "session_absolute_hours",
         "postmortem_templates",
+        "reminder_webhook_url",
     ];
 
     /// Every problem at once, each naming its setting.
@@ -160,6 +165,19 @@ impl OrgSettings {
                     format!("must be at most {MAX_TEMPLATE_CHARS} characters"),
                 ));
             }
+        }
+        if let Some(u) = self
+            .reminder_webhook_url
+            .as_deref()
+            .filter(|u| !u.is_empty())
+            && (!(u.starts_with("https://") || u.starts_with("http://"))
+                || u.contains(char::is_whitespace)
+                || u.len() > 2_000)
+        {
+            bad.push(FieldError::new(
+                "reminder_webhook_url",
+                "must be an http or https address",
+            ));
         }
         if bad.is_empty() {
             Ok(())

@@ -32,7 +32,16 @@ pub async fn load(db: &impl ConnectionTrait) -> AppResult<OrgSettings> {
 /// The settings as anyone signed in may read them.
 pub async fn get(db: &impl ConnectionTrait, actor: &Actor) -> AppResult<OrgSettings> {
     actor.require(Op::Read)?;
-    load(db).await
+    let mut s = load(db).await?;
+    if !crate::domain::authz::allows(
+        actor.role,
+        actor.user_id().unwrap_or(crate::domain::UserId(0)),
+        Op::Administer,
+    ) {
+        // The webhook address may hold a secret.
+        s.reminder_webhook_url = s.reminder_webhook_url.map(|_| "(set)".to_owned());
+    }
+    Ok(s)
 }
 
 /// Changes some settings (admins only): `patch` is an object of setting → new value. Every
@@ -104,7 +113,15 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
         } else {
             setting::Entity::insert(am).exec(&txn).await?;
         }
-        changes.push(FieldChange::new(key, Some(a.to_string()), Some(value)));
+        if key == "reminder_webhook_url" {
+            // Never the address itself in the history: it may hold a secret.
+            let shown = |v: &serde_json::Value| {
+                Some(if v.is_null() { "not set" } else { "set" }.to_owned())
+            };
+            changes.push(FieldChange::new(key, shown(a), shown(b)));
+        } else {
+            changes.push(FieldChange::new(key, Some(a.to_string()), Some(value)));
+        }
     }
     if changes.is_empty() {
         txn.commit().await?;

@@ -7,6 +7,7 @@ pub mod incidents;
 pub mod keys;
 pub mod known_errors;
 pub mod postmortems;
+pub mod reminders;
 pub mod tokens;
 pub mod users;
 
