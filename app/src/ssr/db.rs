@@ -64,3 +64,20 @@ pub fn backend_name(db: &DatabaseConnection) -> &'static str {
         _ => "other",
     }
 }
+
+/// Refreshes the query planner's statistics, so filtered lists pick the right index:
+/// `ANALYZE` on both databases (on SQLite with a row limit per index, so it stays quick).
+pub async fn optimize(db: &DatabaseConnection) -> Result<(), DbErr> {
+    use sea_orm::ConnectionTrait;
+    match db.get_database_backend() {
+        sea_orm::DbBackend::Sqlite => {
+            db.execute_unprepared("PRAGMA analysis_limit = 2000")
+                .await?;
+            db.execute_unprepared("ANALYZE").await?;
+        }
+        _ => {
+            db.execute_unprepared("ANALYZE").await?;
+        }
+    }
+    Ok(())
+}

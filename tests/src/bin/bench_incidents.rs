@@ -1,8 +1,8 @@
 //! Benchmark: the incident list, its filters, deep keyset pages, full-text search and the
 //! incident view over a generated data set (default 100 000 incidents, 3 timeline events
 //! each), and the postmortem list and document (a postmortem for every resolved or closed
-//! incident), and known-error suggestions and search over 2 000 known errors. Prints p50 /
-//! p99 per query.
+//! incident), known-error suggestions and search over 2 000 known errors, and the action list
+//! and its filters over 300 000 actions. Prints p50 / p99 per query.
 //!
 //! `cargo run -p tests --release --bin bench-incidents [-- N] [DATABASE_URL]`
 //! Without a URL it uses a fresh SQLite file under the system's temporary folder.
@@ -10,12 +10,13 @@
 use std::time::Instant;
 
 use app::domain::{
-    EventKind, IncidentStatus, PostmortemStatus, RootCauseCategory, Severity, Visibility,
+    ActionKind, ActionStatus, EventKind, IncidentStatus, PostmortemStatus, Priority,
+    RootCauseCategory, Severity, Visibility,
 };
-use app::model::{IncidentFilter, PostmortemFilter};
+use app::model::{ActionFilter, IncidentFilter, PostmortemFilter};
 use app::ssr::auth::Actor;
-use app::ssr::entities::{incident, incident_service, postmortem, timeline_event};
-use app::ssr::services::{incident_write, incidents, known_errors, postmortems};
+use app::ssr::entities::{action, incident, incident_service, postmortem, timeline_event};
+use app::ssr::services::{actions, incident_write, incidents, known_errors, postmortems};
 use sea_orm::{ConnectionTrait, EntityTrait, Set, TransactionTrait};
 
 const SERVICES: [&str; 12] = [
@@ -349,6 +350,140 @@ async fn main() {
                     q: Some("certificate".into()),
                     ..Default::default()
                 },
+            )
+            .await
+            .unwrap()
+        }
+    })
+    .await;
+
+    // 300 000 actions (3 per incident) over 12 teams and 40 owners, then the action list.
+    let t = Instant::now();
+    let owners: Vec<i64> = {
+        let mut ids = Vec::new();
+        for i in 0..40 {
+            let u = app::ssr::services::users::create(
+                &db,
+                &actor,
+                app::model::NewUser {
+                    email: format!("owner{i}@example.org"),
+                    name: format!("Owner {i}"),
+                    role: app::domain::Role::Member,
+                    password: None,
+                },
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap();
+            let _ = u;
+            ids.push(
+                app::ssr::services::users::find(&db, &format!("owner{i}@example.org"))
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .id,
+            );
+        }
+        ids
+    };
+    let n_actions = n * 3;
+    let today = chrono::Utc::now().date_naive();
+    let txn = db.begin().await.unwrap();
+    let mut seq = 0i64;
+    while seq < n_actions {
+        let upto = (seq + 1000).min(n_actions);
+        let rows: Vec<action::ActiveModel> = (seq..upto)
+            .map(|i| {
+                let status = ActionStatus::ALL[(i % 5) as usize];
+                action::ActiveModel {
+                    key: Set(format!("ACT-{}", i + 1)),
+                    seq: Set(i + 1),
+                    incident_id: Set(Some(1 + i / 3)),
+                    title: Set(format!("{} fix #{i}", WORDS[(i % 12) as usize])),
+                    description: Set(String::new()),
+                    kind: Set(ActionKind::ALL[(i % 6) as usize]),
+                    priority: Set(Priority::ALL[(i % 4) as usize]),
+                    owner_id: Set(Some(owners[(i % 40) as usize])),
+                    team: Set(Some(SERVICES[(i % 12) as usize].to_owned())),
+                    due_date: Set(Some(today + chrono::Duration::days(i % 120 - 60))),
+                    status: Set(status),
+                    verification_required: Set(true),
+                    verification_plan: Set(String::new()),
+                    reopen_count: Set(0),
+                    created_at: Set(t0 + i * 200_000),
+                    created_on: Set(today),
+                    updated_at: Set(t0 + i * 200_000),
+                    version: Set(1),
+                    ..Default::default()
+                }
+            })
+            .collect();
+        action::Entity::insert_many(rows).exec(&txn).await.unwrap();
+        seq = upto;
+    }
+    txn.execute_unprepared(&format!(
+        "UPDATE key_counters SET last_value = {n_actions} WHERE kind = 'ACT'"
+    ))
+    .await
+    .unwrap();
+    sea_orm::TransactionSession::commit(txn).await.unwrap();
+    // Planner statistics, as a database in service has them.
+    app::ssr::db::optimize(&db).await.unwrap();
+    println!(
+        "generated {n_actions} actions in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let af = |filter: ActionFilter| {
+        let db = db.clone();
+        let actor = actor.clone();
+        async move {
+            actions::list(&db, &actor, &filter, chrono::Utc::now())
+                .await
+                .unwrap()
+        }
+    };
+    time("actions: first page", runs, |_| af(ActionFilter::default())).await;
+    time("actions: overdue", runs, |_| {
+        af(ActionFilter {
+            overdue: Some(true),
+            ..Default::default()
+        })
+    })
+    .await;
+    time("actions: owner + status", runs, |i| {
+        af(ActionFilter {
+            owner: Some(format!("owner{}@example.org", i % 40)),
+            status: Some(ActionStatus::InProgress),
+            ..Default::default()
+        })
+    })
+    .await;
+    time("actions: team + overdue + priority", runs, |i| {
+        af(ActionFilter {
+            team: Some(SERVICES[i % 12].to_owned()),
+            overdue: Some(true),
+            priority: Some(Priority::Critical),
+            ..Default::default()
+        })
+    })
+    .await;
+    time("actions: kind + priority", runs, |_| {
+        af(ActionFilter {
+            kind: Some(ActionKind::Process),
+            priority: Some(Priority::Low),
+            ..Default::default()
+        })
+    })
+    .await;
+    time("actions: one action with history", runs, |i| {
+        let db = db.clone();
+        let actor = actor.clone();
+        async move {
+            actions::get(
+                &db,
+                &actor,
+                &format!("ACT-{}", 1 + (i as i64 * 7919) % n_actions),
+                chrono::Utc::now(),
             )
             .await
             .unwrap()

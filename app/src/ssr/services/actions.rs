@@ -583,8 +583,32 @@ async fn filtered(
     today: NaiveDate,
 ) -> AppResult<Option<sea_orm::Select<action::Entity>>> {
     let mut q = action::Entity::find();
+    // SQLite's planner would rather use an index on a low-selectivity column (status, due
+    // date, kind, priority) and sort every match than walk the newest-first key and stop after
+    // a page; a unary `+` keeps those columns out of index choice there. PostgreSQL decides
+    // from its statistics and gets plain conditions.
+    use sea_orm::sea_query::{Expr, SimpleExpr};
+    let sqlite = db.get_database_backend() == sea_orm::DbBackend::Sqlite;
+    let unindexed = |column: &str, op: &str, values: Vec<sea_orm::Value>, plain: SimpleExpr| {
+        if sqlite {
+            let marks = vec!["?"; values.len()].join(", ");
+            let rhs = if values.len() > 1 {
+                format!("({marks})")
+            } else {
+                marks
+            };
+            Expr::cust_with_values(format!("+\"actions\".\"{column}\" {op} {rhs}"), values)
+        } else {
+            plain
+        }
+    };
     if let Some(st) = f.status {
-        q = q.filter(action::Column::Status.eq(st));
+        q = q.filter(unindexed(
+            "status",
+            "=",
+            vec![st.as_str().into()],
+            action::Column::Status.eq(st),
+        ));
     }
     if let Some(email) = f.owner.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
         match users::find(db, email).await? {
@@ -596,15 +620,36 @@ async fn filtered(
         q = q.filter(action::Column::Team.eq(team));
     }
     if f.overdue == Some(true) {
+        let open = [ActionStatus::Open, ActionStatus::InProgress];
         q = q
-            .filter(action::Column::Status.is_in([ActionStatus::Open, ActionStatus::InProgress]))
-            .filter(action::Column::DueDate.lt(today));
+            .filter(unindexed(
+                "status",
+                "IN",
+                open.iter().map(|s| s.as_str().into()).collect(),
+                action::Column::Status.is_in(open),
+            ))
+            .filter(unindexed(
+                "due_date",
+                "<",
+                vec![today.into()],
+                action::Column::DueDate.lt(today),
+            ));
     }
     if let Some(k) = f.kind {
-        q = q.filter(action::Column::Kind.eq(k));
+        q = q.filter(unindexed(
+            "kind",
+            "=",
+            vec![k.as_str().into()],
+            action::Column::Kind.eq(k),
+        ));
     }
     if let Some(p) = f.priority {
-        q = q.filter(action::Column::Priority.eq(p));
+        q = q.filter(unindexed(
+            "priority",
+            "=",
+            vec![p.as_str().into()],
+            action::Column::Priority.eq(p),
+        ));
     }
     Ok(Some(q))
 }
