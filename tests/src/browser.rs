@@ -346,3 +346,36 @@ impl Browser {
         let _ = std::fs::remove_dir_all(&self.profile);
     }
 }
+
+/// Clicks an element once it exists, scrolled to the middle of the window (clear of the
+/// sticky top bar).
+pub async fn click(c: &fantoccini::Client, css: &str) {
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(fantoccini::Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+    // Into the middle of the window, clear of the sticky top bar.
+    c.execute(
+        "document.querySelector(arguments[0]).scrollIntoView({block: 'center'}); return null;",
+        vec![serde_json::json!(css)],
+    )
+    .await
+    .unwrap();
+    c.find(fantoccini::Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+}
+
+/// Types into an element (WebDriver puts the caret at the end).
+pub async fn type_into(c: &fantoccini::Client, css: &str, text: &str) {
+    c.find(fantoccini::Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .send_keys(text)
+        .await
+        .unwrap();
+}

@@ -2,39 +2,8 @@
 //! incident a responder finds it among the incident page's suggestions, links it in one click,
 //! sees the workaround and the recurrence mark, and the known error's page lists the incident.
 
-use std::time::Duration;
-
 use fantoccini::Locator;
-use tests::browser::{Browser, E2eConfig, TestServer, text_of, wait_until};
-
-async fn click(c: &fantoccini::Client, css: &str) {
-    c.wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"));
-    c.execute(
-        "document.querySelector(arguments[0]).scrollIntoView({block: 'center'}); return null;",
-        vec![serde_json::json!(css)],
-    )
-    .await
-    .unwrap();
-    c.find(Locator::Css(css))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"));
-}
-
-async fn type_into(c: &fantoccini::Client, css: &str, text: &str) {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .send_keys(text)
-        .await
-        .unwrap();
-}
+use tests::browser::{Browser, E2eConfig, TestServer, click, text_of, type_into, wait_until};
 
 #[tokio::test]
 async fn responder_finds_and_links_a_suggested_known_error() {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use fantoccini::Locator;
 use fantoccini::key::Key;
-use tests::browser::{Browser, E2eConfig, TestServer, text_of, wait_until};
+use tests::browser::{Browser, E2eConfig, TestServer, click, text_of, type_into, wait_until};
 
 async fn inner_html(c: &fantoccini::Client, css: &str) -> String {
     c.execute(
@@ -18,36 +18,6 @@ async fn inner_html(c: &fantoccini::Client, css: &str) -> String {
     .as_str()
     .unwrap_or_default()
     .to_owned()
-}
-
-async fn type_into(c: &fantoccini::Client, css: &str, text: &str) {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .send_keys(text)
-        .await
-        .unwrap();
-}
-
-async fn click(c: &fantoccini::Client, css: &str) {
-    c.wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"));
-    // Into the middle of the window, clear of the sticky top bar.
-    c.execute(
-        "document.querySelector(arguments[0]).scrollIntoView({block: 'center'}); return null;",
-        vec![serde_json::json!(css)],
-    )
-    .await
-    .unwrap();
-    c.find(Locator::Css(css))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"));
 }
 
 #[tokio::test]

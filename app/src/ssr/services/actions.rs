@@ -151,14 +151,7 @@ fn check_url(bad: &mut Vec<FieldError>, url: Option<&str>) {
 
 fn check_text(bad: &mut Vec<FieldError>, field: &str, text: Option<&String>) {
     if let Some(t) = text {
-        if t.contains('\0') {
-            bad.push(FieldError::new(field, "must not contain the NUL character"));
-        } else if t.chars().count() > MAX_TEXT {
-            bad.push(FieldError::new(
-                field,
-                format!("must be at most {MAX_TEXT} characters"),
-            ));
-        }
+        crate::ssr::services::check_text(bad, field, t, MAX_TEXT);
     }
 }
 

@@ -63,14 +63,7 @@ fn check_texts(
 ) {
     for (name, v) in fields {
         if let Some(v) = v {
-            if v.contains('\0') {
-                bad.push(FieldError::new(*name, "must not contain the NUL character"));
-            } else if v.chars().count() > MAX_TEXT {
-                bad.push(FieldError::new(
-                    *name,
-                    format!("must be at most {MAX_TEXT} characters"),
-                ));
-            }
+            crate::ssr::services::check_text(bad, name, v, MAX_TEXT);
         }
     }
     if fix_version.is_some_and(|v| v.trim().chars().count() > MAX_FIX_VERSION) {

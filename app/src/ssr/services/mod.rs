@@ -33,3 +33,24 @@ where
         .await?;
     Ok(res.rows_affected == 1)
 }
+
+/// Adds an error for a text field holding NUL (PostgreSQL cannot store it) or longer than
+/// `max` characters: the one text check of every service.
+pub(crate) fn check_text(
+    bad: &mut Vec<crate::error::FieldError>,
+    field: &str,
+    text: &str,
+    max: usize,
+) {
+    if text.contains('\0') {
+        bad.push(crate::error::FieldError::new(
+            field,
+            "must not contain the NUL character",
+        ));
+    } else if text.chars().count() > max {
+        bad.push(crate::error::FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+}

@@ -22,7 +22,7 @@ use crate::ssr::audit::{self, Diff, FieldChange};
 use crate::ssr::auth::{Actor, normalise_email};
 use crate::ssr::entities::{action, incident, postmortem, postmortem_reviewer, user};
 use crate::ssr::services::incidents::{DEFAULT_LIMIT, MAX_LIMIT};
-use crate::ssr::services::{compare_and_set, incident_write, users};
+use crate::ssr::services::{check_text, compare_and_set, incident_write, users};
 use crate::ssr::settings::{self, OrgSettings};
 use crate::ssr::{from_ms, to_ms};
 
@@ -164,25 +164,14 @@ pub async fn actions_where(
         .collect())
 }
 
-fn check_len(bad: &mut Vec<FieldError>, field: &str, text: &str, max: usize) {
-    if text.contains('\0') {
-        bad.push(FieldError::new(field, "must not contain the NUL character"));
-    } else if text.chars().count() > max {
-        bad.push(FieldError::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
-    }
-}
-
 /// Checks an edit, naming every bad field at once.
 fn validate(input: &PostmortemInput) -> AppResult<()> {
     let mut bad = Vec::new();
     if let Some(b) = &input.body {
-        check_len(&mut bad, "body", b, MAX_BODY);
+        check_text(&mut bad, "body", b, MAX_BODY);
     }
     if let Some(r) = &input.root_cause {
-        check_len(&mut bad, "root_cause", r, MAX_ROOT_CAUSE);
+        check_text(&mut bad, "root_cause", r, MAX_ROOT_CAUSE);
     }
     if let Some(w) = &input.five_whys {
         if w.len() > MAX_WHYS {
@@ -192,7 +181,7 @@ fn validate(input: &PostmortemInput) -> AppResult<()> {
             ));
         }
         for (i, why) in w.iter().enumerate() {
-            check_len(&mut bad, &format!("five_whys.{i}"), why, MAX_ITEM);
+            check_text(&mut bad, &format!("five_whys.{i}"), why, MAX_ITEM);
         }
     }
     if let Some(f) = &input.contributing_factors {
@@ -203,13 +192,13 @@ fn validate(input: &PostmortemInput) -> AppResult<()> {
             ));
         }
         for (i, c) in f.iter().enumerate() {
-            check_len(
+            check_text(
                 &mut bad,
                 &format!("contributing_factors.{i}.category"),
                 &c.category,
                 50,
             );
-            check_len(
+            check_text(
                 &mut bad,
                 &format!("contributing_factors.{i}.description"),
                 &c.description,
