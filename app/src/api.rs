@@ -8,11 +8,12 @@ use crate::domain::PostmortemStatus;
 use crate::domain::settings::OrgSettings;
 use crate::error::AppError;
 use crate::model::{
-    AuditEntry, CreatedToken, CurrentUser, Incident, IncidentFilter, IncidentKnownError,
-    IncidentPatch, IncidentSummary, KnownError, KnownErrorFilter, KnownErrorPatch,
-    KnownErrorSummary, NewEvent, NewIncident, NewKnownError, NewUser, Page, Postmortem,
-    PostmortemContext, PostmortemFilter, PostmortemInput, PostmortemSummary, Suggestion,
-    TimelineEvent, TokenInfo, User, UserPatch,
+    Action, ActionFilter, ActionInbox, ActionPatch, ActionSummary, ActionTransition, AuditEntry,
+    CreatedToken, CurrentUser, Incident, IncidentFilter, IncidentKnownError, IncidentPatch,
+    IncidentSummary, KnownError, KnownErrorFilter, KnownErrorPatch, KnownErrorSummary, NewAction,
+    NewEvent, NewIncident, NewKnownError, NewUser, Page, Postmortem, PostmortemContext,
+    PostmortemFilter, PostmortemInput, PostmortemSummary, Suggestion, TimelineEvent, TokenInfo,
+    User, UserPatch,
 };
 
 #[cfg(feature = "ssr")]
@@ -426,6 +427,107 @@ pub async fn suggested_known_errors(key: String) -> Result<Vec<Suggestion>, AppE
                 &ctx::actor()?,
                 &key,
                 crate::ssr::services::known_errors::SUGGESTIONS,
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "list_actions")]
+pub async fn list_actions(filter: ActionFilter) -> Result<Page<ActionSummary>, AppError> {
+    ctx::finish(
+        async move {
+            crate::ssr::services::actions::list(
+                &ctx::state()?.db,
+                &ctx::actor()?,
+                &filter,
+                chrono::Utc::now(),
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+/// "My actions".
+#[server(prefix = "/rpc", endpoint = "my_actions")]
+pub async fn my_actions() -> Result<ActionInbox, AppError> {
+    ctx::finish(
+        async move {
+            crate::ssr::services::actions::inbox(
+                &ctx::state()?.db,
+                &ctx::actor()?,
+                chrono::Utc::now(),
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "get_action")]
+pub async fn get_action(key: String) -> Result<Action, AppError> {
+    ctx::finish(
+        async move {
+            crate::ssr::services::actions::get(
+                &ctx::state()?.db,
+                &ctx::actor()?,
+                &key,
+                chrono::Utc::now(),
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "create_action", input = server_fn::codec::Json)]
+pub async fn create_action(new: NewAction) -> Result<Action, AppError> {
+    ctx::finish(
+        async move {
+            crate::ssr::services::actions::create(
+                &ctx::state()?.db,
+                &ctx::actor()?,
+                new,
+                chrono::Utc::now(),
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "update_action", input = server_fn::codec::Json)]
+pub async fn update_action(key: String, patch: ActionPatch) -> Result<Action, AppError> {
+    ctx::finish(
+        async move {
+            crate::ssr::services::actions::update(
+                &ctx::state()?.db,
+                &ctx::actor()?,
+                &key,
+                patch,
+                chrono::Utc::now(),
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "transition_action", input = server_fn::codec::Json)]
+pub async fn transition_action(
+    key: String,
+    transition: ActionTransition,
+) -> Result<Action, AppError> {
+    ctx::finish(
+        async move {
+            crate::ssr::services::actions::transition(
+                &ctx::state()?.db,
+                &ctx::actor()?,
+                &key,
+                transition,
+                chrono::Utc::now(),
             )
             .await
         }

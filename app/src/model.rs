@@ -813,6 +813,12 @@ pub struct ActionFilter {
     pub kind: Option<crate::domain::ActionKind>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<crate::domain::Priority>,
+    /// The incident's key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident: Option<String>,
+    /// The known error's key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub known_error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -824,6 +830,8 @@ pub struct ActionFilter {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ActionSummary {
     pub key: String,
+    /// The incident's key.
+    pub incident: Option<String>,
     pub title: String,
     pub kind: crate::domain::ActionKind,
     pub priority: crate::domain::Priority,
@@ -833,4 +841,24 @@ pub struct ActionSummary {
     pub due_date: Option<chrono::NaiveDate>,
     pub verification_due: Option<chrono::NaiveDate>,
     pub overdue: bool,
+}
+
+/// `GET /actions/mine`: what the signed-in user owes and what waits for their verification.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ActionInbox {
+    /// "Today" in the organisation's time zone.
+    pub today: chrono::NaiveDate,
+    /// My open and in-progress actions by urgency: overdue first, then by due date and
+    /// priority; those without a due date last.
+    pub owned: Vec<ActionSummary>,
+    /// My done actions that wait for someone else's verification, earliest deadline first.
+    pub awaiting_verification: Vec<ActionSummary>,
+    /// Whether I may verify other people's actions (responders and admins).
+    pub can_verify: bool,
+    /// Other people's done actions that need a verification, earliest deadline first (at
+    /// most `INBOX_LIMIT`); empty when I may not verify.
+    pub to_verify: Vec<ActionSummary>,
+    /// How many actions wait for a verification in all.
+    pub to_verify_total: u64,
 }

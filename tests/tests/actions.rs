@@ -591,3 +591,203 @@ db_test!(the_owners_calendar_parses_back_as_all_day_events, |db| {
         StatusCode::NOT_FOUND
     );
 });
+
+db_test!(my_actions_sort_by_urgency_and_route_verifications, |db| {
+    let p = people(&db).await;
+    p.ic.post(
+        "/api/v1/incidents",
+        json!({"title": "Outage", "severity": "sev2"}),
+    )
+    .await;
+    let today = Utc::now().date_naive();
+    let day = |n: i64| (today + Duration::days(n)).to_string();
+    // The owner's open work, created in a scrambled order.
+    for (title, due, prio) in [
+        ("undated", None, "critical"),
+        ("next week", Some(day(7)), "low"),
+        ("long overdue", Some(day(-10)), "low"),
+        ("tomorrow medium", Some(day(1)), "medium"),
+        ("tomorrow critical", Some(day(1)), "critical"),
+        ("just overdue", Some(day(-1)), "high"),
+    ] {
+        create(&p.ic, json!({"title": title, "owner": "owner@example.org", "due_date": due, "priority": prio, "incident": "INC-1"})).await;
+    }
+    // Someone else's open action, and the owner's action that is finished or cancelled.
+    create(
+        &p.ic,
+        json!({"title": "not mine", "owner": "other@example.org", "due_date": day(-3)}),
+    )
+    .await;
+    let done = create(
+        &p.ic,
+        json!({"title": "finished", "owner": "owner@example.org"}),
+    )
+    .await;
+    let done = done["key"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(
+        go(&p.owner, &done, json!({"to": "done"})).await.status,
+        StatusCode::OK
+    );
+    let cancelled = create(
+        &p.ic,
+        json!({"title": "dropped", "owner": "owner@example.org"}),
+    )
+    .await;
+    let cancelled = cancelled["key"].as_str().unwrap_or_default().to_owned();
+    go(
+        &p.ic,
+        &cancelled,
+        json!({"to": "cancelled", "reason": "duplicate"}),
+    )
+    .await;
+    // Another member's done work, and a done action that needs no verification.
+    let theirs = create(
+        &p.ic,
+        json!({"title": "their fix", "owner": "other@example.org"}),
+    )
+    .await;
+    let theirs = theirs["key"].as_str().unwrap_or_default().to_owned();
+    go(&p.other, &theirs, json!({"to": "done"})).await;
+    let doc = create(
+        &p.ic,
+        json!({"title": "docs", "owner": "other@example.org", "kind": "documentation"}),
+    )
+    .await;
+    go(
+        &p.other,
+        doc["key"].as_str().unwrap_or_default(),
+        json!({"to": "done"}),
+    )
+    .await;
+
+    let titles = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|x| x["title"].as_str().unwrap_or("").to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let r = p.owner.get("/api/v1/actions/mine").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(
+        titles(&r.body["owned"]),
+        [
+            "long overdue",
+            "just overdue",
+            "tomorrow critical",
+            "tomorrow medium",
+            "next week",
+            "undated"
+        ]
+    );
+    assert_eq!(r.body["owned"][0]["overdue"], true);
+    assert_eq!(r.body["owned"][0]["incident"], "INC-1");
+    assert_eq!(r.body["owned"][2]["overdue"], false);
+    assert_eq!(titles(&r.body["awaiting_verification"]), ["finished"]);
+    assert_eq!(r.body["can_verify"], false, "members verify nothing");
+    assert_eq!(r.body["to_verify"], json!([]));
+    assert_eq!(r.body["today"], today.to_string());
+
+    // A responder sees both members' done work to verify, never work needing no verification.
+    let r = p.ic.get("/api/v1/actions/mine").await;
+    assert_eq!(r.body["can_verify"], true);
+    assert_eq!(r.body["to_verify_total"], 2);
+    let mut waiting = titles(&r.body["to_verify"]);
+    waiting.sort();
+    assert_eq!(waiting, ["finished", "their fix"]);
+    assert_eq!(titles(&r.body["owned"]), Vec::<String>::new());
+    // Once verified it leaves every queue.
+    let v = go(
+        &p.ic,
+        &done,
+        json!({"to": "verified", "result": "effective", "evidence": "no alerts for a week"}),
+    )
+    .await;
+    assert_eq!(v.status, StatusCode::OK, "{}", v.body);
+    assert_eq!(
+        p.ic.get("/api/v1/actions/mine").await.body["to_verify_total"],
+        1
+    );
+    assert_eq!(
+        titles(&p.owner.get("/api/v1/actions/mine").await.body["awaiting_verification"]),
+        Vec::<String>::new()
+    );
+    // An admin who owns done work does not see it among what they may verify.
+    let own = create(
+        &p.admin,
+        json!({"title": "admin's own", "owner": "admin@example.org"}),
+    )
+    .await;
+    go(
+        &p.admin,
+        own["key"].as_str().unwrap_or_default(),
+        json!({"to": "done"}),
+    )
+    .await;
+    let r = p.admin.get("/api/v1/actions/mine").await;
+    assert_eq!(titles(&r.body["to_verify"]), ["their fix"]);
+    assert_eq!(titles(&r.body["awaiting_verification"]), ["admin's own"]);
+    // Strangers get nothing.
+    let anon = Client::new(db.clone());
+    assert_eq!(
+        anon.get("/api/v1/actions/mine").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+});
+
+db_test!(the_list_filters_by_incident_and_known_error, |db| {
+    let p = people(&db).await;
+    for t in ["One", "Two"] {
+        p.ic.post("/api/v1/incidents", json!({"title": t, "severity": "sev3"}))
+            .await;
+    }
+    p.ic.post("/api/v1/known-errors", json!({"title": "Pool exhaustion"}))
+        .await;
+    create(&p.ic, json!({"title": "a", "incident": "INC-1"})).await;
+    create(
+        &p.ic,
+        json!({"title": "b", "incident": "INC-2", "known_error": "KE-1"}),
+    )
+    .await;
+    create(
+        &p.ic,
+        json!({"title": "c", "incident": "INC-1", "known_error": "KE-1"}),
+    )
+    .await;
+    let keys = |r: Reply| -> Vec<String> {
+        r.body["items"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|x| x["key"].as_str().unwrap_or("").to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        keys(p.owner.get("/api/v1/actions?incident=inc-1").await),
+        ["ACT-3", "ACT-1"]
+    );
+    assert_eq!(
+        keys(p.owner.get("/api/v1/actions?known_error=KE-1").await),
+        ["ACT-3", "ACT-2"]
+    );
+    assert_eq!(
+        keys(
+            p.owner
+                .get("/api/v1/actions?known_error=KE-1&incident=INC-2")
+                .await
+        ),
+        ["ACT-2"]
+    );
+    assert_eq!(
+        keys(p.owner.get("/api/v1/actions?incident=INC-99").await),
+        Vec::<String>::new()
+    );
+    let r = p.owner.get("/api/v1/actions?incident=INC-1").await;
+    assert_eq!(r.body["items"][0]["incident"], "INC-1");
+    let csv = p.owner.get("/api/v1/actions.csv?incident=INC-2").await.text;
+    assert_eq!(csv.lines().count(), 2, "header and one row: {csv}");
+});

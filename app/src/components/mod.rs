@@ -1,5 +1,6 @@
 //! Reusable UI pieces.
 
+pub mod actions;
 pub mod badges;
 pub mod countdown;
 pub mod error_box;

@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::calendar::{OrgCalendar, add_days};
-use super::enums::{ActionStatus, VerificationResult};
+use super::enums::{ActionStatus, Priority, VerificationResult};
 use super::ids::UserId;
 use crate::error::{AppError, AppResult};
 
@@ -76,6 +76,17 @@ fn non_empty(field: &str, v: Option<&str>) -> AppResult<String> {
         Some(s) if !s.is_empty() => Ok(s.to_owned()),
         _ => Err(AppError::invalid(field, "is required")),
     }
+}
+
+/// The sort key of open work by urgency: the earliest due date first (so overdue work leads,
+/// the most overdue first, then what is due soon), higher priority first on the same date,
+/// work without a due date last.
+pub fn urgency(due: Option<NaiveDate>, priority: Priority) -> (bool, Option<NaiveDate>, usize) {
+    let rank = Priority::ALL
+        .iter()
+        .position(|p| *p == priority)
+        .unwrap_or(Priority::ALL.len());
+    (due.is_none(), due, rank)
 }
 
 /// Checks a transition and works out its effects.
@@ -412,5 +423,33 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.fields()[0].field, "to");
+    }
+
+    #[test]
+    fn urgency_puts_overdue_first_then_due_soon_then_undated() {
+        let d = |day| NaiveDate::from_ymd_opt(2026, 3, day);
+        let mut v = [
+            ("undated critical", None, Priority::Critical),
+            ("due 20 low", d(20), Priority::Low),
+            ("overdue 2 low", d(2), Priority::Low),
+            ("due 12 medium", d(12), Priority::Medium),
+            ("due 12 critical", d(12), Priority::Critical),
+            ("overdue 8 high", d(8), Priority::High),
+            ("undated low", None, Priority::Low),
+        ];
+        v.sort_by_key(|(_, due, p)| urgency(*due, *p));
+        let order: Vec<_> = v.iter().map(|(n, ..)| *n).collect();
+        assert_eq!(
+            order,
+            [
+                "overdue 2 low",
+                "overdue 8 high",
+                "due 12 critical",
+                "due 12 medium",
+                "due 20 low",
+                "undated critical",
+                "undated low"
+            ]
+        );
     }
 }

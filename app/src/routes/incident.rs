@@ -10,6 +10,7 @@ use crate::api::{
     AddTimelineEvent, LinkKnownError, UnlinkKnownError, UpdateIncident, get_incident,
     incident_known_errors, incident_timeline, suggested_known_errors,
 };
+use crate::components::actions::{ActionsCard, ActionsPanel};
 use crate::components::badges::{IncidentStatusBadge, SeverityBadge};
 use crate::components::error_box::ErrorBox;
 use crate::components::format;
@@ -51,6 +52,7 @@ pub fn IncidentPage() -> impl IntoView {
         },
         |(k, ..)| suggested_known_errors(k),
     );
+    let actions = ActionsPanel::for_incident(key);
     let ke = KnownErrorPanel {
         link,
         unlink,
@@ -76,6 +78,7 @@ pub fn IncidentPage() -> impl IntoView {
                                 <aside>
                                     <StatusControls inc=inc.clone() update=update/>
                                     <PostmortemCard inc=inc.clone()/>
+                                    <ActionsCard incident=inc.key.clone() panel=actions/>
                                     <KnownErrorsCard key=inc.key.clone() panel=ke/>
                                     <People inc=inc.clone() update=update/>
                                     <KeyTimes inc=inc.clone() update=update/>

@@ -1,5 +1,6 @@
 //! Pages, one module per section, and the document shell they render into.
 
+mod actions;
 mod admin;
 mod declare;
 mod incident;
@@ -61,7 +62,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/incidents/:key") view=|| view! { <RequireUser><incident::IncidentPage/></RequireUser> }/>
                     <Route path=path!("/incidents/:key/postmortem") view=|| view! { <RequireUser><postmortem::PostmortemPage/></RequireUser> }/>
                     <Route path=path!("/postmortems") view=|| view! { <RequireUser><postmortems::PostmortemsPage/></RequireUser> }/>
-                    <Route path=path!("/actions") view=|| view! { <RequireUser><sections::ActionsPage/></RequireUser> }/>
+                    <Route path=path!("/actions") view=|| view! { <RequireUser><actions::MyActionsPage/></RequireUser> }/>
+                    <Route path=path!("/actions/all") view=|| view! { <RequireUser><actions::AllActionsPage/></RequireUser> }/>
+                    <Route path=path!("/actions/:key") view=|| view! { <RequireUser><actions::ActionPage/></RequireUser> }/>
                     <Route path=path!("/known-errors") view=|| view! { <RequireUser><known_errors::KnownErrorsPage/></RequireUser> }/>
                     <Route path=path!("/known-errors/new") view=|| view! { <RequireUser><known_errors::NewKnownErrorPage/></RequireUser> }/>
                     <Route path=path!("/known-errors/:key") view=|| view! { <RequireUser><known_errors::KnownErrorPage/></RequireUser> }/>

@@ -10,6 +10,7 @@ use leptos_router::hooks::use_params_map;
 use crate::api::{
     ApprovePostmortem, SavePostmortem, TransitionPostmortem, get_postmortem, get_postmortem_context,
 };
+use crate::components::actions::{ActionsCard, ActionsPanel};
 use crate::components::badges::{PostmortemStatusBadge, SeverityBadge};
 use crate::components::countdown::DueCountdown;
 use crate::components::error_box::ErrorBox;
@@ -57,13 +58,14 @@ pub fn PostmortemPage() -> impl IntoView {
         |(k, ..)| get_postmortem(k),
     );
     let ctx = Resource::new(key, get_postmortem_context);
+    let actions = ActionsPanel::for_incident(key);
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading postmortem…"</p> }>
             {move || Suspend::new(async move {
                 let user = session.user.await.ok().flatten();
                 let (pm, ctx) = (pm.await, ctx.await);
                 let view = match (pm, ctx) {
-                    (Ok(pm), Ok(ctx)) => view! { <PostmortemView pm=pm ctx=ctx user=user start=start transition=transition approve=approve/> }.into_any(),
+                    (Ok(pm), Ok(ctx)) => view! { <PostmortemView pm=pm ctx=ctx user=user start=start transition=transition approve=approve actions=actions/> }.into_any(),
                     (Err(e), _) | (_, Err(e)) => view! { <ErrorBox error=e/> }.into_any(),
                 };
                 view
@@ -80,6 +82,7 @@ fn PostmortemView(
     start: ServerAction<SavePostmortem>,
     transition: ServerAction<TransitionPostmortem>,
     approve: ServerAction<ApprovePostmortem>,
+    actions: ActionsPanel,
 ) -> impl IntoView {
     let inc = ctx.incident.clone();
     let can_write = user
@@ -157,6 +160,7 @@ fn PostmortemView(
     view! {
         {header}
         {body}
+        <ActionsCard incident=pm.incident.clone() panel=actions/>
         <section class="card"><RecordHistory record_type="postmortem" key=pm.incident.clone()/></section>
     }
     .into_any()

@@ -16,11 +16,6 @@ fn NotYet(title: &'static str, what: &'static str) -> impl IntoView {
 }
 
 #[component]
-pub fn ActionsPage() -> impl IntoView {
-    view! { <NotYet title="Actions" what="Corrective and preventive actions, their owners, due dates and verification."/> }
-}
-
-#[component]
 pub fn DashboardPage() -> impl IntoView {
     view! { <NotYet title="Dashboard" what="Follow-through: on-time closure, overdue actions, MTTR and RCA completion."/> }
 }

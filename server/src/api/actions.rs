@@ -2,7 +2,8 @@
 
 use app::error::AppError;
 use app::model::{
-    Action, ActionFilter, ActionPatch, ActionSummary, ActionTransition, NewAction, Page,
+    Action, ActionFilter, ActionInbox, ActionPatch, ActionSummary, ActionTransition, NewAction,
+    Page,
 };
 use app::ssr::AppState;
 use app::ssr::auth::Auth;
@@ -19,6 +20,7 @@ use super::{ApiError, ApiJson, ApiQuery, ApiResult, ErrorBody, Me};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/actions", get(list).post(create))
+        .route("/actions/mine", get(mine))
         .route("/actions/{key}", get(show).patch(update))
         .route("/actions/{key}/transition", post(transition))
         .route("/actions.csv", get(csv_export))
@@ -175,6 +177,12 @@ async fn list(
     ApiQuery(f): ApiQuery<ActionFilter>,
 ) -> ApiResult<impl IntoResponse> {
     Ok(Json(actions::list(&s.db, &me, &f, Utc::now()).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/actions/mine", tag = "actions",
+    responses((status = 200, description = "The signed-in user's open actions by urgency, their done actions awaiting verification, and (for responders and admins) other people's actions waiting for a verification", body = ActionInbox)))]
+async fn mine(State(s): State<AppState>, Me(me): Me) -> ApiResult<Json<ActionInbox>> {
+    Ok(Json(actions::inbox(&s.db, &me, Utc::now()).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/actions", tag = "actions", request_body = NewAction,

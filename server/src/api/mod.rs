@@ -222,6 +222,7 @@ struct ErrorDetail {
         incidents::timeline,
         incidents::add_event,
         actions::list,
+        actions::mine,
         actions::create,
         actions::show,
         actions::update,

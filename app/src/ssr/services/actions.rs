@@ -9,14 +9,14 @@ use sea_orm::{
     QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
 };
 
-use crate::domain::action::{ActionState, TransitionRequest, check_transition};
+use crate::domain::action::{ActionState, TransitionRequest, check_transition, urgency};
 use crate::domain::authz::Op;
 use crate::domain::incident::check_title;
 use crate::domain::{ActionKind, ActionStatus, KeyKind, Priority, RecordKey, Role, UserId};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::model::{
-    Action, ActionFilter, ActionPatch, ActionSummary, ActionTransition, NewAction, Page,
-    Verification,
+    Action, ActionFilter, ActionInbox, ActionPatch, ActionSummary, ActionTransition, NewAction,
+    Page, Verification,
 };
 use crate::ssr::audit::{self, Diff};
 use crate::ssr::auth::Actor;
@@ -612,6 +612,20 @@ async fn filtered(
     if let Some(team) = f.team.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         q = q.filter(action::Column::Team.eq(team));
     }
+    if let Some(k) = clean(f.incident.as_deref()) {
+        match incident_write::find(db, &k).await {
+            Ok(i) => q = q.filter(action::Column::IncidentId.eq(i.id)),
+            Err(AppError::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        }
+    }
+    if let Some(k) = clean(f.known_error.as_deref()) {
+        match known_errors::find(db, &k).await {
+            Ok(i) => q = q.filter(action::Column::KnownErrorId.eq(i.id)),
+            Err(AppError::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        }
+    }
     if f.overdue == Some(true) {
         let open = [ActionStatus::Open, ActionStatus::InProgress];
         q = q
@@ -689,13 +703,66 @@ pub async fn list(
     } else {
         None
     };
-    let owners: HashMap<i64, String> =
-        users::emails(db, rows.iter().filter_map(|r| r.owner_id).collect()).await?;
-    let items = rows
+    let items = summaries(db, rows, today).await?;
+    Ok(Page { items, next })
+}
+
+/// Keys of incidents by id, in one query (none for an empty set).
+async fn incident_keys(
+    db: &impl ConnectionTrait,
+    ids: impl Iterator<Item = i64>,
+) -> AppResult<HashMap<i64, String>> {
+    let ids: Vec<i64> = ids.collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(incident::Entity::find()
+        .select_only()
+        .column(incident::Column::Id)
+        .column(incident::Column::Key)
+        .filter(incident::Column::Id.is_in(ids))
+        .into_tuple::<(i64, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// Keys of known errors by id, in one query (none for an empty set).
+async fn known_error_keys(
+    db: &impl ConnectionTrait,
+    ids: impl Iterator<Item = i64>,
+) -> AppResult<HashMap<i64, String>> {
+    let ids: Vec<i64> = ids.collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(known_error::Entity::find()
+        .select_only()
+        .column(known_error::Column::Id)
+        .column(known_error::Column::Key)
+        .filter(known_error::Column::Id.is_in(ids))
+        .into_tuple::<(i64, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// List rows with their owners' e-mails and incidents' keys (two queries for the lot).
+async fn summaries(
+    db: &impl ConnectionTrait,
+    rows: Vec<action::Model>,
+    today: NaiveDate,
+) -> AppResult<Vec<ActionSummary>> {
+    let owners = users::emails(db, rows.iter().filter_map(|r| r.owner_id).collect()).await?;
+    let incidents = incident_keys(db, rows.iter().filter_map(|r| r.incident_id)).await?;
+    Ok(rows
         .into_iter()
         .map(|m| ActionSummary {
             overdue: overdue(&m, today),
             owner: m.owner_id.and_then(|id| owners.get(&id).cloned()),
+            incident: m.incident_id.and_then(|id| incidents.get(&id).cloned()),
             key: m.key,
             title: m.title,
             kind: m.kind,
@@ -705,8 +772,77 @@ pub async fn list(
             due_date: m.due_date,
             verification_due: m.verification_due,
         })
-        .collect();
-    Ok(Page { items, next })
+        .collect())
+}
+
+/// Most rows in each part of "my actions".
+pub const INBOX_LIMIT: u64 = 200;
+
+/// "My actions": what the signed-in user owes, by urgency; their done work that waits for a
+/// verification; and, for those who may verify (responders and admins), other people's done
+/// work waiting for one, earliest verification deadline first.
+pub async fn inbox(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> AppResult<ActionInbox> {
+    use sea_orm::Order;
+    actor.require(Op::Read)?;
+    let me = actor
+        .user_id()
+        .ok_or_else(|| AppError::forbidden("\"my actions\" belong to a signed-in user"))?;
+    let s = settings::load(db).await?;
+    let today = today(&s, now);
+    // Nulls last on both databases: `due IS NULL` sorts false before true.
+    let owned = action::Entity::find()
+        .filter(action::Column::OwnerId.eq(me.0))
+        .filter(action::Column::Status.is_in([ActionStatus::Open, ActionStatus::InProgress]))
+        .order_by(action::Column::DueDate.is_null(), Order::Asc)
+        .order_by_asc(action::Column::DueDate)
+        .order_by_asc(action::Column::Seq)
+        .limit(INBOX_LIMIT)
+        .all(db)
+        .await?;
+    let mut owned = summaries(db, owned, today).await?;
+    owned.sort_by_key(|a| urgency(a.due_date, a.priority));
+    let waiting = |q: sea_orm::Select<action::Entity>| {
+        q.filter(action::Column::Status.eq(ActionStatus::Done))
+            .filter(action::Column::VerificationRequired.eq(true))
+    };
+    let by_deadline = |q: sea_orm::Select<action::Entity>| {
+        q.order_by(action::Column::VerificationDue.is_null(), Order::Asc)
+            .order_by_asc(action::Column::VerificationDue)
+            .order_by_asc(action::Column::Seq)
+            .limit(INBOX_LIMIT)
+    };
+    let mine_waiting =
+        by_deadline(waiting(action::Entity::find()).filter(action::Column::OwnerId.eq(me.0)))
+            .all(db)
+            .await?;
+    let awaiting_verification = summaries(db, mine_waiting, today).await?;
+    let can_verify = crate::domain::authz::allows(actor.role, me, Op::ChangeAction { owner: None });
+    let (to_verify, to_verify_total) = if can_verify {
+        let others = || {
+            waiting(action::Entity::find()).filter(
+                sea_orm::Condition::any()
+                    .add(action::Column::OwnerId.ne(me.0))
+                    .add(action::Column::OwnerId.is_null()),
+            )
+        };
+        let total = sea_orm::PaginatorTrait::count(others(), db).await?;
+        let rows = by_deadline(others()).all(db).await?;
+        (summaries(db, rows, today).await?, total)
+    } else {
+        (Vec::new(), 0)
+    };
+    Ok(ActionInbox {
+        today,
+        owned,
+        awaiting_verification,
+        can_verify,
+        to_verify,
+        to_verify_total,
+    })
 }
 
 /// Rows per batch of an export.
@@ -751,36 +887,8 @@ pub async fn export(
                 .collect(),
         )
         .await?;
-        let inc_ids: Vec<i64> = rows.iter().filter_map(|r| r.incident_id).collect();
-        let incidents: HashMap<i64, String> = if inc_ids.is_empty() {
-            HashMap::new()
-        } else {
-            incident::Entity::find()
-                .select_only()
-                .column(incident::Column::Id)
-                .column(incident::Column::Key)
-                .filter(incident::Column::Id.is_in(inc_ids))
-                .into_tuple::<(i64, String)>()
-                .all(db)
-                .await?
-                .into_iter()
-                .collect()
-        };
-        let ke_ids: Vec<i64> = rows.iter().filter_map(|r| r.known_error_id).collect();
-        let kes: HashMap<i64, String> = if ke_ids.is_empty() {
-            HashMap::new()
-        } else {
-            known_error::Entity::find()
-                .select_only()
-                .column(known_error::Column::Id)
-                .column(known_error::Column::Key)
-                .filter(known_error::Column::Id.is_in(ke_ids))
-                .into_tuple::<(i64, String)>()
-                .all(db)
-                .await?
-                .into_iter()
-                .collect()
-        };
+        let incidents = incident_keys(db, rows.iter().filter_map(|r| r.incident_id)).await?;
+        let kes = known_error_keys(db, rows.iter().filter_map(|r| r.known_error_id)).await?;
         for m in rows {
             out.push(ExportRow {
                 overdue: overdue(&m, today),
