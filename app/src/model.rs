@@ -859,6 +859,8 @@ pub struct ActionInbox {
     /// Other people's done actions that need a verification, earliest deadline first (at
     /// most `INBOX_LIMIT`); empty when I may not verify.
     pub to_verify: Vec<ActionSummary>,
-    /// How many actions wait for a verification in all.
+    /// How many of other people's actions wait for a verification, counted up to 1 000.
     pub to_verify_total: u64,
+    /// More than 1 000 wait.
+    pub to_verify_more: bool,
 }

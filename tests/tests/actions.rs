@@ -694,10 +694,23 @@ db_test!(my_actions_sort_by_urgency_and_route_verifications, |db| {
     let r = p.ic.get("/api/v1/actions/mine").await;
     assert_eq!(r.body["can_verify"], true);
     assert_eq!(r.body["to_verify_total"], 2);
-    let mut waiting = titles(&r.body["to_verify"]);
-    waiting.sort();
-    assert_eq!(waiting, ["finished", "their fix"]);
     assert_eq!(titles(&r.body["owned"]), Vec::<String>::new());
+    // Earliest verification deadline first; one without a deadline comes last.
+    assert_eq!(
+        titles(&r.body["to_verify"]),
+        ["finished", "their fix"],
+        "same deadline: the older first"
+    );
+    let r =
+        p.ic.patch(
+            &format!("/api/v1/actions/{done}"),
+            json!({"verification_due": null}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = p.ic.get("/api/v1/actions/mine").await;
+    assert_eq!(titles(&r.body["to_verify"]), ["their fix", "finished"]);
+    assert_eq!(r.body["to_verify_more"], false);
     // Once verified it leaves every queue.
     let v = go(
         &p.ic,

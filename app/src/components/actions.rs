@@ -205,15 +205,13 @@ fn QuickAction(incident: String, panel: ActionsPanel) -> impl IntoView {
         <form class="quick-action" on:submit=submit id="quick-action">
             <input type="text" id="qa-title" required maxlength="200" accesskey="n" bind:value=title
                 placeholder="New action (Alt+Shift+N)" aria-label="New action title"/>
+            <input type="email" id="qa-owner" list="people-list" bind:value=owner placeholder="Owner e-mail (Enter to add)" aria-label="Owner"/>
             <div class="qa-row">
-                <input type="email" id="qa-owner" list="people-list" bind:value=owner placeholder="owner e-mail" aria-label="Owner"/>
-                <input type="date" id="qa-due" bind:value=due aria-label="Due date"/>
-            </div>
-            <div class="qa-row">
-                <select id="qa-kind" aria-label="Kind" on:change=move |ev| { if let Ok(k) = event_target_value(&ev).parse() { kind.set(k); } }>
+                <input type="date" id="qa-due" bind:value=due aria-label="Due date" title="Due date"/>
+                <select id="qa-kind" aria-label="Kind" title="Kind" on:change=move |ev| { if let Ok(k) = event_target_value(&ev).parse() { kind.set(k); } }>
                     {ActionKind::ALL.iter().map(|k| view! { <option value=k.as_str() selected=*k == ActionKind::Corrective>{k.label()}</option> }).collect_view()}
                 </select>
-                <select id="qa-priority" aria-label="Priority" on:change=move |ev| { if let Ok(p) = event_target_value(&ev).parse() { priority.set(p); } }>
+                <select id="qa-priority" aria-label="Priority" title="Priority" on:change=move |ev| { if let Ok(p) = event_target_value(&ev).parse() { priority.set(p); } }>
                     {Priority::ALL.iter().map(|p| view! { <option value=p.as_str() selected=*p == Priority::Medium>{p.label()}</option> }).collect_view()}
                 </select>
                 <button type="submit" id="qa-submit" disabled=move || create.pending().get()>"Add action"</button>

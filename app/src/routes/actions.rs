@@ -72,6 +72,11 @@ fn Inbox(inbox: ActionInbox, email: Option<String>) -> impl IntoView {
     let owned_n = inbox.owned.len();
     let shown = inbox.to_verify.len() as u64;
     let total = inbox.to_verify_total;
+    let total_text = if inbox.to_verify_more {
+        format!("{total}+")
+    } else {
+        total.to_string()
+    };
     view! {
         <section class="card">
             <h2>"Owned by me "<span class="muted">{format!("· {owned_n} open")}{(overdue > 0).then(|| format!(", {overdue} overdue"))}</span></h2>
@@ -93,7 +98,7 @@ fn Inbox(inbox: ActionInbox, email: Option<String>) -> impl IntoView {
             </section>
         })}
         <section class="card">
-            <h2>"Waiting for my verification "{inbox.can_verify.then(|| view! { <span class="muted">{format!("· {total}")}</span> })}</h2>
+            <h2>"Waiting for my verification "{inbox.can_verify.then(|| view! { <span class="muted">{format!("· {total_text}")}</span> })}</h2>
             {if !inbox.can_verify {
                 view! { <p class="muted" id="to-verify-none">"Responders and admins verify actions; someone other than the owner checks that a fix worked."</p> }.into_any()
             } else if inbox.to_verify.is_empty() {
@@ -102,7 +107,7 @@ fn Inbox(inbox: ActionInbox, email: Option<String>) -> impl IntoView {
                 view! {
                     <ActionTable items=inbox.to_verify id="to-verify" today=today deadline=Deadline::Verification/>
                     {(total > shown).then(|| view! {
-                        <a href=href(&ActionFilter { status: Some(ActionStatus::Done), ..Default::default() })>{format!("All {total} done actions")}</a>
+                        <a href=href(&ActionFilter { status: Some(ActionStatus::Done), ..Default::default() })>{format!("All {total_text} done actions")}</a>
                     })}
                 }.into_any()
             }}

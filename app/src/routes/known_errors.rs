@@ -395,7 +395,7 @@ fn KnownErrorView(
                     } else {
                         view! {
                             <ul>{ke.actions.iter().map(|a| view! {
-                                <li><span class="key">{a.key.clone()}</span>" "{a.title.clone()}" · "{a.status.label()}{a.due_date.map(|d| format!(" · due {d}"))}</li>
+                                <li><a class="key" href=format!("/actions/{}", a.key)>{a.key.clone()}</a>" "{a.title.clone()}" · "{a.status.label()}{a.due_date.map(|d| format!(" · due {d}"))}</li>
                             }).collect_view()}</ul>
                         }.into_any()
                     }}

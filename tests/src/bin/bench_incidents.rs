@@ -368,7 +368,12 @@ async fn main() {
                 app::model::NewUser {
                     email: format!("owner{i}@example.org"),
                     name: format!("Owner {i}"),
-                    role: app::domain::Role::Member,
+                    // One responder among them, for "my actions" with its verification queue.
+                    role: if i == 0 {
+                        app::domain::Role::Responder
+                    } else {
+                        app::domain::Role::Member
+                    },
                     password: None,
                 },
                 chrono::Utc::now(),
@@ -409,6 +414,12 @@ async fn main() {
                     status: Set(status),
                     verification_required: Set(true),
                     verification_plan: Set(String::new()),
+                    // Completed work has its verification deadline, as a transition sets it.
+                    verification_due: Set(matches!(
+                        status,
+                        ActionStatus::Done | ActionStatus::Verified
+                    )
+                    .then(|| today + chrono::Duration::days(i % 60 - 30))),
                     reopen_count: Set(0),
                     created_at: Set(t0 + i * 200_000),
                     created_on: Set(today),
@@ -474,6 +485,23 @@ async fn main() {
             ..Default::default()
         })
     })
+    .await;
+    let me = {
+        let u = app::ssr::services::users::find(&db, "owner0@example.org")
+            .await
+            .unwrap()
+            .unwrap();
+        app::ssr::auth::Actor::from_user(&u, app::ssr::auth::Via::Token(0))
+    };
+    time(
+        "actions: my actions (responder, with the verification queue)",
+        runs,
+        |_| {
+            let db = db.clone();
+            let me = me.clone();
+            async move { actions::inbox(&db, &me, chrono::Utc::now()).await.unwrap() }
+        },
+    )
     .await;
     time("actions: one action with history", runs, |i| {
         let db = db.clone();

@@ -778,6 +778,67 @@ async fn summaries(
 /// Most rows in each part of "my actions".
 pub const INBOX_LIMIT: u64 = 200;
 
+/// The most that "my actions" counts of a verification backlog.
+pub const COUNT_CAP: u64 = 1_000;
+
+/// Done actions that need a verification: `mine` those `me` owns, else everyone else's.
+fn waiting_for_verification(me: i64, mine: bool) -> sea_orm::Select<action::Entity> {
+    let q = action::Entity::find()
+        .filter(action::Column::Status.eq(ActionStatus::Done))
+        .filter(action::Column::VerificationRequired.eq(true));
+    if mine {
+        q.filter(action::Column::OwnerId.eq(me))
+    } else {
+        q.filter(
+            sea_orm::Condition::any()
+                .add(action::Column::OwnerId.ne(me))
+                .add(action::Column::OwnerId.is_null()),
+        )
+    }
+}
+
+/// Up to `INBOX_LIMIT` rows of `q`, earliest `date` first (then oldest), rows without a date
+/// after them: the dated ones walk an index that ends in `date` and stop at the limit.
+async fn dated_first(
+    db: &impl ConnectionTrait,
+    q: sea_orm::Select<action::Entity>,
+    date: action::Column,
+) -> AppResult<Vec<action::Model>> {
+    let mut rows = q
+        .clone()
+        .filter(date.is_not_null())
+        .order_by_asc(date)
+        .order_by_asc(action::Column::Id)
+        .limit(INBOX_LIMIT)
+        .all(db)
+        .await?;
+    let room = INBOX_LIMIT.saturating_sub(rows.len() as u64);
+    if room > 0 {
+        rows.extend(
+            q.filter(date.is_null())
+                .order_by_asc(action::Column::Id)
+                .limit(room)
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(rows)
+}
+
+/// A page of those, earliest verification deadline first, undated ones last.
+async fn verification_page(
+    db: &impl ConnectionTrait,
+    me: i64,
+    mine: bool,
+) -> AppResult<Vec<action::Model>> {
+    dated_first(
+        db,
+        waiting_for_verification(me, mine),
+        action::Column::VerificationDue,
+    )
+    .await
+}
+
 /// "My actions": what the signed-in user owes, by urgency; their done work that waits for a
 /// verification; and, for those who may verify (responders and admins), other people's done
 /// work waiting for one, earliest verification deadline first.
@@ -786,54 +847,44 @@ pub async fn inbox(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> AppResult<ActionInbox> {
-    use sea_orm::Order;
     actor.require(Op::Read)?;
     let me = actor
         .user_id()
         .ok_or_else(|| AppError::forbidden("\"my actions\" belong to a signed-in user"))?;
     let s = settings::load(db).await?;
     let today = today(&s, now);
-    // Nulls last on both databases: `due IS NULL` sorts false before true.
-    let owned = action::Entity::find()
-        .filter(action::Column::OwnerId.eq(me.0))
-        .filter(action::Column::Status.is_in([ActionStatus::Open, ActionStatus::InProgress]))
-        .order_by(action::Column::DueDate.is_null(), Order::Asc)
-        .order_by_asc(action::Column::DueDate)
-        .order_by_asc(action::Column::Seq)
-        .limit(INBOX_LIMIT)
-        .all(db)
-        .await?;
-    let mut owned = summaries(db, owned, today).await?;
-    owned.sort_by_key(|a| urgency(a.due_date, a.priority));
-    let waiting = |q: sea_orm::Select<action::Entity>| {
-        q.filter(action::Column::Status.eq(ActionStatus::Done))
-            .filter(action::Column::VerificationRequired.eq(true))
-    };
-    let by_deadline = |q: sea_orm::Select<action::Entity>| {
-        q.order_by(action::Column::VerificationDue.is_null(), Order::Asc)
-            .order_by_asc(action::Column::VerificationDue)
-            .order_by_asc(action::Column::Seq)
-            .limit(INBOX_LIMIT)
-    };
-    let mine_waiting =
-        by_deadline(waiting(action::Entity::find()).filter(action::Column::OwnerId.eq(me.0)))
-            .all(db)
-            .await?;
+    // One index walk per status on (owner, status, due date), merged by urgency.
+    let mut owned = Vec::new();
+    for status in [ActionStatus::Open, ActionStatus::InProgress] {
+        let q = action::Entity::find()
+            .filter(action::Column::OwnerId.eq(me.0))
+            .filter(action::Column::Status.eq(status));
+        owned.extend(dated_first(db, q, action::Column::DueDate).await?);
+    }
+    owned.sort_by_key(|a| (urgency(a.due_date, a.priority), a.seq));
+    owned.truncate(INBOX_LIMIT as usize);
+    let owned = summaries(db, owned, today).await?;
+    let mine_waiting = verification_page(db, me.0, true).await?;
     let awaiting_verification = summaries(db, mine_waiting, today).await?;
     let can_verify = crate::domain::authz::allows(actor.role, me, Op::ChangeAction { owner: None });
-    let (to_verify, to_verify_total) = if can_verify {
-        let others = || {
-            waiting(action::Entity::find()).filter(
-                sea_orm::Condition::any()
-                    .add(action::Column::OwnerId.ne(me.0))
-                    .add(action::Column::OwnerId.is_null()),
-            )
-        };
-        let total = sea_orm::PaginatorTrait::count(others(), db).await?;
-        let rows = by_deadline(others()).all(db).await?;
-        (summaries(db, rows, today).await?, total)
+    let (to_verify, to_verify_total, to_verify_more) = if can_verify {
+        let rows = verification_page(db, me.0, false).await?;
+        // Counted up to a cap, so a large backlog costs no more than a page.
+        let counted = waiting_for_verification(me.0, false)
+            .select_only()
+            .column(action::Column::Id)
+            .limit(COUNT_CAP + 1)
+            .into_tuple::<i64>()
+            .all(db)
+            .await?
+            .len() as u64;
+        (
+            summaries(db, rows, today).await?,
+            counted.min(COUNT_CAP),
+            counted > COUNT_CAP,
+        )
     } else {
-        (Vec::new(), 0)
+        (Vec::new(), 0, false)
     };
     Ok(ActionInbox {
         today,
@@ -842,6 +893,7 @@ pub async fn inbox(
         can_verify,
         to_verify,
         to_verify_total,
+        to_verify_more,
     })
 }
 
