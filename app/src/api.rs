@@ -10,10 +10,10 @@ use crate::error::AppError;
 use crate::model::{
     Action, ActionFilter, ActionInbox, ActionPatch, ActionSummary, ActionTransition, AuditEntry,
     CreatedToken, CurrentUser, Incident, IncidentFilter, IncidentKnownError, IncidentPatch,
-    IncidentSummary, KnownError, KnownErrorFilter, KnownErrorPatch, KnownErrorSummary, NewAction,
-    NewEvent, NewIncident, NewKnownError, NewUser, Page, Postmortem, PostmortemContext,
-    PostmortemFilter, PostmortemInput, PostmortemSummary, Suggestion, TimelineEvent, TokenInfo,
-    User, UserPatch,
+    IncidentSummary, KnownError, KnownErrorFilter, KnownErrorPatch, KnownErrorSummary, Metrics,
+    MetricsQuery, NewAction, NewEvent, NewIncident, NewKnownError, NewUser, Page, Postmortem,
+    PostmortemContext, PostmortemFilter, PostmortemInput, PostmortemSummary, Suggestion,
+    TimelineEvent, TokenInfo, User, UserPatch,
 };
 
 #[cfg(feature = "ssr")]
@@ -527,6 +527,23 @@ pub async fn transition_action(
                 &ctx::actor()?,
                 &key,
                 transition,
+                chrono::Utc::now(),
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+/// The follow-through metrics (the dashboard).
+#[server(prefix = "/rpc", endpoint = "get_metrics")]
+pub async fn get_metrics(query: MetricsQuery) -> Result<Metrics, AppError> {
+    ctx::finish(
+        async move {
+            crate::ssr::services::metrics::compute(
+                &ctx::state()?.db,
+                &ctx::actor()?,
+                &query,
                 chrono::Utc::now(),
             )
             .await

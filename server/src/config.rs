@@ -103,6 +103,15 @@ pub struct Settings {
     )]
     pub reminder_interval: u64,
 
+    /// Bearer token that Prometheus must send to scrape `/metrics` (unset: no token needed).
+    #[arg(
+        long,
+        global = true,
+        env = "HINDSIGHT_METRICS_TOKEN",
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<Secret>,
+
     /// Log filter, in `RUST_LOG` syntax (`RUST_LOG` wins when set).
     #[arg(long, global = true, env = "HINDSIGHT_LOG", default_value = "info")]
     pub log: String,

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod jobs;
+pub mod telemetry;
 pub mod web;
 
 use std::sync::Arc;
@@ -37,7 +38,13 @@ pub async fn build_state(settings: &Settings) -> Result<AppState, StartError> {
     Ok(AppState {
         leptos_options: web::leptos_options(settings),
         db,
-        config: Arc::new(app::ssr::RuntimeConfig::new(&settings.public_origin())),
+        config: Arc::new(app::ssr::RuntimeConfig {
+            metrics_token: settings
+                .metrics_token
+                .as_ref()
+                .map(|t| t.expose().to_owned()),
+            ..app::ssr::RuntimeConfig::new(&settings.public_origin())
+        }),
     })
 }
 

@@ -41,6 +41,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", crate::api::router())
         .route("/healthz", get(healthz))
+        .route("/metrics", get(crate::telemetry::scrape))
         .nest_service("/pkg", pkg)
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
@@ -53,6 +54,7 @@ pub fn router(state: AppState) -> Router {
             same_origin_layer,
         ))
         .layer(CompressionLayer::new())
+        .layer(middleware::from_fn(crate::telemetry::latency_layer))
         // Spans name the path only: a query may carry a calendar token.
         .layer(TraceLayer::new_for_http().make_span_with(
             |req: &axum::http::Request<axum::body::Body>| {
@@ -72,7 +74,7 @@ pub fn router(state: AppState) -> Router {
 
 /// Paths that never need to know who is asking.
 fn is_public_asset(path: &str) -> bool {
-    path.starts_with("/pkg/") || path == "/healthz" || path == "/favicon.ico"
+    path.starts_with("/pkg/") || path == "/healthz" || path == "/metrics" || path == "/favicon.ico"
 }
 
 /// Puts the request's [`Auth`] into its extensions for handlers,

@@ -2,6 +2,7 @@
 //! database per test when `TEST_DATABASE_URL` is set), and the pieces of the browser tests.
 
 pub mod browser;
+pub mod metrics_ref;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 

@@ -2,6 +2,7 @@
 
 pub mod actions;
 pub mod badges;
+pub mod charts;
 pub mod countdown;
 pub mod error_box;
 pub mod filters;

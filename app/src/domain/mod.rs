@@ -8,6 +8,7 @@ pub mod enums;
 pub mod ids;
 pub mod incident;
 pub mod known_error;
+pub mod metrics;
 pub mod postmortem;
 pub mod settings;
 pub mod timeline;

@@ -2,6 +2,7 @@
 
 mod actions;
 mod admin;
+mod dashboard;
 mod declare;
 mod incident;
 mod incidents;
@@ -10,7 +11,6 @@ mod login;
 mod not_found;
 mod postmortem;
 mod postmortems;
-mod sections;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -68,7 +68,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/known-errors") view=|| view! { <RequireUser><known_errors::KnownErrorsPage/></RequireUser> }/>
                     <Route path=path!("/known-errors/new") view=|| view! { <RequireUser><known_errors::NewKnownErrorPage/></RequireUser> }/>
                     <Route path=path!("/known-errors/:key") view=|| view! { <RequireUser><known_errors::KnownErrorPage/></RequireUser> }/>
-                    <Route path=path!("/dashboard") view=|| view! { <RequireUser><sections::DashboardPage/></RequireUser> }/>
+                    <Route path=path!("/dashboard") view=|| view! { <RequireUser><dashboard::DashboardPage/></RequireUser> }/>
                     <Route path=path!("/admin") view=|| view! { <RequireUser><admin::AdminPage/></RequireUser> }/>
                 </Routes>
             </main>

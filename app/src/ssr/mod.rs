@@ -23,6 +23,8 @@ pub struct RuntimeConfig {
     pub public_origin: String,
     /// Mark cookies `Secure` (the site is served over https).
     pub secure_cookies: bool,
+    /// Bearer token a `/metrics` scrape must send (`HINDSIGHT_METRICS_TOKEN`); none: open.
+    pub metrics_token: Option<String>,
 }
 
 impl RuntimeConfig {
@@ -31,6 +33,7 @@ impl RuntimeConfig {
         Self {
             secure_cookies: public_origin.starts_with("https://"),
             public_origin,
+            metrics_token: None,
         }
     }
 }

@@ -5,6 +5,7 @@ mod accounts;
 mod actions;
 mod incidents;
 mod known_errors;
+mod metrics;
 mod postmortems;
 
 use app::error::AppError;
@@ -148,15 +149,21 @@ where
         _: &S,
     ) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or("");
-        serde_urlencoded::from_str::<T>(query)
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize::<_, T>(de)
             .map(ApiQuery)
             .map_err(|e| {
-                let text = e.to_string();
-                let field = text
-                    .split('`')
-                    .nth(1)
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| "query".into());
+                // The parameter is the error's path; an unknown one is named in the message.
+                let path = e.path().to_string();
+                let text = e.inner().to_string();
+                let field = if path.is_empty() || path == "." || path == "?" {
+                    text.split('`')
+                        .nth(1)
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| "query".into())
+                } else {
+                    path
+                };
                 ApiError(AppError::invalid(field, text))
             })
     }
@@ -222,6 +229,7 @@ struct ErrorDetail {
         incidents::timeline,
         incidents::add_event,
         actions::list,
+        metrics::show,
         actions::mine,
         actions::create,
         actions::show,
@@ -266,6 +274,7 @@ pub fn router() -> Router<AppState> {
         .merge(postmortems::router())
         .merge(known_errors::router())
         .merge(actions::router())
+        .merge(metrics::router())
         .fallback(not_found)
 }
 

@@ -6,6 +6,7 @@ pub mod incident_write;
 pub mod incidents;
 pub mod keys;
 pub mod known_errors;
+pub mod metrics;
 pub mod postmortems;
 pub mod reminders;
 pub mod tokens;

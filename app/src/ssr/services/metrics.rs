@@ -1,0 +1,707 @@
+//! The SPEC's follow-through metrics, aggregated in the database: one pass over the actions
+//! (grouped by team, which also gives the totals), and one query apiece for incident counts,
+//! duration summaries (window functions read only the median and p90 rows), RCA completion,
+//! recurrence, sev1 update gaps and top drivers. The same SQL runs on SQLite and PostgreSQL.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use sea_orm::{ConnectionTrait, QueryResult, Statement, Value};
+
+use crate::domain::authz::Op;
+use crate::domain::calendar::OrgCalendar;
+use crate::domain::metrics::{self as m, rate};
+use crate::domain::{ActionStatus, Priority, Severity};
+use crate::error::{AppError, AppResult};
+use crate::model::{
+    ActionMetrics, CommsMetrics, DurationStats, IncidentMetrics, Metrics, MetricsQuery,
+    MonthMetrics, NameCount, RcaMetrics, TeamMetrics, TopDrivers, UpdateGap, VerificationMetrics,
+};
+use crate::ssr::auth::Actor;
+use crate::ssr::settings;
+use crate::ssr::to_ms;
+
+/// Longest period, in days (a trend chart of more than ten years says little).
+pub const MAX_DAYS: i64 = 3_660;
+/// Default period: the last 90 days, `to` included.
+pub const DEFAULT_DAYS: i64 = 90;
+
+/// A statement with numbered parameters (`$1`, …), which both SQLite and PostgreSQL read.
+#[derive(Default)]
+struct Sql {
+    values: Vec<Value>,
+}
+
+impl Sql {
+    /// The placeholder of a new parameter.
+    fn bind(&mut self, v: impl Into<Value>) -> String {
+        self.values.push(v.into());
+        format!("${}", self.values.len())
+    }
+}
+
+async fn rows(db: &impl ConnectionTrait, sql: String, p: Sql) -> AppResult<Vec<QueryResult>> {
+    Ok(db
+        .query_all_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            sql,
+            p.values,
+        ))
+        .await?)
+}
+
+fn int(r: &QueryResult, col: &str) -> AppResult<u64> {
+    // SUM over no rows is NULL; PostgreSQL's SUM of integers is NUMERIC, so sums are cast.
+    Ok(r.try_get::<Option<i64>>("", col)?.unwrap_or(0).max(0) as u64)
+}
+
+/// The period and the moments the metrics use, in the organisation's calendar.
+#[derive(Debug, Clone)]
+pub struct Period {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub as_of: DateTime<Utc>,
+    pub today: NaiveDate,
+    /// First instant of `from` and of the day after `to`, in ms.
+    pub start_ms: i64,
+    pub end_ms: i64,
+}
+
+impl Period {
+    pub fn new(q: &MetricsQuery, cal: &OrgCalendar, now: DateTime<Utc>) -> AppResult<Self> {
+        let as_of = q.as_of.unwrap_or(now);
+        let today = cal.date_of(as_of);
+        let to = q.to.unwrap_or(today);
+        let from = q
+            .from
+            .unwrap_or_else(|| to - Duration::days(DEFAULT_DAYS - 1));
+        if from > to {
+            return Err(AppError::invalid("from", "must not be after to"));
+        }
+        if (to - from).num_days() >= MAX_DAYS {
+            return Err(AppError::invalid(
+                "from",
+                format!("the period may span at most {MAX_DAYS} days"),
+            ));
+        }
+        Ok(Self {
+            from,
+            to,
+            as_of,
+            today,
+            start_ms: to_ms(cal.start_of(from)),
+            end_ms: to_ms(cal.start_of(to + Duration::days(1))),
+        })
+    }
+
+    /// The months the period touches, each as (`YYYY-MM`, first day, first day of the next),
+    /// clipped to the period.
+    pub fn months(&self) -> Vec<(String, NaiveDate, NaiveDate)> {
+        let mut out = Vec::new();
+        let mut first = self.from.with_day(1).unwrap_or(self.from);
+        while first <= self.to {
+            let next = first
+                .checked_add_months(chrono::Months::new(1))
+                .unwrap_or(self.to + Duration::days(1));
+            out.push((
+                first.format("%Y-%m").to_string(),
+                first.max(self.from),
+                next.min(self.to + Duration::days(1)),
+            ));
+            first = next;
+        }
+        out
+    }
+}
+
+/// The incident filter (`service`, `severity`) as a condition on `alias`.
+fn incident_filter(q: &MetricsQuery, p: &mut Sql, alias: &str) -> String {
+    let mut c = String::new();
+    if let Some(s) = q.severity {
+        c += &format!(" AND {alias}.severity = {}", p.bind(s.as_str()));
+    }
+    if let Some(svc) = clean(q.service.as_deref()) {
+        c += &format!(
+            " AND EXISTS (SELECT 1 FROM incident_services fs WHERE fs.incident_id = {alias}.id AND fs.service = {})",
+            p.bind(svc)
+        );
+    }
+    c
+}
+
+/// The action filter: not cancelled, the team, and the incident filter through the action's
+/// incident.
+fn action_filter(q: &MetricsQuery, p: &mut Sql) -> String {
+    let mut c = format!("a.status <> {}", p.bind(ActionStatus::Cancelled.as_str()));
+    if let Some(t) = clean(q.team.as_deref()) {
+        c += &format!(" AND a.team = {}", p.bind(t));
+    }
+    if q.severity.is_some() || clean(q.service.as_deref()).is_some() {
+        let inner = incident_filter(q, p, "fi");
+        c += &format!(" AND a.incident_id IN (SELECT fi.id FROM incidents fi WHERE 1 = 1{inner})");
+    }
+    c
+}
+
+fn clean(v: Option<&str>) -> Option<String> {
+    v.map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
+/// Per-team (and team-less) action counts, one scan.
+#[derive(Debug, Default, Clone, Copy)]
+struct ActionCounts {
+    due: u64,
+    due_on_time: u64,
+    crit_due: u64,
+    crit_on_time: u64,
+    created: u64,
+    closed: u64,
+    open: u64,
+    overdue: [u64; 4],
+    ver_overdue: u64,
+    ver_due: u64,
+    ver_on_time: u64,
+}
+
+impl ActionCounts {
+    fn add(&mut self, o: &ActionCounts) {
+        self.due += o.due;
+        self.due_on_time += o.due_on_time;
+        self.crit_due += o.crit_due;
+        self.crit_on_time += o.crit_on_time;
+        self.created += o.created;
+        self.closed += o.closed;
+        self.open += o.open;
+        for i in 0..4 {
+            self.overdue[i] += o.overdue[i];
+        }
+        self.ver_overdue += o.ver_overdue;
+        self.ver_due += o.ver_due;
+        self.ver_on_time += o.ver_on_time;
+    }
+}
+
+async fn action_counts(
+    db: &impl ConnectionTrait,
+    q: &MetricsQuery,
+    per: &Period,
+) -> AppResult<Vec<(Option<String>, ActionCounts)>> {
+    let mut p = Sql::default();
+    let (from, to, today) = (p.bind(per.from), p.bind(per.to), p.bind(per.today));
+    let (done, verified) = (
+        p.bind(ActionStatus::Done.as_str()),
+        p.bind(ActionStatus::Verified.as_str()),
+    );
+    let (open, in_progress) = (
+        p.bind(ActionStatus::Open.as_str()),
+        p.bind(ActionStatus::InProgress.as_str()),
+    );
+    let critical = p.bind(Priority::Critical.as_str());
+    let prios: Vec<String> = Priority::ALL.iter().map(|x| p.bind(x.as_str())).collect();
+    let filter = action_filter(q, &mut p);
+    let sum = |cond: String| format!("CAST(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS BIGINT)");
+    let in_due = format!("a.due_date >= {from} AND a.due_date <= {to}");
+    let d = format!("{in_due} AND (a.completed_at IS NOT NULL OR a.due_date < {today})");
+    let on_time =
+        format!("{in_due} AND a.completed_on IS NOT NULL AND a.completed_on <= a.due_date");
+    let is_open = format!("a.status IN ({open}, {in_progress})");
+    let overdue = format!("{is_open} AND a.due_date < {today}");
+    let in_ver = format!("a.verification_due >= {from} AND a.verification_due <= {to}");
+    let mut cols = vec![
+        format!("{} AS due", sum(d.clone())),
+        format!("{} AS due_on_time", sum(on_time.clone())),
+        format!(
+            "{} AS crit_due",
+            sum(format!("a.priority = {critical} AND {d}"))
+        ),
+        format!(
+            "{} AS crit_on_time",
+            sum(format!("a.priority = {critical} AND {on_time}"))
+        ),
+        format!(
+            "{} AS created",
+            sum(format!("a.created_on >= {from} AND a.created_on <= {to}"))
+        ),
+        format!(
+            "{} AS closed",
+            sum(format!(
+                "a.created_on >= {from} AND a.created_on <= {to} AND a.status IN ({done}, {verified})"
+            ))
+        ),
+        format!("{} AS open_n", sum(is_open.clone())),
+        format!(
+            "{} AS ver_overdue",
+            sum(format!(
+                "a.status = {done} AND a.verification_required = TRUE AND a.verification_due < {today}"
+            ))
+        ),
+        format!(
+            "{} AS ver_due",
+            sum(format!(
+                "{in_ver} AND (a.status = {verified} OR a.verification_due < {today})"
+            ))
+        ),
+        format!(
+            "{} AS ver_on_time",
+            sum(format!(
+                "{in_ver} AND a.status = {verified} AND a.verified_on IS NOT NULL AND a.verified_on <= a.verification_due"
+            ))
+        ),
+    ];
+    for (i, pr) in prios.iter().enumerate() {
+        cols.push(format!(
+            "{} AS overdue_{i}",
+            sum(format!("a.priority = {pr} AND {overdue}"))
+        ));
+    }
+    let sql = format!(
+        "SELECT a.team AS team, {} FROM actions a WHERE {filter} GROUP BY a.team",
+        cols.join(", ")
+    );
+    let mut out = Vec::new();
+    for r in rows(db, sql, p).await? {
+        let c = ActionCounts {
+            due: int(&r, "due")?,
+            due_on_time: int(&r, "due_on_time")?,
+            crit_due: int(&r, "crit_due")?,
+            crit_on_time: int(&r, "crit_on_time")?,
+            created: int(&r, "created")?,
+            closed: int(&r, "closed")?,
+            open: int(&r, "open_n")?,
+            overdue: [
+                int(&r, "overdue_0")?,
+                int(&r, "overdue_1")?,
+                int(&r, "overdue_2")?,
+                int(&r, "overdue_3")?,
+            ],
+            ver_overdue: int(&r, "ver_overdue")?,
+            ver_due: int(&r, "ver_due")?,
+            ver_on_time: int(&r, "ver_on_time")?,
+        };
+        out.push((r.try_get::<Option<String>>("", "team")?, c));
+    }
+    Ok(out)
+}
+
+/// The period's incidents (detected in it) with the filters, as a condition on `i`.
+fn in_period(q: &MetricsQuery, per: &Period, p: &mut Sql) -> String {
+    format!(
+        "i.detected_at >= {} AND i.detected_at < {}{}",
+        p.bind(per.start_ms),
+        p.bind(per.end_ms),
+        incident_filter(q, p, "i")
+    )
+}
+
+async fn incident_counts(
+    db: &impl ConnectionTrait,
+    q: &MetricsQuery,
+    per: &Period,
+) -> AppResult<BTreeMap<String, u64>> {
+    let mut p = Sql::default();
+    let cond = in_period(q, per, &mut p);
+    let sql = format!(
+        "SELECT i.severity AS g, CAST(COUNT(*) AS BIGINT) AS n FROM incidents i WHERE {cond} GROUP BY i.severity"
+    );
+    let mut out: BTreeMap<String, u64> = Severity::ALL
+        .iter()
+        .map(|s| (s.as_str().to_owned(), 0))
+        .collect();
+    let mut total = 0;
+    for r in rows(db, sql, p).await? {
+        let n = int(&r, "n")?;
+        total += n;
+        out.insert(r.try_get::<String>("", "g")?, n);
+    }
+    out.insert("total".into(), total);
+    Ok(out)
+}
+
+/// Mean, median and p90 of `end - start` (ms) per severity and `all`, reading only the
+/// rows at the needed ranks.
+async fn durations(
+    db: &impl ConnectionTrait,
+    q: &MetricsQuery,
+    per: &Period,
+    start: &str,
+    end: &str,
+) -> AppResult<BTreeMap<String, DurationStats>> {
+    let mut p = Sql::default();
+    let cond = in_period(q, per, &mut p);
+    let all = p.bind("all");
+    let sql = format!(
+        "WITH v AS (SELECT i.severity AS g, i.{end} - i.{start} AS d FROM incidents i \
+           WHERE {cond} AND i.{start} IS NOT NULL AND i.{end} IS NOT NULL), \
+         b AS (SELECT g, d FROM v UNION ALL SELECT {all}, d FROM v), \
+         r AS (SELECT g, d, ROW_NUMBER() OVER (PARTITION BY g ORDER BY d) AS rn, \
+                 COUNT(*) OVER (PARTITION BY g) AS n, SUM(d) OVER (PARTITION BY g) AS s FROM b) \
+         SELECT g, CAST(rn AS BIGINT) AS rn, CAST(n AS BIGINT) AS n, CAST(s AS BIGINT) AS s, CAST(d AS BIGINT) AS d FROM r \
+         WHERE rn = n / 2 OR rn = n / 2 + 1 OR rn = (9 * n + 9) / 10"
+    );
+    // (n, sum, rank → value) per group.
+    let mut groups: BTreeMap<String, (u64, i64, BTreeMap<u64, i64>)> = BTreeMap::new();
+    for r in rows(db, sql, p).await? {
+        let g: String = r.try_get("", "g")?;
+        let e = groups.entry(g).or_default();
+        e.0 = int(&r, "n")?;
+        e.1 = r.try_get::<i64>("", "s")?;
+        e.2.insert(int(&r, "rn")?, r.try_get::<i64>("", "d")?);
+    }
+    Ok(groups
+        .into_iter()
+        .filter_map(|(g, (n, s, at))| stats(n, s, |rank| at.get(&rank).copied()).map(|st| (g, st)))
+        .collect())
+}
+
+/// Minutes from a summary of milliseconds (the reference path does the same arithmetic).
+pub fn stats(n: u64, sum_ms: i64, at: impl Fn(u64) -> Option<i64>) -> Option<DurationStats> {
+    let s = m::summary(n, sum_ms as f64, |r| at(r).map(|v| v as f64))?;
+    Some(DurationStats {
+        mean: s.mean / 60_000.0,
+        median: s.median / 60_000.0,
+        p90: s.p90 / 60_000.0,
+    })
+}
+
+async fn rca_completion(
+    db: &impl ConnectionTrait,
+    q: &MetricsQuery,
+    per: &Period,
+) -> AppResult<Option<f64>> {
+    let mut p = Sql::default();
+    let (s1, s2) = (
+        p.bind(Severity::Sev1.as_str()),
+        p.bind(Severity::Sev2.as_str()),
+    );
+    let (r0, r1) = (p.bind(per.start_ms), p.bind(per.end_ms));
+    let published = p.bind(crate::domain::PostmortemStatus::Published.as_str());
+    let as_of = p.bind(to_ms(per.as_of));
+    let filter = incident_filter(q, &mut p, "i");
+    let sql = format!(
+        "SELECT CAST(COUNT(*) AS BIGINT) AS r, \
+           CAST(SUM(CASE WHEN pm.status = {published} AND pm.published_at IS NOT NULL AND i.rca_due_at IS NOT NULL \
+                     AND pm.published_at <= i.rca_due_at THEN 1 ELSE 0 END) AS BIGINT) AS ok \
+         FROM incidents i LEFT JOIN postmortems pm ON pm.incident_id = i.id \
+         WHERE i.severity IN ({s1}, {s2}) AND i.resolved_at >= {r0} AND i.resolved_at < {r1}{filter} \
+           AND (pm.status = {published} OR i.rca_due_at < {as_of})"
+    );
+    let r = rows(db, sql, p).await?;
+    let Some(r) = r.first() else { return Ok(None) };
+    Ok(rate(int(r, "ok")?, int(r, "r")?))
+}
+
+async fn recurrence(
+    db: &impl ConnectionTrait,
+    q: &MetricsQuery,
+    per: &Period,
+) -> AppResult<Option<f64>> {
+    let mut p = Sql::default();
+    let cond = in_period(q, per, &mut p);
+    let sql = format!(
+        "SELECT CAST(COUNT(*) AS BIGINT) AS n, CAST(SUM(CASE WHEN EXISTS ( \
+             SELECT 1 FROM known_error_incidents l1 \
+             JOIN known_error_incidents l2 ON l2.known_error_id = l1.known_error_id \
+             JOIN incidents j ON j.id = l2.incident_id \
+             WHERE l1.incident_id = i.id AND j.detected_at < i.detected_at) THEN 1 ELSE 0 END) AS BIGINT) AS rec \
+         FROM incidents i WHERE {cond}"
+    );
+    let r = rows(db, sql, p).await?;
+    let Some(r) = r.first() else { return Ok(None) };
+    Ok(rate(int(r, "rec")?, int(r, "n")?))
+}
+
+async fn update_gaps(
+    db: &impl ConnectionTrait,
+    q: &MetricsQuery,
+    per: &Period,
+) -> AppResult<Vec<UpdateGap>> {
+    let mut p = Sql::default();
+    let sev1 = p.bind(Severity::Sev1.as_str());
+    let as_of = p.bind(to_ms(per.as_of));
+    let update = p.bind(crate::domain::EventKind::Update.as_str());
+    let cond = in_period(q, per, &mut p);
+    let sql = format!(
+        "WITH s AS (SELECT i.id AS id, i.key AS key, i.seq AS seq, i.detected_at AS t0, \
+                      COALESCE(i.resolved_at, {as_of}) AS t1 FROM incidents i \
+                    WHERE i.severity = {sev1} AND {cond}), \
+         pts AS (SELECT id, t0 AS t FROM s \
+                 UNION ALL SELECT s.id, e.occurred_at FROM s JOIN timeline_events e ON e.incident_id = s.id \
+                   AND e.kind = {update} AND e.occurred_at >= s.t0 AND e.occurred_at <= s.t1 \
+                 UNION ALL SELECT id, t1 FROM s), \
+         g AS (SELECT id, t - LAG(t) OVER (PARTITION BY id ORDER BY t) AS gap FROM pts) \
+         SELECT s.key AS key, CAST(MAX(g.gap) AS BIGINT) AS gap FROM s JOIN g ON g.id = s.id \
+         GROUP BY s.id, s.key, s.seq ORDER BY s.seq"
+    );
+    rows(db, sql, p)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(UpdateGap {
+                incident: r.try_get("", "key")?,
+                max_gap_minutes: r.try_get::<Option<i64>>("", "gap")?.unwrap_or(0).max(0) as f64
+                    / 60_000.0,
+            })
+        })
+        .collect()
+}
+
+async fn drivers(
+    db: &impl ConnectionTrait,
+    q: &MetricsQuery,
+    per: &Period,
+) -> AppResult<TopDrivers> {
+    let run = |select: &'static str, join: &'static str| {
+        let mut p = Sql::default();
+        let cond = in_period(q, per, &mut p);
+        let sql = format!(
+            "SELECT {select} AS name, CAST(COUNT(*) AS BIGINT) AS n FROM incidents i {join} WHERE {cond} GROUP BY {select}"
+        );
+        async move {
+            let mut out = Vec::new();
+            for r in rows(db, sql, p).await? {
+                out.push((r.try_get::<String>("", "name")?, int(&r, "n")?));
+            }
+            Ok::<_, AppError>(
+                m::top(out)
+                    .into_iter()
+                    .map(|(name, count)| NameCount { name, count })
+                    .collect::<Vec<_>>(),
+            )
+        }
+    };
+    Ok(TopDrivers {
+        root_cause_category: run(
+            "pm.root_cause_category",
+            "JOIN postmortems pm ON pm.incident_id = i.id AND pm.root_cause_category IS NOT NULL",
+        )
+        .await?,
+        service: run(
+            "sv.service",
+            "JOIN incident_services sv ON sv.incident_id = i.id",
+        )
+        .await?,
+        known_error: run(
+            "ke.key",
+            "JOIN known_error_incidents kl ON kl.incident_id = i.id JOIN known_errors ke ON ke.id = kl.known_error_id",
+        )
+        .await?,
+    })
+}
+
+/// Month by month: on-time rate of the actions due, and incidents with their mean time to
+/// resolve (buckets are bounds computed here, so both databases group alike).
+async fn trend(
+    db: &impl ConnectionTrait,
+    q: &MetricsQuery,
+    per: &Period,
+    cal: &OrgCalendar,
+) -> AppResult<Vec<MonthMetrics>> {
+    let months = per.months();
+    let mut out: Vec<MonthMetrics> = months
+        .iter()
+        .map(|(name, ..)| MonthMetrics {
+            month: name.clone(),
+            on_time_rate: None,
+            mttr_minutes: None,
+            incidents: 0,
+        })
+        .collect();
+    // Actions due each month.
+    let mut p = Sql::default();
+    let today = p.bind(per.today);
+    let bucket_of = |p: &mut Sql, col: &str, bounds: Vec<Value>| {
+        let mut c = String::from("CASE");
+        for (i, b) in bounds.into_iter().enumerate() {
+            c += &format!(" WHEN {col} < {} THEN {i}", p.bind(b));
+        }
+        c + " ELSE -1 END"
+    };
+    let bucket = bucket_of(
+        &mut p,
+        "a.due_date",
+        months.iter().map(|(_, _, next)| (*next).into()).collect(),
+    );
+    let (from, to) = (p.bind(per.from), p.bind(per.to));
+    let filter = action_filter(q, &mut p);
+    let sql = format!(
+        "SELECT CAST({bucket} AS BIGINT) AS b, \
+           CAST(SUM(CASE WHEN a.completed_at IS NOT NULL OR a.due_date < {today} THEN 1 ELSE 0 END) AS BIGINT) AS due, \
+           CAST(SUM(CASE WHEN a.completed_on IS NOT NULL AND a.completed_on <= a.due_date THEN 1 ELSE 0 END) AS BIGINT) AS ok \
+         FROM actions a WHERE {filter} AND a.due_date >= {from} AND a.due_date <= {to} GROUP BY 1"
+    );
+    for r in rows(db, sql, p).await? {
+        let b = r.try_get::<i64>("", "b")?;
+        if let Some(mo) = usize::try_from(b).ok().and_then(|b| out.get_mut(b)) {
+            mo.on_time_rate = rate(int(&r, "ok")?, int(&r, "due")?);
+        }
+    }
+    // Incidents detected each month, and the mean time to resolve of the resolved ones.
+    let mut p = Sql::default();
+    let bucket = bucket_of(
+        &mut p,
+        "i.detected_at",
+        months
+            .iter()
+            .map(|(_, _, next)| to_ms(cal.start_of(*next)).into())
+            .collect(),
+    );
+    let cond = in_period(q, per, &mut p);
+    let sql = format!(
+        "SELECT CAST({bucket} AS BIGINT) AS b, CAST(COUNT(*) AS BIGINT) AS n, \
+           CAST(SUM(CASE WHEN i.resolved_at IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS resolved, \
+           CAST(SUM(CASE WHEN i.resolved_at IS NOT NULL THEN i.resolved_at - i.detected_at ELSE 0 END) AS BIGINT) AS ttr \
+         FROM incidents i WHERE {cond} GROUP BY 1"
+    );
+    for r in rows(db, sql, p).await? {
+        let b = r.try_get::<i64>("", "b")?;
+        if let Some(mo) = usize::try_from(b).ok().and_then(|b| out.get_mut(b)) {
+            mo.incidents = int(&r, "n")?;
+            let resolved = int(&r, "resolved")?;
+            let ttr = r.try_get::<Option<i64>>("", "ttr")?.unwrap_or(0);
+            mo.mttr_minutes = (resolved > 0).then(|| ttr as f64 / resolved as f64 / 60_000.0);
+        }
+    }
+    Ok(out)
+}
+
+/// `GET /metrics`.
+pub async fn compute(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    q: &MetricsQuery,
+    now: DateTime<Utc>,
+) -> AppResult<Metrics> {
+    actor.require(Op::Read)?;
+    let s = settings::load(db).await?;
+    let cal = s.calendar();
+    let per = Period::new(q, &cal, now)?;
+    let teams = action_counts(db, q, &per).await?;
+    let mut all = ActionCounts::default();
+    for (_, c) in &teams {
+        all.add(c);
+    }
+    let mut by_team: Vec<TeamMetrics> = teams
+        .iter()
+        .filter_map(|(t, c)| {
+            t.clone().map(|team| TeamMetrics {
+                team,
+                open: c.open,
+                overdue: c.overdue.iter().sum(),
+                on_time_rate: rate(c.due_on_time, c.due),
+                verification_overdue: c.ver_overdue,
+            })
+        })
+        .collect();
+    by_team.sort_by(|a, b| a.team.as_bytes().cmp(b.team.as_bytes()));
+    let gaps = update_gaps(db, q, &per).await?;
+    let target = s.update_gap_target_minutes;
+    let within = gaps
+        .iter()
+        .filter(|g| g.max_gap_minutes <= f64::from(target))
+        .count() as u64;
+    Ok(Metrics {
+        from: per.from,
+        to: per.to,
+        as_of: per.as_of,
+        actions: ActionMetrics {
+            on_time_rate: rate(all.due_on_time, all.due),
+            closure_rate: rate(all.closed, all.created),
+            overdue: all.overdue.iter().sum(),
+            overdue_by_priority: Priority::ALL
+                .iter()
+                .zip(all.overdue)
+                .map(|(p, n)| (p.as_str().to_owned(), n))
+                .collect(),
+            critical_on_time_rate: rate(all.crit_on_time, all.crit_due),
+        },
+        verification: VerificationMetrics {
+            overdue: all.ver_overdue,
+            on_time_rate: rate(all.ver_on_time, all.ver_due),
+        },
+        incidents: IncidentMetrics {
+            count: incident_counts(db, q, &per).await?,
+            time_to_resolve: durations(db, q, &per, "detected_at", "resolved_at").await?,
+            time_to_mitigate: durations(db, q, &per, "detected_at", "mitigated_at").await?,
+            time_to_detect: durations(db, q, &per, "started_at", "detected_at").await?,
+        },
+        rca: RcaMetrics {
+            completion_rate: rca_completion(db, q, &per).await?,
+        },
+        recurrence_rate: recurrence(db, q, &per).await?,
+        comms: CommsMetrics {
+            within_target_rate: rate(within, gaps.len() as u64),
+            sev1_update_gap: gaps,
+            target_minutes: target,
+        },
+        top_drivers: drivers(db, q, &per).await?,
+        by_team,
+        trend: trend(db, q, &per, &cal).await?,
+    })
+}
+
+/// What operators graph: open and overdue actions by priority, verifications overdue, open
+/// incidents by severity (for `/metrics`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Operational {
+    /// (priority, open, overdue)
+    pub actions: Vec<(Priority, u64, u64)>,
+    pub verification_overdue: u64,
+    /// (severity, open incidents: neither resolved nor closed)
+    pub incidents: Vec<(Severity, u64)>,
+}
+
+pub async fn operational(db: &impl ConnectionTrait, now: DateTime<Utc>) -> AppResult<Operational> {
+    let s = settings::load(db).await?;
+    let today = s.calendar().date_of(now);
+    let mut p = Sql::default();
+    let (open, in_progress, done) = (
+        p.bind(ActionStatus::Open.as_str()),
+        p.bind(ActionStatus::InProgress.as_str()),
+        p.bind(ActionStatus::Done.as_str()),
+    );
+    let today = p.bind(today);
+    let sql = format!(
+        "SELECT a.priority AS g, \
+           CAST(SUM(CASE WHEN a.status IN ({open}, {in_progress}) THEN 1 ELSE 0 END) AS BIGINT) AS open_n, \
+           CAST(SUM(CASE WHEN a.status IN ({open}, {in_progress}) AND a.due_date < {today} THEN 1 ELSE 0 END) AS BIGINT) AS overdue, \
+           CAST(SUM(CASE WHEN a.status = {done} AND a.verification_required = TRUE AND a.verification_due < {today} THEN 1 ELSE 0 END) AS BIGINT) AS ver \
+         FROM actions a WHERE a.status IN ({open}, {in_progress}, {done}) GROUP BY a.priority"
+    );
+    let mut out = Operational {
+        actions: Priority::ALL.iter().map(|p| (*p, 0, 0)).collect(),
+        incidents: Severity::ALL.iter().map(|s| (*s, 0)).collect(),
+        ..Default::default()
+    };
+    for r in rows(db, sql, p).await? {
+        let g: Priority = r
+            .try_get::<String>("", "g")?
+            .parse()
+            .map_err(|_| AppError::internal())?;
+        if let Some(e) = out.actions.iter_mut().find(|e| e.0 == g) {
+            e.1 = int(&r, "open_n")?;
+            e.2 = int(&r, "overdue")?;
+        }
+        out.verification_overdue += int(&r, "ver")?;
+    }
+    let mut p = Sql::default();
+    let (resolved, closed) = (
+        p.bind(crate::domain::IncidentStatus::Resolved.as_str()),
+        p.bind(crate::domain::IncidentStatus::Closed.as_str()),
+    );
+    let sql = format!(
+        "SELECT i.severity AS g, CAST(COUNT(*) AS BIGINT) AS n FROM incidents i \
+         WHERE i.status NOT IN ({resolved}, {closed}) GROUP BY i.severity"
+    );
+    for r in rows(db, sql, p).await? {
+        let g: Severity = r
+            .try_get::<String>("", "g")?
+            .parse()
+            .map_err(|_| AppError::internal())?;
+        if let Some(e) = out.incidents.iter_mut().find(|e| e.0 == g) {
+            e.1 = int(&r, "n")?;
+        }
+    }
+    Ok(out)
+}
