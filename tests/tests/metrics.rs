@@ -529,3 +529,126 @@ db_test!(every_edge_the_spec_names, |db| {
         .unwrap();
     assert_eq!((to - from).num_days(), 89);
 });
+
+db_test!(a_new_time_zone_moves_the_dates_the_metrics_compare, |db| {
+    let admin = actor(&db, "admin@example.org", Role::Admin).await;
+    add_user(&db, "owner@example.org", Role::Member).await;
+    // Completed at 23:30 UTC on its due date: on time in UTC, a day late in Berlin.
+    action(
+        &db,
+        &admin,
+        NewAction {
+            title: "late in Berlin".into(),
+            due_date: Some(d("2026-01-15")),
+            owner: Some("owner@example.org".into()),
+            ..Default::default()
+        },
+        "2026-01-14T23:30:00Z",
+        &[(ActionStatus::Done, "2026-01-15T23:30:00Z")],
+    )
+    .await;
+    let c = Client::new(db.clone())
+        .login("admin@example.org", PASSWORD)
+        .await;
+    let q = "/api/v1/metrics?from=2026-01-15&to=2026-01-15&as_of=2026-02-01T00:00:00Z";
+    let r = c.get(q).await;
+    assert_eq!(r.body["actions"]["on_time_rate"], 1.0, "{}", r.body);
+    assert_eq!(
+        r.body["actions"]["closure_rate"],
+        Value::Null,
+        "created on the 14th in UTC"
+    );
+    let r = c
+        .patch("/api/v1/settings", json!({"timezone": "Europe/Berlin"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = c.get(q).await;
+    assert_eq!(r.body["actions"]["on_time_rate"], 0.0, "{}", r.body);
+    assert_eq!(
+        r.body["actions"]["closure_rate"], 1.0,
+        "created on the 15th in Berlin"
+    );
+});
+
+db_test!(prometheus_metrics_count_open_work_and_time_requests, |db| {
+    let admin = actor(&db, "admin@example.org", Role::Admin).await;
+    let now = Utc::now();
+    for sev in [Severity::Sev1, Severity::Sev2, Severity::Sev2] {
+        incident_write::create(
+            &db,
+            &admin,
+            NewIncident {
+                title: "open".into(),
+                severity: Some(sev),
+                ..Default::default()
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    }
+    let overdue = NewAction {
+        title: "overdue".into(),
+        priority: Some(Priority::Critical),
+        due_date: Some(now.date_naive() - chrono::Duration::days(3)),
+        ..Default::default()
+    };
+    action(&db, &admin, overdue.clone(), &now.to_rfc3339(), &[]).await;
+    action(
+        &db,
+        &admin,
+        NewAction {
+            due_date: None,
+            ..overdue
+        },
+        &now.to_rfc3339(),
+        &[],
+    )
+    .await;
+    let c = Client::new(db.clone());
+    // A request first, so a latency is recorded.
+    c.get("/healthz").await;
+    let r = c.get("/metrics").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.headers[axum::http::header::CONTENT_TYPE]
+            .to_str()
+            .unwrap_or("")
+            .starts_with("text/plain"),
+    );
+    let text = r.text;
+    for line in [
+        "hindsight_actions_open{priority=\"critical\"} 2",
+        "hindsight_actions_overdue{priority=\"critical\"} 1",
+        "hindsight_actions_overdue{priority=\"low\"} 0",
+        "hindsight_verifications_overdue 0",
+        "hindsight_incidents_open{severity=\"sev1\"} 1",
+        "hindsight_incidents_open{severity=\"sev2\"} 2",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
+    }
+    assert!(
+        text.contains("hindsight_http_request_duration_seconds_bucket{method=\"GET\",route=\"/healthz\",status=\"200\""),
+        "{text}"
+    );
+    // With a token configured, a scrape must send it.
+    let mut state = tests::http::state(db.clone());
+    state.config = std::sync::Arc::new(app::ssr::RuntimeConfig {
+        metrics_token: Some("scrape-secret".into()),
+        ..app::ssr::RuntimeConfig::new(tests::http::ORIGIN)
+    });
+    let guarded = Client {
+        app: hindsight::web::router(state),
+        ..Client::new(db.clone())
+    };
+    let r = guarded.get("/metrics").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(!r.text.contains("scrape-secret"));
+    assert_eq!(
+        guarded.with_token("wrong").get("/metrics").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let r = guarded.with_token("scrape-secret").get("/metrics").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.text.contains("hindsight_actions_open"));
+});

@@ -133,6 +133,9 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
     {
         crate::ssr::services::postmortems::recompute_due(&txn, &new).await?;
     }
+    if old.timezone != new.timezone {
+        crate::ssr::services::actions::recompute_dates(&txn, &new).await?;
+    }
     audit::record(
         &txn,
         &actor.who(),
