@@ -22,6 +22,21 @@ fn rate_text(v: Option<f64>) -> String {
     v.map(pct).unwrap_or_else(|| "—".into())
 }
 
+/// `2026-08` → `Aug 26`.
+fn month_label(month: &str) -> String {
+    chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
+        .map(|d| d.format("%b %y").to_string())
+        .unwrap_or_else(|_| month.to_owned())
+}
+
+fn incidents_text(n: u64) -> String {
+    if n == 1 {
+        "1 incident".into()
+    } else {
+        format!("{n} incidents")
+    }
+}
+
 fn hours(m: f64) -> String {
     format::minutes(m)
 }
@@ -130,7 +145,7 @@ fn Board(m: Metrics, q: MetricsQuery) -> impl IntoView {
         .trend
         .iter()
         .map(|t| Point {
-            label: t.month[2..].to_owned(),
+            label: month_label(&t.month),
             value: t.on_time_rate,
             href: None,
         })
@@ -139,7 +154,7 @@ fn Board(m: Metrics, q: MetricsQuery) -> impl IntoView {
         .trend
         .iter()
         .map(|t| Point {
-            label: t.month[2..].to_owned(),
+            label: month_label(&t.month),
             value: t.mttr_minutes,
             href: None,
         })
@@ -198,13 +213,13 @@ fn Board(m: Metrics, q: MetricsQuery) -> impl IntoView {
             <Tile label="RCA on time" id="tile-rca" value=rate_text(m.rca.completion_rate)
                 note="sev1 and sev2".to_owned() href="/postmortems?overdue=true".to_owned()/>
             <Tile label="Recurrence" id="tile-recurrence" value=rate_text(m.recurrence_rate)
-                note=format!("of {} incidents", m.incidents.count.get("total").copied().unwrap_or(0))
+                note=format!("of {}", incidents_text(m.incidents.count.get("total").copied().unwrap_or(0)))
                 href="/known-errors".to_owned()/>
             <Tile label="MTTR sev1" id="tile-mttr-sev1" value=mttr("sev1").map(hours).unwrap_or_else(|| "—".into())
-                note=format!("{} incidents", m.incidents.count.get("sev1").copied().unwrap_or(0))
+                note=incidents_text(m.incidents.count.get("sev1").copied().unwrap_or(0))
                 href=incidents_href(IncidentFilter { severity: Some(Severity::Sev1), ..inc_scope.clone() })/>
             <Tile label="MTTR sev2" id="tile-mttr-sev2" value=mttr("sev2").map(hours).unwrap_or_else(|| "—".into())
-                note=format!("{} incidents", m.incidents.count.get("sev2").copied().unwrap_or(0))
+                note=incidents_text(m.incidents.count.get("sev2").copied().unwrap_or(0))
                 href=incidents_href(IncidentFilter { severity: Some(Severity::Sev2), ..inc_scope.clone() })/>
         </section>
         <div class="chart-grid">

@@ -40,14 +40,27 @@ impl Sql {
     }
 }
 
-async fn rows(db: &impl ConnectionTrait, sql: String, p: Sql) -> AppResult<Vec<QueryResult>> {
-    Ok(db
-        .query_all_raw(Statement::from_sql_and_values(
-            db.get_database_backend(),
-            sql,
-            p.values,
-        ))
-        .await?)
+/// Where statements go: the database, or (for the benchmark's raw-SQL baseline) a list.
+pub struct Exec<'a, C> {
+    pub db: &'a C,
+    pub record: Option<&'a std::sync::Mutex<Vec<Statement>>>,
+}
+
+async fn rows<C: ConnectionTrait>(
+    x: &Exec<'_, C>,
+    sql: String,
+    p: Sql,
+) -> AppResult<Vec<QueryResult>> {
+    let stmt = Statement::from_sql_and_values(x.db.get_database_backend(), sql, p.values);
+    match x.record {
+        Some(list) => {
+            if let Ok(mut l) = list.lock() {
+                l.push(stmt);
+            }
+            Ok(Vec::new())
+        }
+        None => Ok(x.db.query_all_raw(stmt).await?),
+    }
 }
 
 fn int(r: &QueryResult, col: &str) -> AppResult<u64> {
@@ -184,7 +197,7 @@ impl ActionCounts {
 }
 
 async fn action_counts(
-    db: &impl ConnectionTrait,
+    db: &Exec<'_, impl ConnectionTrait>,
     q: &MetricsQuery,
     per: &Period,
 ) -> AppResult<Vec<(Option<String>, ActionCounts)>> {
@@ -296,7 +309,7 @@ fn in_period(q: &MetricsQuery, per: &Period, p: &mut Sql) -> String {
 }
 
 async fn incident_counts(
-    db: &impl ConnectionTrait,
+    db: &Exec<'_, impl ConnectionTrait>,
     q: &MetricsQuery,
     per: &Period,
 ) -> AppResult<BTreeMap<String, u64>> {
@@ -322,7 +335,7 @@ async fn incident_counts(
 /// Mean, median and p90 of `end - start` (ms) per severity and `all`, reading only the
 /// rows at the needed ranks.
 async fn durations(
-    db: &impl ConnectionTrait,
+    db: &Exec<'_, impl ConnectionTrait>,
     q: &MetricsQuery,
     per: &Period,
     start: &str,
@@ -366,7 +379,7 @@ pub fn stats(n: u64, sum_ms: i64, at: impl Fn(u64) -> Option<i64>) -> Option<Dur
 }
 
 async fn rca_completion(
-    db: &impl ConnectionTrait,
+    db: &Exec<'_, impl ConnectionTrait>,
     q: &MetricsQuery,
     per: &Period,
 ) -> AppResult<Option<f64>> {
@@ -393,7 +406,7 @@ async fn rca_completion(
 }
 
 async fn recurrence(
-    db: &impl ConnectionTrait,
+    db: &Exec<'_, impl ConnectionTrait>,
     q: &MetricsQuery,
     per: &Period,
 ) -> AppResult<Option<f64>> {
@@ -413,7 +426,7 @@ async fn recurrence(
 }
 
 async fn update_gaps(
-    db: &impl ConnectionTrait,
+    db: &Exec<'_, impl ConnectionTrait>,
     q: &MetricsQuery,
     per: &Period,
 ) -> AppResult<Vec<UpdateGap>> {
@@ -448,7 +461,7 @@ async fn update_gaps(
 }
 
 async fn drivers(
-    db: &impl ConnectionTrait,
+    db: &Exec<'_, impl ConnectionTrait>,
     q: &MetricsQuery,
     per: &Period,
 ) -> AppResult<TopDrivers> {
@@ -493,7 +506,7 @@ async fn drivers(
 /// Month by month: on-time rate of the actions due, and incidents with their mean time to
 /// resolve (buckets are bounds computed here, so both databases group alike).
 async fn trend(
-    db: &impl ConnectionTrait,
+    db: &Exec<'_, impl ConnectionTrait>,
     q: &MetricsQuery,
     per: &Period,
     cal: &OrgCalendar,
@@ -573,11 +586,33 @@ pub async fn compute(
     q: &MetricsQuery,
     now: DateTime<Utc>,
 ) -> AppResult<Metrics> {
+    compute_with(db, actor, q, now, None).await
+}
+
+/// Every statement `compute` runs for `q`, for measuring the SQL alone.
+pub async fn statements(
+    db: &impl ConnectionTrait,
+    q: &MetricsQuery,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<Statement>> {
+    let list = std::sync::Mutex::new(Vec::new());
+    compute_with(db, &Actor::system(), q, now, Some(&list)).await?;
+    Ok(list.into_inner().unwrap_or_default())
+}
+
+async fn compute_with(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    q: &MetricsQuery,
+    now: DateTime<Utc>,
+    record: Option<&std::sync::Mutex<Vec<Statement>>>,
+) -> AppResult<Metrics> {
     actor.require(Op::Read)?;
     let s = settings::load(db).await?;
     let cal = s.calendar();
     let per = Period::new(q, &cal, now)?;
-    let teams = action_counts(db, q, &per).await?;
+    let x = &Exec { db, record };
+    let teams = action_counts(x, q, &per).await?;
     let mut all = ActionCounts::default();
     for (_, c) in &teams {
         all.add(c);
@@ -595,7 +630,7 @@ pub async fn compute(
         })
         .collect();
     by_team.sort_by(|a, b| a.team.as_bytes().cmp(b.team.as_bytes()));
-    let gaps = update_gaps(db, q, &per).await?;
+    let gaps = update_gaps(x, q, &per).await?;
     let target = s.update_gap_target_minutes;
     let within = gaps
         .iter()
@@ -621,23 +656,23 @@ pub async fn compute(
             on_time_rate: rate(all.ver_on_time, all.ver_due),
         },
         incidents: IncidentMetrics {
-            count: incident_counts(db, q, &per).await?,
-            time_to_resolve: durations(db, q, &per, "detected_at", "resolved_at").await?,
-            time_to_mitigate: durations(db, q, &per, "detected_at", "mitigated_at").await?,
-            time_to_detect: durations(db, q, &per, "started_at", "detected_at").await?,
+            count: incident_counts(x, q, &per).await?,
+            time_to_resolve: durations(x, q, &per, "detected_at", "resolved_at").await?,
+            time_to_mitigate: durations(x, q, &per, "detected_at", "mitigated_at").await?,
+            time_to_detect: durations(x, q, &per, "started_at", "detected_at").await?,
         },
         rca: RcaMetrics {
-            completion_rate: rca_completion(db, q, &per).await?,
+            completion_rate: rca_completion(x, q, &per).await?,
         },
-        recurrence_rate: recurrence(db, q, &per).await?,
+        recurrence_rate: recurrence(x, q, &per).await?,
         comms: CommsMetrics {
             within_target_rate: rate(within, gaps.len() as u64),
             sev1_update_gap: gaps,
             target_minutes: target,
         },
-        top_drivers: drivers(db, q, &per).await?,
+        top_drivers: drivers(x, q, &per).await?,
         by_team,
-        trend: trend(db, q, &per, &cal).await?,
+        trend: trend(x, q, &per, &cal).await?,
     })
 }
 
@@ -654,6 +689,7 @@ pub struct Operational {
 
 pub async fn operational(db: &impl ConnectionTrait, now: DateTime<Utc>) -> AppResult<Operational> {
     let s = settings::load(db).await?;
+    let x = &Exec { db, record: None };
     let today = s.calendar().date_of(now);
     let mut p = Sql::default();
     let (open, in_progress, done) = (
@@ -674,7 +710,7 @@ pub async fn operational(db: &impl ConnectionTrait, now: DateTime<Utc>) -> AppRe
         incidents: Severity::ALL.iter().map(|s| (*s, 0)).collect(),
         ..Default::default()
     };
-    for r in rows(db, sql, p).await? {
+    for r in rows(x, sql, p).await? {
         let g: Priority = r
             .try_get::<String>("", "g")?
             .parse()
@@ -694,7 +730,7 @@ pub async fn operational(db: &impl ConnectionTrait, now: DateTime<Utc>) -> AppRe
         "SELECT i.severity AS g, CAST(COUNT(*) AS BIGINT) AS n FROM incidents i \
          WHERE i.status NOT IN ({resolved}, {closed}) GROUP BY i.severity"
     );
-    for r in rows(db, sql, p).await? {
+    for r in rows(x, sql, p).await? {
         let g: Severity = r
             .try_get::<String>("", "g")?
             .parse()
