@@ -14,6 +14,7 @@ mod m20261124_000005_search;
 mod m20261125_000006_postmortem_list;
 mod m20261125_000007_known_error_search;
 mod m20261125_000008_my_actions;
+mod m20261125_000009_metrics;
 
 pub use m20261124_000004_audit_guard::GENESIS;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000006_postmortem_list::Migration),
             Box::new(m20261125_000007_known_error_search::Migration),
             Box::new(m20261125_000008_my_actions::Migration),
+            Box::new(m20261125_000009_metrics::Migration),
         ]
     }
 }

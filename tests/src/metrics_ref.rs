@@ -153,7 +153,20 @@ pub fn metrics(d: &Dataset, q: &MetricsQuery, s: &OrgSettings, now: DateTime<Utc
         .copied()
         .filter(|a| a.priority == Priority::Critical)
         .collect();
-    let teams: BTreeSet<&str> = acts.iter().filter_map(|a| a.team.as_deref()).collect();
+    // Teams with something to show: open work, or actions due, created or up for
+    // verification in the period, or waiting past their verification deadline.
+    let in_scope = |a: &RefAction| {
+        is_open(a)
+            || a.due_date.is_some_and(in_dates)
+            || in_dates(date(a.created_at))
+            || a.verification_due.is_some_and(in_dates)
+            || ver_overdue(a)
+    };
+    let teams: BTreeSet<&str> = acts
+        .iter()
+        .filter(|a| in_scope(a))
+        .filter_map(|a| a.team.as_deref())
+        .collect();
     let mut by_team: Vec<TeamMetrics> = teams
         .into_iter()
         .map(|t| {

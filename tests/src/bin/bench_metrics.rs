@@ -346,7 +346,10 @@ async fn main() {
     );
 
     let actor = Actor::system();
-    let runs = 40;
+    let runs: usize = std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(40);
     let cases = [
         ("last 90 days (default)", MetricsQuery::default()),
         (
@@ -391,6 +394,14 @@ async fn main() {
                 let _ = db.query_all_raw(s.clone()).await.unwrap();
             }
             raw.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        if std::env::var_os("BENCH_DETAIL").is_some() {
+            for s in &stmts {
+                let t = Instant::now();
+                let _ = db.query_all_raw(s.clone()).await.unwrap();
+                let head: String = s.sql.chars().take(90).collect();
+                println!("  {:>8.2} ms  {head}", t.elapsed().as_secs_f64() * 1000.0);
+            }
         }
         let (a50, a99, r50, r99) = (
             pct(api.clone(), 0.5),

@@ -162,7 +162,7 @@ fn clean(v: Option<&str>) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Per-team (and team-less) action counts, one scan.
+/// Action counts of one team (or of the actions without one).
 #[derive(Debug, Default, Clone, Copy)]
 struct ActionCounts {
     due: u64,
@@ -196,106 +196,154 @@ impl ActionCounts {
     }
 }
 
-async fn action_counts(
+/// `CASE` bucketing `col` by the exclusive upper bounds: 0, 1, …; -1 past the last.
+fn bucket_of(p: &mut Sql, col: &str, bounds: Vec<Value>) -> String {
+    let mut c = String::from("CASE");
+    for (i, b) in bounds.into_iter().enumerate() {
+        c += &format!(" WHEN {col} < {} THEN {i}", p.bind(b));
+    }
+    c + " ELSE -1 END"
+}
+
+/// The action figures: per team (and team-less) counts, and (due, on time) per month.
+struct ActionFigures {
+    teams: BTreeMap<Option<String>, ActionCounts>,
+    months: Vec<(u64, u64)>,
+}
+
+/// Five grouped queries, each over the rows it counts only (a range of one date, or the
+/// open or waiting statuses) through an index that holds every column it reads.
+async fn action_figures(
     db: &Exec<'_, impl ConnectionTrait>,
     q: &MetricsQuery,
     per: &Period,
-) -> AppResult<Vec<(Option<String>, ActionCounts)>> {
+) -> AppResult<ActionFigures> {
+    let months = per.months();
+    let mut fig = ActionFigures {
+        teams: BTreeMap::new(),
+        months: vec![(0, 0); months.len()],
+    };
+    let sum = |cond: String| format!("CAST(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS BIGINT)");
+    let team = |r: &QueryResult| r.try_get::<Option<String>>("", "team");
+    let prio = |r: &QueryResult| -> AppResult<Priority> {
+        r.try_get::<String>("", "prio")?
+            .parse()
+            .map_err(|_| AppError::internal())
+    };
+
+    // Due in the period: D and on time, by team, priority and month.
     let mut p = Sql::default();
     let (from, to, today) = (p.bind(per.from), p.bind(per.to), p.bind(per.today));
+    let bucket = bucket_of(
+        &mut p,
+        "a.due_date",
+        months.iter().map(|(_, _, next)| (*next).into()).collect(),
+    );
+    let filter = action_filter(q, &mut p);
+    let sql = format!(
+        "SELECT a.team AS team, a.priority AS prio, CAST({bucket} AS BIGINT) AS b, {} AS due, {} AS ok \
+         FROM actions a WHERE a.due_date >= {from} AND a.due_date <= {to} AND {filter} \
+         GROUP BY a.team, a.priority, {bucket}",
+        sum(format!(
+            "a.completed_on IS NOT NULL OR a.due_date < {today}"
+        )),
+        sum("a.completed_on IS NOT NULL AND a.completed_on <= a.due_date".into()),
+    );
+    for r in rows(db, sql, p).await? {
+        let (due, ok) = (int(&r, "due")?, int(&r, "ok")?);
+        let c = fig.teams.entry(team(&r)?).or_default();
+        c.due += due;
+        c.due_on_time += ok;
+        if prio(&r)? == Priority::Critical {
+            c.crit_due += due;
+            c.crit_on_time += ok;
+        }
+        if let Some(m) = usize::try_from(r.try_get::<i64>("", "b")?)
+            .ok()
+            .and_then(|b| fig.months.get_mut(b))
+        {
+            m.0 += due;
+            m.1 += ok;
+        }
+    }
+
+    // Created in the period: closure.
+    let mut p = Sql::default();
+    let (from, to) = (p.bind(per.from), p.bind(per.to));
     let (done, verified) = (
         p.bind(ActionStatus::Done.as_str()),
         p.bind(ActionStatus::Verified.as_str()),
     );
+    let filter = action_filter(q, &mut p);
+    let sql = format!(
+        "SELECT a.team AS team, CAST(COUNT(*) AS BIGINT) AS created, {} AS closed FROM actions a \
+         WHERE a.created_on >= {from} AND a.created_on <= {to} AND {filter} GROUP BY a.team",
+        sum(format!("a.status IN ({done}, {verified})")),
+    );
+    for r in rows(db, sql, p).await? {
+        let c = fig.teams.entry(team(&r)?).or_default();
+        c.created += int(&r, "created")?;
+        c.closed += int(&r, "closed")?;
+    }
+
+    // Verification due in the period: verified on time.
+    let mut p = Sql::default();
+    let (from, to, today) = (p.bind(per.from), p.bind(per.to), p.bind(per.today));
+    let verified = p.bind(ActionStatus::Verified.as_str());
+    let filter = action_filter(q, &mut p);
+    let sql = format!(
+        "SELECT a.team AS team, {} AS v, {} AS ok FROM actions a \
+         WHERE a.verification_due >= {from} AND a.verification_due <= {to} AND {filter} GROUP BY a.team",
+        sum(format!(
+            "a.status = {verified} OR a.verification_due < {today}"
+        )),
+        sum(format!(
+            "a.status = {verified} AND a.verified_on IS NOT NULL AND a.verified_on <= a.verification_due"
+        )),
+    );
+    for r in rows(db, sql, p).await? {
+        let c = fig.teams.entry(team(&r)?).or_default();
+        c.ver_due += int(&r, "v")?;
+        c.ver_on_time += int(&r, "ok")?;
+    }
+
+    // Open work, whenever due: open and overdue by team and priority.
+    let mut p = Sql::default();
     let (open, in_progress) = (
         p.bind(ActionStatus::Open.as_str()),
         p.bind(ActionStatus::InProgress.as_str()),
     );
-    let critical = p.bind(Priority::Critical.as_str());
-    let prios: Vec<String> = Priority::ALL.iter().map(|x| p.bind(x.as_str())).collect();
+    let today = p.bind(per.today);
     let filter = action_filter(q, &mut p);
-    let sum = |cond: String| format!("CAST(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS BIGINT)");
-    let in_due = format!("a.due_date >= {from} AND a.due_date <= {to}");
-    let d = format!("{in_due} AND (a.completed_at IS NOT NULL OR a.due_date < {today})");
-    let on_time =
-        format!("{in_due} AND a.completed_on IS NOT NULL AND a.completed_on <= a.due_date");
-    let is_open = format!("a.status IN ({open}, {in_progress})");
-    let overdue = format!("{is_open} AND a.due_date < {today}");
-    let in_ver = format!("a.verification_due >= {from} AND a.verification_due <= {to}");
-    let mut cols = vec![
-        format!("{} AS due", sum(d.clone())),
-        format!("{} AS due_on_time", sum(on_time.clone())),
-        format!(
-            "{} AS crit_due",
-            sum(format!("a.priority = {critical} AND {d}"))
-        ),
-        format!(
-            "{} AS crit_on_time",
-            sum(format!("a.priority = {critical} AND {on_time}"))
-        ),
-        format!(
-            "{} AS created",
-            sum(format!("a.created_on >= {from} AND a.created_on <= {to}"))
-        ),
-        format!(
-            "{} AS closed",
-            sum(format!(
-                "a.created_on >= {from} AND a.created_on <= {to} AND a.status IN ({done}, {verified})"
-            ))
-        ),
-        format!("{} AS open_n", sum(is_open.clone())),
-        format!(
-            "{} AS ver_overdue",
-            sum(format!(
-                "a.status = {done} AND a.verification_required = TRUE AND a.verification_due < {today}"
-            ))
-        ),
-        format!(
-            "{} AS ver_due",
-            sum(format!(
-                "{in_ver} AND (a.status = {verified} OR a.verification_due < {today})"
-            ))
-        ),
-        format!(
-            "{} AS ver_on_time",
-            sum(format!(
-                "{in_ver} AND a.status = {verified} AND a.verified_on IS NOT NULL AND a.verified_on <= a.verification_due"
-            ))
-        ),
-    ];
-    for (i, pr) in prios.iter().enumerate() {
-        cols.push(format!(
-            "{} AS overdue_{i}",
-            sum(format!("a.priority = {pr} AND {overdue}"))
-        ));
-    }
     let sql = format!(
-        "SELECT a.team AS team, {} FROM actions a WHERE {filter} GROUP BY a.team",
-        cols.join(", ")
+        "SELECT a.team AS team, a.priority AS prio, CAST(COUNT(*) AS BIGINT) AS open_n, {} AS overdue \
+         FROM actions a WHERE a.status IN ({open}, {in_progress}) AND {filter} GROUP BY a.team, a.priority",
+        sum(format!("a.due_date < {today}")),
     );
-    let mut out = Vec::new();
     for r in rows(db, sql, p).await? {
-        let c = ActionCounts {
-            due: int(&r, "due")?,
-            due_on_time: int(&r, "due_on_time")?,
-            crit_due: int(&r, "crit_due")?,
-            crit_on_time: int(&r, "crit_on_time")?,
-            created: int(&r, "created")?,
-            closed: int(&r, "closed")?,
-            open: int(&r, "open_n")?,
-            overdue: [
-                int(&r, "overdue_0")?,
-                int(&r, "overdue_1")?,
-                int(&r, "overdue_2")?,
-                int(&r, "overdue_3")?,
-            ],
-            ver_overdue: int(&r, "ver_overdue")?,
-            ver_due: int(&r, "ver_due")?,
-            ver_on_time: int(&r, "ver_on_time")?,
-        };
-        out.push((r.try_get::<Option<String>>("", "team")?, c));
+        let i = Priority::ALL
+            .iter()
+            .position(|x| *x == prio(&r).unwrap_or(Priority::Low))
+            .unwrap_or(3);
+        let c = fig.teams.entry(team(&r)?).or_default();
+        c.open += int(&r, "open_n")?;
+        c.overdue[i] += int(&r, "overdue")?;
     }
-    Ok(out)
+
+    // Done work waiting for a verification that is past due.
+    let mut p = Sql::default();
+    let done = p.bind(ActionStatus::Done.as_str());
+    let today = p.bind(per.today);
+    let filter = action_filter(q, &mut p);
+    let sql = format!(
+        "SELECT a.team AS team, CAST(COUNT(*) AS BIGINT) AS n FROM actions a \
+         WHERE a.status = {done} AND a.verification_due < {today} AND a.verification_required = TRUE \
+           AND {filter} GROUP BY a.team"
+    );
+    for r in rows(db, sql, p).await? {
+        fig.teams.entry(team(&r)?).or_default().ver_overdue += int(&r, "n")?;
+    }
+    Ok(fig)
 }
 
 /// The period's incidents (detected in it) with the filters, as a condition on `i`.
@@ -332,40 +380,104 @@ async fn incident_counts(
     Ok(out)
 }
 
-/// Mean, median and p90 of `end - start` (ms) per severity and `all`, reading only the
-/// rows at the needed ranks.
+/// The three durations the metrics summarise, as (start column, end column).
+const DURATIONS: [(&str, &str); 3] = [
+    ("detected_at", "resolved_at"),
+    ("detected_at", "mitigated_at"),
+    ("started_at", "detected_at"),
+];
+
+/// Mean, median and p90 of each duration in `DURATIONS`, per severity and `all`. One grouped
+/// query gives every count and sum; then, per duration, one query numbers the values in order
+/// and returns only the rows at the ranks the median and p90 need.
 async fn durations(
     db: &Exec<'_, impl ConnectionTrait>,
     q: &MetricsQuery,
     per: &Period,
-    start: &str,
-    end: &str,
-) -> AppResult<BTreeMap<String, DurationStats>> {
+) -> AppResult<[BTreeMap<String, DurationStats>; 3]> {
     let mut p = Sql::default();
     let cond = in_period(q, per, &mut p);
-    let all = p.bind("all");
+    let cols: Vec<String> = DURATIONS
+        .iter()
+        .enumerate()
+        .map(|(k, (start, end))| {
+            format!(
+                "CAST(COUNT(i.{end} - i.{start}) AS BIGINT) AS n{k}, CAST(SUM(i.{end} - i.{start}) AS BIGINT) AS s{k}"
+            )
+        })
+        .collect();
     let sql = format!(
-        "WITH v AS (SELECT i.severity AS g, i.{end} - i.{start} AS d FROM incidents i \
-           WHERE {cond} AND i.{start} IS NOT NULL AND i.{end} IS NOT NULL), \
-         b AS (SELECT g, d FROM v UNION ALL SELECT {all}, d FROM v), \
-         r AS (SELECT g, d, ROW_NUMBER() OVER (PARTITION BY g ORDER BY d) AS rn, \
-                 COUNT(*) OVER (PARTITION BY g) AS n, SUM(d) OVER (PARTITION BY g) AS s FROM b) \
-         SELECT g, CAST(rn AS BIGINT) AS rn, CAST(n AS BIGINT) AS n, CAST(s AS BIGINT) AS s, CAST(d AS BIGINT) AS d FROM r \
-         WHERE rn = n / 2 OR rn = n / 2 + 1 OR rn = (9 * n + 9) / 10"
+        "SELECT i.severity AS g, {} FROM incidents i WHERE {cond} GROUP BY i.severity",
+        cols.join(", ")
     );
-    // (n, sum, rank → value) per group.
-    let mut groups: BTreeMap<String, (u64, i64, BTreeMap<u64, i64>)> = BTreeMap::new();
+    // (n, sum) per duration, per group ("all" included).
+    let mut totals: [BTreeMap<String, (u64, i64)>; 3] = Default::default();
     for r in rows(db, sql, p).await? {
         let g: String = r.try_get("", "g")?;
-        let e = groups.entry(g).or_default();
-        e.0 = int(&r, "n")?;
-        e.1 = r.try_get::<i64>("", "s")?;
-        e.2.insert(int(&r, "rn")?, r.try_get::<i64>("", "d")?);
+        for (k, t) in totals.iter_mut().enumerate() {
+            let n = int(&r, &format!("n{k}"))?;
+            if n > 0 {
+                let s = r.try_get::<Option<i64>>("", &format!("s{k}"))?.unwrap_or(0);
+                t.insert(g.clone(), (n, s));
+                let all = t.entry("all".into()).or_insert((0, 0));
+                all.0 += n;
+                all.1 += s;
+            }
+        }
     }
-    Ok(groups
-        .into_iter()
-        .filter_map(|(g, (n, s, at))| stats(n, s, |rank| at.get(&rank).copied()).map(|st| (g, st)))
-        .collect())
+    let mut out: [BTreeMap<String, DurationStats>; 3] = Default::default();
+    for (k, (start, end)) in DURATIONS.iter().enumerate() {
+        if totals[k].is_empty() {
+            continue;
+        }
+        let mut p = Sql::default();
+        let cond = in_period(q, per, &mut p);
+        let d = format!("i.{end} - i.{start}");
+        let base = format!(
+            "FROM incidents i WHERE {cond} AND i.{start} IS NOT NULL AND i.{end} IS NOT NULL"
+        );
+        let mut wanted = Vec::new();
+        for (g, (n, _)) in &totals[k] {
+            if g == "all" {
+                continue;
+            }
+            let ranks: Vec<String> = m::ranks(*n).into_iter().map(|r| p.bind(r as i64)).collect();
+            wanted.push(format!(
+                "(g = {} AND rn IN ({}))",
+                p.bind(g.clone()),
+                ranks.join(", ")
+            ));
+        }
+        let all_ranks: Vec<String> = m::ranks(totals[k].get("all").map_or(0, |t| t.0))
+            .into_iter()
+            .map(|r| p.bind(r as i64))
+            .collect();
+        let all = p.bind("all");
+        let sql = format!(
+            "SELECT g, CAST(rn AS BIGINT) AS rn, CAST(d AS BIGINT) AS d FROM \
+               (SELECT i.severity AS g, {d} AS d, ROW_NUMBER() OVER (PARTITION BY i.severity ORDER BY {d}) AS rn {base}) r \
+             WHERE {} \
+             UNION ALL \
+             SELECT {all}, CAST(rn AS BIGINT), CAST(d AS BIGINT) FROM \
+               (SELECT {d} AS d, ROW_NUMBER() OVER (ORDER BY {d}) AS rn {base}) a \
+             WHERE rn IN ({})",
+            wanted.join(" OR "),
+            all_ranks.join(", ")
+        );
+        let mut at: BTreeMap<String, BTreeMap<u64, i64>> = BTreeMap::new();
+        for r in rows(db, sql, p).await? {
+            at.entry(r.try_get("", "g")?)
+                .or_default()
+                .insert(int(&r, "rn")?, r.try_get::<i64>("", "d")?);
+        }
+        for (g, (n, s)) in &totals[k] {
+            let values = at.get(g);
+            if let Some(st) = stats(*n, *s, |rank| values.and_then(|v| v.get(&rank)).copied()) {
+                out[k].insert(g.clone(), st);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Minutes from a summary of milliseconds (the reference path does the same arithmetic).
@@ -510,6 +622,7 @@ async fn trend(
     q: &MetricsQuery,
     per: &Period,
     cal: &OrgCalendar,
+    action_months: &[(u64, u64)],
 ) -> AppResult<Vec<MonthMetrics>> {
     let months = per.months();
     let mut out: Vec<MonthMetrics> = months
@@ -521,34 +634,8 @@ async fn trend(
             incidents: 0,
         })
         .collect();
-    // Actions due each month.
-    let mut p = Sql::default();
-    let today = p.bind(per.today);
-    let bucket_of = |p: &mut Sql, col: &str, bounds: Vec<Value>| {
-        let mut c = String::from("CASE");
-        for (i, b) in bounds.into_iter().enumerate() {
-            c += &format!(" WHEN {col} < {} THEN {i}", p.bind(b));
-        }
-        c + " ELSE -1 END"
-    };
-    let bucket = bucket_of(
-        &mut p,
-        "a.due_date",
-        months.iter().map(|(_, _, next)| (*next).into()).collect(),
-    );
-    let (from, to) = (p.bind(per.from), p.bind(per.to));
-    let filter = action_filter(q, &mut p);
-    let sql = format!(
-        "SELECT CAST({bucket} AS BIGINT) AS b, \
-           CAST(SUM(CASE WHEN a.completed_at IS NOT NULL OR a.due_date < {today} THEN 1 ELSE 0 END) AS BIGINT) AS due, \
-           CAST(SUM(CASE WHEN a.completed_on IS NOT NULL AND a.completed_on <= a.due_date THEN 1 ELSE 0 END) AS BIGINT) AS ok \
-         FROM actions a WHERE {filter} AND a.due_date >= {from} AND a.due_date <= {to} GROUP BY 1"
-    );
-    for r in rows(db, sql, p).await? {
-        let b = r.try_get::<i64>("", "b")?;
-        if let Some(mo) = usize::try_from(b).ok().and_then(|b| out.get_mut(b)) {
-            mo.on_time_rate = rate(int(&r, "ok")?, int(&r, "due")?);
-        }
+    for (m, (due, ok)) in out.iter_mut().zip(action_months) {
+        m.on_time_rate = rate(*ok, *due);
     }
     // Incidents detected each month, and the mean time to resolve of the resolved ones.
     let mut p = Sql::default();
@@ -612,14 +699,15 @@ async fn compute_with(
     let cal = s.calendar();
     let per = Period::new(q, &cal, now)?;
     let x = &Exec { db, record };
-    let teams = action_counts(x, q, &per).await?;
+    let fig = action_figures(x, q, &per).await?;
+    let teams = &fig.teams;
     let mut all = ActionCounts::default();
-    for (_, c) in &teams {
+    for c in teams.values() {
         all.add(c);
     }
     let mut by_team: Vec<TeamMetrics> = teams
         .iter()
-        .filter_map(|(t, c)| {
+        .filter_map(|(t, c): (&Option<String>, &ActionCounts)| {
             t.clone().map(|team| TeamMetrics {
                 team,
                 open: c.open,
@@ -631,6 +719,7 @@ async fn compute_with(
         .collect();
     by_team.sort_by(|a, b| a.team.as_bytes().cmp(b.team.as_bytes()));
     let gaps = update_gaps(x, q, &per).await?;
+    let [ttr, ttm, ttd] = durations(x, q, &per).await?;
     let target = s.update_gap_target_minutes;
     let within = gaps
         .iter()
@@ -657,9 +746,9 @@ async fn compute_with(
         },
         incidents: IncidentMetrics {
             count: incident_counts(x, q, &per).await?,
-            time_to_resolve: durations(x, q, &per, "detected_at", "resolved_at").await?,
-            time_to_mitigate: durations(x, q, &per, "detected_at", "mitigated_at").await?,
-            time_to_detect: durations(x, q, &per, "started_at", "detected_at").await?,
+            time_to_resolve: ttr,
+            time_to_mitigate: ttm,
+            time_to_detect: ttd,
         },
         rca: RcaMetrics {
             completion_rate: rca_completion(x, q, &per).await?,
@@ -672,7 +761,7 @@ async fn compute_with(
         },
         top_drivers: drivers(x, q, &per).await?,
         by_team,
-        trend: trend(x, q, &per, &cal).await?,
+        trend: trend(x, q, &per, &cal, &fig.months).await?,
     })
 }
 
