@@ -40,7 +40,7 @@ impl Sql {
     }
 }
 
-/// Where statements go: the database, or (for the benchmark's raw-SQL baseline) a list.
+/// Where statements go: the database, and (for the benchmark's raw-SQL baseline) a list.
 pub struct Exec<'a, C> {
     pub db: &'a C,
     pub record: Option<&'a std::sync::Mutex<Vec<Statement>>>,
@@ -52,15 +52,13 @@ async fn rows<C: ConnectionTrait>(
     p: Sql,
 ) -> AppResult<Vec<QueryResult>> {
     let stmt = Statement::from_sql_and_values(x.db.get_database_backend(), sql, p.values);
-    match x.record {
-        Some(list) => {
-            if let Ok(mut l) = list.lock() {
-                l.push(stmt);
-            }
-            Ok(Vec::new())
-        }
-        None => Ok(x.db.query_all_raw(stmt).await?),
+    // Recording still runs the statement: later statements depend on earlier answers.
+    if let Some(list) = x.record
+        && let Ok(mut l) = list.lock()
+    {
+        l.push(stmt.clone());
     }
+    Ok(x.db.query_all_raw(stmt).await?)
 }
 
 fn int(r: &QueryResult, col: &str) -> AppResult<u64> {
