@@ -27,6 +27,12 @@ pub struct IncidentFilter {
     pub service: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,
+    /// Detected on or after this date (organisation's time zone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detected_from: Option<chrono::NaiveDate>,
+    /// Detected on or before this date (organisation's time zone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detected_to: Option<chrono::NaiveDate>,
     /// The cursor from a previous page's `next`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page: Option<String>,

@@ -171,3 +171,61 @@ db_test!(a_bad_cursor_is_a_422_naming_page, |db| {
     assert_eq!(err.status(), 422);
     assert_eq!(err.fields()[0].field, "page");
 });
+
+db_test!(
+    detection_dates_are_inclusive_days_in_the_organisations_zone,
+    |db| {
+        app::ssr::settings::update(
+            &db,
+            &app::ssr::auth::Actor::system(),
+            serde_json::json!({"timezone": "Europe/Berlin"})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+        // 23:30 UTC on 31 March is 1 April 01:30 in Berlin (summer time).
+        for (n, at) in [
+            (1, Utc.with_ymd_and_hms(2026, 3, 31, 21, 30, 0).unwrap()),
+            (2, Utc.with_ymd_and_hms(2026, 3, 31, 23, 30, 0).unwrap()),
+            (3, Utc.with_ymd_and_hms(2026, 4, 30, 21, 59, 0).unwrap()),
+            (4, Utc.with_ymd_and_hms(2026, 4, 30, 22, 0, 0).unwrap()),
+        ] {
+            seed::incident(
+                &db,
+                n,
+                "Outage",
+                Severity::Sev2,
+                IncidentStatus::Resolved,
+                &[],
+                at,
+            )
+            .await;
+        }
+        let keys = |f: IncidentFilter| {
+            let db = db.clone();
+            async move {
+                incidents::list(&db, &app::ssr::auth::Actor::system(), &f)
+                    .await
+                    .unwrap()
+                    .items
+                    .into_iter()
+                    .map(|i| i.key)
+                    .collect::<Vec<_>>()
+            }
+        };
+        let april = |from: Option<&str>, to: Option<&str>| IncidentFilter {
+            detected_from: from.map(|d| d.parse().unwrap()),
+            detected_to: to.map(|d| d.parse().unwrap()),
+            ..Default::default()
+        };
+        assert_eq!(
+            keys(april(Some("2026-04-01"), Some("2026-04-30"))).await,
+            ["INC-3", "INC-2"]
+        );
+        assert_eq!(keys(april(None, Some("2026-03-31"))).await, ["INC-1"]);
+        assert_eq!(keys(april(Some("2026-05-01"), None)).await, ["INC-4"]);
+    }
+);

@@ -138,6 +138,8 @@ fn Board(m: Metrics, q: MetricsQuery) -> impl IntoView {
     let inc_scope = IncidentFilter {
         service: q.service.clone(),
         severity: q.severity,
+        detected_from: Some(m.from),
+        detected_to: Some(m.to),
         ..Default::default()
     };
     let period = format!("{} to {}", m.from, m.to);
@@ -190,6 +192,8 @@ fn Board(m: Metrics, q: MetricsQuery) -> impl IntoView {
         Some(incidents_href(IncidentFilter {
             service: Some(s.to_owned()),
             severity: q.severity,
+            detected_from: Some(m.from),
+            detected_to: Some(m.to),
             ..Default::default()
         }))
     });

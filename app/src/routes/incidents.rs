@@ -34,6 +34,8 @@ pub fn IncidentsPage() -> impl IntoView {
             severity: q.get("severity").and_then(|s| s.parse().ok()),
             service: text("service"),
             q: text("q"),
+            detected_from: q.get("detected_from").and_then(|s| s.parse().ok()),
+            detected_to: q.get("detected_to").and_then(|s| s.parse().ok()),
             page: text("page"),
             limit: None,
         }
@@ -79,9 +81,20 @@ pub fn IncidentsPage() -> impl IntoView {
                     prop:value=move || filter.get().service.unwrap_or_default()/>
                 <input type="search" name="q" placeholder="Search incidents and timelines…" aria-label="Search incidents"
                     accesskey="s" prop:value=move || filter.get().q.unwrap_or_default()/>
+                {move || filter.get().detected_from.map(|d| view! { <input type="hidden" name="detected_from" value=d.to_string()/> })}
+                {move || filter.get().detected_to.map(|d| view! { <input type="hidden" name="detected_to" value=d.to_string()/> })}
                 <button type="submit">"Search"</button>
             </Form>
         </div>
+        {move || {
+            let f = filter.get();
+            (f.detected_from.is_some() || f.detected_to.is_some()).then(|| {
+                let all = href(&IncidentFilter { detected_from: None, detected_to: None, page: None, ..f.clone() });
+                let from = f.detected_from.map(|d| d.to_string()).unwrap_or_else(|| "the start".into());
+                let to = f.detected_to.map(|d| d.to_string()).unwrap_or_else(|| "today".into());
+                view! { <p class="muted" id="detected-range">"Detected from "{from}" to "{to}" · "<a href=all>"any date"</a></p> }
+            })
+        }}
         <Transition fallback=|| view! { <p class="muted">"Loading incidents…"</p> }>
             {move || Suspend::new(async move {
                 match incidents.await {

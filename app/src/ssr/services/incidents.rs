@@ -72,6 +72,17 @@ pub async fn list(
                 .to_owned(),
         ));
     }
+    if f.detected_from.is_some() || f.detected_to.is_some() {
+        // Inclusive dates in the organisation's time zone, as the metrics count them.
+        let cal = crate::ssr::settings::load(db).await?.calendar();
+        if let Some(d) = f.detected_from {
+            q = q.filter(incident::Column::DetectedAt.gte(crate::ssr::to_ms(cal.start_of(d))));
+        }
+        if let Some(d) = f.detected_to {
+            let next = d + chrono::Duration::days(1);
+            q = q.filter(incident::Column::DetectedAt.lt(crate::ssr::to_ms(cal.start_of(next))));
+        }
+    }
     if let Some(text) = f.q.as_deref() {
         match crate::ssr::search::incident_condition(db.get_database_backend(), text) {
             Some(cond) => q = q.filter(cond),
