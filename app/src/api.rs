@@ -541,7 +541,7 @@ pub async fn get_metrics(query: MetricsQuery) -> Result<Metrics, AppError> {
     ctx::finish(
         async move {
             crate::ssr::services::metrics::compute(
-                &ctx::state()?.db,
+                &ctx::state()?.reader,
                 &ctx::actor()?,
                 &query,
                 chrono::Utc::now(),

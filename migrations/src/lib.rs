@@ -15,6 +15,7 @@ mod m20261125_000006_postmortem_list;
 mod m20261125_000007_known_error_search;
 mod m20261125_000008_my_actions;
 mod m20261125_000009_metrics;
+mod m20261125_000010_metrics_groups;
 
 pub use m20261124_000004_audit_guard::GENESIS;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000007_known_error_search::Migration),
             Box::new(m20261125_000008_my_actions::Migration),
             Box::new(m20261125_000009_metrics::Migration),
+            Box::new(m20261125_000010_metrics_groups::Migration),
         ]
     }
 }

@@ -35,9 +35,11 @@ pub enum StartError {
 /// Connects, migrates and builds the shared state.
 pub async fn build_state(settings: &Settings) -> Result<AppState, StartError> {
     let db = app::ssr::db::connect_and_migrate(&settings.database_url).await?;
+    let reader = app::ssr::db::connect_reader(&settings.database_url, &db).await?;
     Ok(AppState {
         leptos_options: web::leptos_options(settings),
         db,
+        reader,
         config: Arc::new(app::ssr::RuntimeConfig {
             metrics_token: settings
                 .metrics_token

@@ -217,6 +217,7 @@ pub mod http {
             .build();
         app::ssr::AppState {
             leptos_options: options,
+            reader: db.clone(),
             db,
             config: std::sync::Arc::new(app::ssr::RuntimeConfig::new(ORIGIN)),
         }

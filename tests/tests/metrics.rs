@@ -652,3 +652,51 @@ db_test!(prometheus_metrics_count_open_work_and_time_requests, |db| {
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.text.contains("hindsight_actions_open"));
 });
+
+/// The metrics read through a second SQLite pool: read-only connections beside the writer.
+/// They see what the writer committed and cannot write themselves.
+#[tokio::test]
+async fn the_sqlite_reader_pool_sees_commits_and_cannot_write() {
+    use sea_orm::ConnectionTrait;
+    let dir = std::env::temp_dir().join(format!("hindsight-reader-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.join("h.db").display());
+    let db = app::ssr::db::connect_and_migrate(&url).await.unwrap();
+    let reader = app::ssr::db::connect_reader(&url, &db).await.unwrap();
+    let admin = actor(&db, "admin@x.org", Role::Admin).await;
+    let key = incident(
+        &db,
+        &admin,
+        Inc {
+            title: "Checkout errors",
+            severity: Severity::Sev2,
+            started: None,
+            detected: "2026-03-02T10:00:00Z",
+            mitigated: None,
+            resolved: None,
+            services: &[],
+        },
+    )
+    .await;
+    assert_eq!(key, "INC-1");
+    let q = MetricsQuery {
+        from: Some(d("2026-03-01")),
+        to: Some(d("2026-03-31")),
+        ..Default::default()
+    };
+    let m = app::ssr::services::metrics::compute(&reader, &admin, &q, t("2026-04-01T00:00:00Z"))
+        .await
+        .unwrap();
+    assert_eq!(m.incidents.count["sev2"], 1);
+    let write = reader
+        .execute_unprepared("UPDATE incidents SET title = 'changed'")
+        .await;
+    assert!(write.is_err(), "the reader pool wrote: {write:?}");
+    // In-memory databases have no second pool: the reader is the writer.
+    let mem = tests::sqlite_db().await;
+    let same = app::ssr::db::connect_reader("sqlite::memory:", &mem).await.unwrap();
+    same.execute_unprepared("CREATE TABLE scratch (x INTEGER)")
+        .await
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}

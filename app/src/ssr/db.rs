@@ -30,6 +30,28 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     Database::connect(opts).await
 }
 
+/// A pool for heavy reads (the metrics) that may run side by side. SQLite admits many readers
+/// next to its one writer in WAL mode, so a file database gets a second, read-only pool with
+/// a connection per core (at most four); an in-memory database and PostgreSQL share `db`.
+pub async fn connect_reader(url: &str, db: &DatabaseConnection) -> Result<DatabaseConnection, DbErr> {
+    if db.get_database_backend() != DbBackend::Sqlite || url.contains(":memory:") || url.contains("mode=memory") {
+        return Ok(db.clone());
+    }
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as u32;
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(30))
+        .max_connections(cores.clamp(2, 4))
+        .min_connections(0)
+        .map_sqlx_sqlite_opts(|o| {
+            o.read_only(true)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+        });
+    Database::connect(opts).await
+}
+
 /// Applies every pending migration.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await

@@ -43,6 +43,9 @@ impl RuntimeConfig {
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: DatabaseConnection,
+    /// Heavy reads that may run side by side (`db::connect_reader`); `db` itself where the
+    /// database has no separate readers.
+    pub reader: DatabaseConnection,
     pub config: std::sync::Arc<RuntimeConfig>,
 }
 

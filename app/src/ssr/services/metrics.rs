@@ -1,7 +1,9 @@
-//! The SPEC's follow-through metrics, aggregated in the database: one pass over the actions
-//! (grouped by team, which also gives the totals), and one query apiece for incident counts,
-//! duration summaries (window functions read only the median and p90 rows), RCA completion,
-//! recurrence, sev1 update gaps and top drivers. The same SQL runs on SQLite and PostgreSQL.
+//! The SPEC's follow-through metrics, aggregated in the database: five grouped action queries
+//! (each over its own index range), one grouped pass over the period's incidents (counts,
+//! duration totals, months), ranked rows for medians and p90s (window functions return only
+//! the rows at the needed ranks), RCA completion, recurrence, sev1 update gaps and top
+//! drivers. The same SQL runs on SQLite and PostgreSQL; independent statements run side by
+//! side on the pool's connections.
 
 use std::collections::BTreeMap;
 
@@ -209,136 +211,151 @@ struct ActionFigures {
     months: Vec<(u64, u64)>,
 }
 
-/// Five grouped queries, each over the rows it counts only (a range of one date, or the
-/// open or waiting statuses) through an index that holds every column it reads.
+fn sum(cond: String) -> String {
+    format!("CAST(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS BIGINT)")
+}
+
+fn team(r: &QueryResult) -> AppResult<Option<String>> {
+    Ok(r.try_get::<Option<String>>("", "team")?)
+}
+
+/// Five grouped queries, run side by side, each over the rows it counts only (a range of one
+/// date, or the open or waiting statuses) through an index that holds every column it reads.
+/// The date ranges group by day and team, the order of their indexes (migration 10), so the
+/// database never sorts; the days are summed up here.
 async fn action_figures(
     db: &Exec<'_, impl ConnectionTrait>,
     q: &MetricsQuery,
     per: &Period,
 ) -> AppResult<ActionFigures> {
-    let months = per.months();
+    // Due in the period: D and on time, by day and team, with the critical ones apart.
+    let due = async {
+        let mut p = Sql::default();
+        let (from, to, today) = (p.bind(per.from), p.bind(per.to), p.bind(per.today));
+        let critical = p.bind(Priority::Critical.as_str());
+        let filter = action_filter(q, &mut p);
+        let counted = format!("(a.completed_on IS NOT NULL OR a.due_date < {today})");
+        let on_time = "(a.completed_on IS NOT NULL AND a.completed_on <= a.due_date)";
+        let sql = format!(
+            "SELECT a.due_date AS day, a.team AS team, {} AS due, {} AS ok, {} AS crit_due, {} AS crit_ok \
+             FROM actions a WHERE a.due_date >= {from} AND a.due_date <= {to} AND {filter} \
+             GROUP BY a.due_date, a.team",
+            sum(counted.clone()),
+            sum(on_time.into()),
+            sum(format!("a.priority = {critical} AND {counted}")),
+            sum(format!("a.priority = {critical} AND {on_time}")),
+        );
+        rows(db, sql, p).await
+    };
+    // Created in the period: closure.
+    let created = async {
+        let mut p = Sql::default();
+        let (from, to) = (p.bind(per.from), p.bind(per.to));
+        let (done, verified) = (
+            p.bind(ActionStatus::Done.as_str()),
+            p.bind(ActionStatus::Verified.as_str()),
+        );
+        let filter = action_filter(q, &mut p);
+        let sql = format!(
+            "SELECT a.team AS team, CAST(COUNT(*) AS BIGINT) AS created, {} AS closed FROM actions a \
+             WHERE a.created_on >= {from} AND a.created_on <= {to} AND {filter} \
+             GROUP BY a.created_on, a.team",
+            sum(format!("a.status IN ({done}, {verified})")),
+        );
+        rows(db, sql, p).await
+    };
+    // Verification due in the period: verified on time.
+    let verification = async {
+        let mut p = Sql::default();
+        let (from, to, today) = (p.bind(per.from), p.bind(per.to), p.bind(per.today));
+        let verified = p.bind(ActionStatus::Verified.as_str());
+        let filter = action_filter(q, &mut p);
+        let sql = format!(
+            "SELECT a.team AS team, {} AS v, {} AS ok FROM actions a \
+             WHERE a.verification_due >= {from} AND a.verification_due <= {to} AND {filter} \
+             GROUP BY a.verification_due, a.team",
+            sum(format!(
+                "a.status = {verified} OR a.verification_due < {today}"
+            )),
+            sum(format!(
+                "a.status = {verified} AND a.verified_on IS NOT NULL AND a.verified_on <= a.verification_due"
+            )),
+        );
+        rows(db, sql, p).await
+    };
+    // Open work, whenever due: open and overdue by team and priority.
+    let open = async {
+        let mut p = Sql::default();
+        let (open, in_progress) = (
+            p.bind(ActionStatus::Open.as_str()),
+            p.bind(ActionStatus::InProgress.as_str()),
+        );
+        let today = p.bind(per.today);
+        let filter = action_filter(q, &mut p);
+        let sql = format!(
+            "SELECT a.team AS team, a.priority AS prio, CAST(COUNT(*) AS BIGINT) AS open_n, {} AS overdue \
+             FROM actions a WHERE a.status IN ({open}, {in_progress}) AND {filter} GROUP BY a.team, a.priority",
+            sum(format!("a.due_date < {today}")),
+        );
+        rows(db, sql, p).await
+    };
+    // Done work waiting for a verification that is past due.
+    let waiting = async {
+        let mut p = Sql::default();
+        let done = p.bind(ActionStatus::Done.as_str());
+        let today = p.bind(per.today);
+        let filter = action_filter(q, &mut p);
+        let sql = format!(
+            "SELECT a.team AS team, CAST(COUNT(*) AS BIGINT) AS n FROM actions a \
+             WHERE a.status = {done} AND a.verification_due < {today} AND a.verification_required = TRUE \
+               AND {filter} GROUP BY a.team"
+        );
+        rows(db, sql, p).await
+    };
+    let (due, created, verification, open, waiting) =
+        tokio::try_join!(due, created, verification, open, waiting)?;
+
+    // The first day of each month after the first, for the monthly buckets.
+    let starts: Vec<NaiveDate> = per.months().iter().skip(1).map(|m| m.1).collect();
     let mut fig = ActionFigures {
         teams: BTreeMap::new(),
-        months: vec![(0, 0); months.len()],
+        months: vec![(0, 0); starts.len() + 1],
     };
-    let sum = |cond: String| format!("CAST(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS BIGINT)");
-    let team = |r: &QueryResult| r.try_get::<Option<String>>("", "team");
-    let prio = |r: &QueryResult| -> AppResult<Priority> {
-        r.try_get::<String>("", "prio")?
-            .parse()
-            .map_err(|_| AppError::internal())
-    };
-
-    // Due in the period: D and on time, by team, priority and month.
-    let mut p = Sql::default();
-    let (from, to, today) = (p.bind(per.from), p.bind(per.to), p.bind(per.today));
-    let bucket = bucket_of(
-        &mut p,
-        "a.due_date",
-        months.iter().map(|(_, _, next)| (*next).into()).collect(),
-    );
-    let filter = action_filter(q, &mut p);
-    let sql = format!(
-        "SELECT a.team AS team, a.priority AS prio, CAST({bucket} AS BIGINT) AS b, {} AS due, {} AS ok \
-         FROM actions a WHERE a.due_date >= {from} AND a.due_date <= {to} AND {filter} \
-         GROUP BY a.team, a.priority, {bucket}",
-        sum(format!(
-            "a.completed_on IS NOT NULL OR a.due_date < {today}"
-        )),
-        sum("a.completed_on IS NOT NULL AND a.completed_on <= a.due_date".into()),
-    );
-    for r in rows(db, sql, p).await? {
+    for r in due {
         let (due, ok) = (int(&r, "due")?, int(&r, "ok")?);
         let c = fig.teams.entry(team(&r)?).or_default();
         c.due += due;
         c.due_on_time += ok;
-        if prio(&r)? == Priority::Critical {
-            c.crit_due += due;
-            c.crit_on_time += ok;
-        }
-        if let Some(m) = usize::try_from(r.try_get::<i64>("", "b")?)
-            .ok()
-            .and_then(|b| fig.months.get_mut(b))
-        {
+        c.crit_due += int(&r, "crit_due")?;
+        c.crit_on_time += int(&r, "crit_ok")?;
+        let day: NaiveDate = r.try_get("", "day")?;
+        let b = starts.partition_point(|s| *s <= day);
+        if let Some(m) = fig.months.get_mut(b) {
             m.0 += due;
             m.1 += ok;
         }
     }
-
-    // Created in the period: closure.
-    let mut p = Sql::default();
-    let (from, to) = (p.bind(per.from), p.bind(per.to));
-    let (done, verified) = (
-        p.bind(ActionStatus::Done.as_str()),
-        p.bind(ActionStatus::Verified.as_str()),
-    );
-    let filter = action_filter(q, &mut p);
-    let sql = format!(
-        "SELECT a.team AS team, CAST(COUNT(*) AS BIGINT) AS created, {} AS closed FROM actions a \
-         WHERE a.created_on >= {from} AND a.created_on <= {to} AND {filter} GROUP BY a.team",
-        sum(format!("a.status IN ({done}, {verified})")),
-    );
-    for r in rows(db, sql, p).await? {
+    for r in created {
         let c = fig.teams.entry(team(&r)?).or_default();
         c.created += int(&r, "created")?;
         c.closed += int(&r, "closed")?;
     }
-
-    // Verification due in the period: verified on time.
-    let mut p = Sql::default();
-    let (from, to, today) = (p.bind(per.from), p.bind(per.to), p.bind(per.today));
-    let verified = p.bind(ActionStatus::Verified.as_str());
-    let filter = action_filter(q, &mut p);
-    let sql = format!(
-        "SELECT a.team AS team, {} AS v, {} AS ok FROM actions a \
-         WHERE a.verification_due >= {from} AND a.verification_due <= {to} AND {filter} GROUP BY a.team",
-        sum(format!(
-            "a.status = {verified} OR a.verification_due < {today}"
-        )),
-        sum(format!(
-            "a.status = {verified} AND a.verified_on IS NOT NULL AND a.verified_on <= a.verification_due"
-        )),
-    );
-    for r in rows(db, sql, p).await? {
+    for r in verification {
         let c = fig.teams.entry(team(&r)?).or_default();
         c.ver_due += int(&r, "v")?;
         c.ver_on_time += int(&r, "ok")?;
     }
-
-    // Open work, whenever due: open and overdue by team and priority.
-    let mut p = Sql::default();
-    let (open, in_progress) = (
-        p.bind(ActionStatus::Open.as_str()),
-        p.bind(ActionStatus::InProgress.as_str()),
-    );
-    let today = p.bind(per.today);
-    let filter = action_filter(q, &mut p);
-    let sql = format!(
-        "SELECT a.team AS team, a.priority AS prio, CAST(COUNT(*) AS BIGINT) AS open_n, {} AS overdue \
-         FROM actions a WHERE a.status IN ({open}, {in_progress}) AND {filter} GROUP BY a.team, a.priority",
-        sum(format!("a.due_date < {today}")),
-    );
-    for r in rows(db, sql, p).await? {
-        let i = Priority::ALL
-            .iter()
-            .position(|x| *x == prio(&r).unwrap_or(Priority::Low))
-            .unwrap_or(3);
+    for r in open {
+        let prio: Priority = r
+            .try_get::<String>("", "prio")?
+            .parse()
+            .map_err(|_| AppError::internal())?;
+        let i = Priority::ALL.iter().position(|x| *x == prio).unwrap_or(3);
         let c = fig.teams.entry(team(&r)?).or_default();
         c.open += int(&r, "open_n")?;
         c.overdue[i] += int(&r, "overdue")?;
     }
-
-    // Done work waiting for a verification that is past due.
-    let mut p = Sql::default();
-    let done = p.bind(ActionStatus::Done.as_str());
-    let today = p.bind(per.today);
-    let filter = action_filter(q, &mut p);
-    let sql = format!(
-        "SELECT a.team AS team, CAST(COUNT(*) AS BIGINT) AS n FROM actions a \
-         WHERE a.status = {done} AND a.verification_due < {today} AND a.verification_required = TRUE \
-           AND {filter} GROUP BY a.team"
-    );
-    for r in rows(db, sql, p).await? {
+    for r in waiting {
         fig.teams.entry(team(&r)?).or_default().ver_overdue += int(&r, "n")?;
     }
     Ok(fig)
@@ -354,30 +371,6 @@ fn in_period(q: &MetricsQuery, per: &Period, p: &mut Sql) -> String {
     )
 }
 
-async fn incident_counts(
-    db: &Exec<'_, impl ConnectionTrait>,
-    q: &MetricsQuery,
-    per: &Period,
-) -> AppResult<BTreeMap<String, u64>> {
-    let mut p = Sql::default();
-    let cond = in_period(q, per, &mut p);
-    let sql = format!(
-        "SELECT i.severity AS g, CAST(COUNT(*) AS BIGINT) AS n FROM incidents i WHERE {cond} GROUP BY i.severity"
-    );
-    let mut out: BTreeMap<String, u64> = Severity::ALL
-        .iter()
-        .map(|s| (s.as_str().to_owned(), 0))
-        .collect();
-    let mut total = 0;
-    for r in rows(db, sql, p).await? {
-        let n = int(&r, "n")?;
-        total += n;
-        out.insert(r.try_get::<String>("", "g")?, n);
-    }
-    out.insert("total".into(), total);
-    Ok(out)
-}
-
 /// The three durations the metrics summarise, as (start column, end column).
 const DURATIONS: [(&str, &str); 3] = [
     ("detected_at", "resolved_at"),
@@ -385,15 +378,34 @@ const DURATIONS: [(&str, &str); 3] = [
     ("started_at", "detected_at"),
 ];
 
-/// Mean, median and p90 of each duration in `DURATIONS`, per severity and `all`. One grouped
-/// query gives every count and sum; then, per duration, one query numbers the values in order
-/// and returns only the rows at the ranks the median and p90 need.
-async fn durations(
+/// What the period's incidents give: counts by severity, the three duration summaries, and
+/// per month the count and the mean time to resolve.
+struct IncidentFigures {
+    count: BTreeMap<String, u64>,
+    durations: [BTreeMap<String, DurationStats>; 3],
+    /// Per month: (incidents, resolved, sum of time to resolve in ms).
+    months: Vec<(u64, u64, i64)>,
+}
+
+/// One query grouped by severity and month gives every count and sum (the time to resolve of
+/// a month is the first duration's); then, per duration and side by side, one query numbers
+/// the values in order and returns only the rows at the ranks the median and p90 need.
+async fn incident_figures(
     db: &Exec<'_, impl ConnectionTrait>,
     q: &MetricsQuery,
     per: &Period,
-) -> AppResult<[BTreeMap<String, DurationStats>; 3]> {
+    cal: &OrgCalendar,
+) -> AppResult<IncidentFigures> {
+    let months = per.months();
     let mut p = Sql::default();
+    let bucket = bucket_of(
+        &mut p,
+        "i.detected_at",
+        months
+            .iter()
+            .map(|(_, _, next)| to_ms(cal.start_of(*next)).into())
+            .collect(),
+    );
     let cond = in_period(q, per, &mut p);
     let cols: Vec<String> = DURATIONS
         .iter()
@@ -405,74 +417,111 @@ async fn durations(
         })
         .collect();
     let sql = format!(
-        "SELECT i.severity AS g, {} FROM incidents i WHERE {cond} GROUP BY i.severity",
+        "SELECT i.severity AS g, CAST({bucket} AS BIGINT) AS b, CAST(COUNT(*) AS BIGINT) AS n, {} \
+         FROM incidents i WHERE {cond} GROUP BY i.severity, {bucket}",
         cols.join(", ")
     );
+    let mut count: BTreeMap<String, u64> = Severity::ALL
+        .iter()
+        .map(|s| (s.as_str().to_owned(), 0))
+        .collect();
+    let mut total = 0;
+    let mut month_figures = vec![(0u64, 0u64, 0i64); months.len()];
     // (n, sum) per duration, per group ("all" included).
     let mut totals: [BTreeMap<String, (u64, i64)>; 3] = Default::default();
     for r in rows(db, sql, p).await? {
         let g: String = r.try_get("", "g")?;
+        let n = int(&r, "n")?;
+        total += n;
+        *count.entry(g.clone()).or_default() += n;
+        let mut sums = [(0u64, 0i64); 3];
         for (k, t) in totals.iter_mut().enumerate() {
             let n = int(&r, &format!("n{k}"))?;
             if n > 0 {
                 let s = r.try_get::<Option<i64>>("", &format!("s{k}"))?.unwrap_or(0);
-                t.insert(g.clone(), (n, s));
-                let all = t.entry("all".into()).or_insert((0, 0));
-                all.0 += n;
-                all.1 += s;
+                sums[k] = (n, s);
+                for key in [g.clone(), "all".into()] {
+                    let e = t.entry(key).or_insert((0, 0));
+                    e.0 += n;
+                    e.1 += s;
+                }
             }
+        }
+        if let Some(mo) = usize::try_from(r.try_get::<i64>("", "b")?)
+            .ok()
+            .and_then(|b| month_figures.get_mut(b))
+        {
+            mo.0 += n;
+            mo.1 += sums[0].0;
+            mo.2 += sums[0].1;
         }
     }
-    let mut out: [BTreeMap<String, DurationStats>; 3] = Default::default();
-    for (k, (start, end)) in DURATIONS.iter().enumerate() {
-        if totals[k].is_empty() {
+    count.insert("total".into(), total);
+    let [ttr, ttm, ttd] = [0, 1, 2].map(|k| ranked(db, q, per, k, &totals[k]));
+    Ok(IncidentFigures {
+        count,
+        durations: tokio::try_join!(ttr, ttm, ttd).map(|(a, b, c)| [a, b, c])?,
+        months: month_figures,
+    })
+}
+
+/// Mean, median and p90 of duration `k` per group, from its totals and the values at the
+/// ranks the median and p90 need.
+async fn ranked(
+    db: &Exec<'_, impl ConnectionTrait>,
+    q: &MetricsQuery,
+    per: &Period,
+    k: usize,
+    totals: &BTreeMap<String, (u64, i64)>,
+) -> AppResult<BTreeMap<String, DurationStats>> {
+    let mut out = BTreeMap::new();
+    if totals.is_empty() {
+        return Ok(out);
+    }
+    let (start, end) = DURATIONS[k];
+    let mut p = Sql::default();
+    let cond = in_period(q, per, &mut p);
+    let d = format!("i.{end} - i.{start}");
+    let base =
+        format!("FROM incidents i WHERE {cond} AND i.{start} IS NOT NULL AND i.{end} IS NOT NULL");
+    let mut wanted = Vec::new();
+    for (g, (n, _)) in totals {
+        if g == "all" {
             continue;
         }
-        let mut p = Sql::default();
-        let cond = in_period(q, per, &mut p);
-        let d = format!("i.{end} - i.{start}");
-        let base = format!(
-            "FROM incidents i WHERE {cond} AND i.{start} IS NOT NULL AND i.{end} IS NOT NULL"
-        );
-        let mut wanted = Vec::new();
-        for (g, (n, _)) in &totals[k] {
-            if g == "all" {
-                continue;
-            }
-            let ranks: Vec<String> = m::ranks(*n).into_iter().map(|r| p.bind(r as i64)).collect();
-            wanted.push(format!(
-                "(g = {} AND rn IN ({}))",
-                p.bind(g.clone()),
-                ranks.join(", ")
-            ));
-        }
-        let all_ranks: Vec<String> = m::ranks(totals[k].get("all").map_or(0, |t| t.0))
-            .into_iter()
-            .map(|r| p.bind(r as i64))
-            .collect();
-        let all = p.bind("all");
-        let sql = format!(
-            "SELECT g, CAST(rn AS BIGINT) AS rn, CAST(d AS BIGINT) AS d FROM \
-               (SELECT i.severity AS g, {d} AS d, ROW_NUMBER() OVER (PARTITION BY i.severity ORDER BY {d}) AS rn {base}) r \
-             WHERE {} \
-             UNION ALL \
-             SELECT {all}, CAST(rn AS BIGINT), CAST(d AS BIGINT) FROM \
-               (SELECT {d} AS d, ROW_NUMBER() OVER (ORDER BY {d}) AS rn {base}) a \
-             WHERE rn IN ({})",
-            wanted.join(" OR "),
-            all_ranks.join(", ")
-        );
-        let mut at: BTreeMap<String, BTreeMap<u64, i64>> = BTreeMap::new();
-        for r in rows(db, sql, p).await? {
-            at.entry(r.try_get("", "g")?)
-                .or_default()
-                .insert(int(&r, "rn")?, r.try_get::<i64>("", "d")?);
-        }
-        for (g, (n, s)) in &totals[k] {
-            let values = at.get(g);
-            if let Some(st) = stats(*n, *s, |rank| values.and_then(|v| v.get(&rank)).copied()) {
-                out[k].insert(g.clone(), st);
-            }
+        let ranks: Vec<String> = m::ranks(*n).into_iter().map(|r| p.bind(r as i64)).collect();
+        wanted.push(format!(
+            "(g = {} AND rn IN ({}))",
+            p.bind(g.clone()),
+            ranks.join(", ")
+        ));
+    }
+    let all_ranks: Vec<String> = m::ranks(totals.get("all").map_or(0, |t| t.0))
+        .into_iter()
+        .map(|r| p.bind(r as i64))
+        .collect();
+    let all = p.bind("all");
+    let sql = format!(
+        "SELECT g, CAST(rn AS BIGINT) AS rn, CAST(d AS BIGINT) AS d FROM \
+           (SELECT i.severity AS g, {d} AS d, ROW_NUMBER() OVER (PARTITION BY i.severity ORDER BY {d}) AS rn {base}) r \
+         WHERE {} \
+         UNION ALL \
+         SELECT {all}, CAST(rn AS BIGINT), CAST(d AS BIGINT) FROM \
+           (SELECT {d} AS d, ROW_NUMBER() OVER (ORDER BY {d}) AS rn {base}) a \
+         WHERE rn IN ({})",
+        wanted.join(" OR "),
+        all_ranks.join(", ")
+    );
+    let mut at: BTreeMap<String, BTreeMap<u64, i64>> = BTreeMap::new();
+    for r in rows(db, sql, p).await? {
+        at.entry(r.try_get("", "g")?)
+            .or_default()
+            .insert(int(&r, "rn")?, r.try_get::<i64>("", "d")?);
+    }
+    for (g, (n, s)) in totals {
+        let values = at.get(g);
+        if let Some(st) = stats(*n, *s, |rank| values.and_then(|v| v.get(&rank)).copied()) {
+            out.insert(g.clone(), st);
         }
     }
     Ok(out)
@@ -594,74 +643,49 @@ async fn drivers(
             )
         }
     };
-    Ok(TopDrivers {
-        root_cause_category: run(
+    let (root_cause_category, service, known_error) = tokio::try_join!(
+        run(
             "pm.root_cause_category",
             "JOIN postmortems pm ON pm.incident_id = i.id AND pm.root_cause_category IS NOT NULL",
-        )
-        .await?,
-        service: run(
+        ),
+        run(
             "sv.service",
             "JOIN incident_services sv ON sv.incident_id = i.id",
-        )
-        .await?,
-        known_error: run(
+        ),
+        run(
             "ke.key",
             "JOIN known_error_incidents kl ON kl.incident_id = i.id JOIN known_errors ke ON ke.id = kl.known_error_id",
-        )
-        .await?,
+        ),
+    )?;
+    Ok(TopDrivers {
+        root_cause_category,
+        service,
+        known_error,
     })
 }
 
 /// Month by month: on-time rate of the actions due, and incidents with their mean time to
 /// resolve (buckets are bounds computed here, so both databases group alike).
-async fn trend(
-    db: &Exec<'_, impl ConnectionTrait>,
-    q: &MetricsQuery,
+fn trend(
     per: &Period,
-    cal: &OrgCalendar,
     action_months: &[(u64, u64)],
-) -> AppResult<Vec<MonthMetrics>> {
-    let months = per.months();
-    let mut out: Vec<MonthMetrics> = months
-        .iter()
-        .map(|(name, ..)| MonthMetrics {
-            month: name.clone(),
-            on_time_rate: None,
-            mttr_minutes: None,
-            incidents: 0,
+    incident_months: &[(u64, u64, i64)],
+) -> Vec<MonthMetrics> {
+    per.months()
+        .into_iter()
+        .enumerate()
+        .map(|(i, (month, ..))| {
+            let (due, ok) = action_months.get(i).copied().unwrap_or_default();
+            let (n, resolved, ttr) = incident_months.get(i).copied().unwrap_or_default();
+            MonthMetrics {
+                month,
+                on_time_rate: rate(ok, due),
+                mttr_minutes: (resolved > 0)
+                    .then(|| ttr as f64 / resolved as f64 / 60_000.0),
+                incidents: n,
+            }
         })
-        .collect();
-    for (m, (due, ok)) in out.iter_mut().zip(action_months) {
-        m.on_time_rate = rate(*ok, *due);
-    }
-    // Incidents detected each month, and the mean time to resolve of the resolved ones.
-    let mut p = Sql::default();
-    let bucket = bucket_of(
-        &mut p,
-        "i.detected_at",
-        months
-            .iter()
-            .map(|(_, _, next)| to_ms(cal.start_of(*next)).into())
-            .collect(),
-    );
-    let cond = in_period(q, per, &mut p);
-    let sql = format!(
-        "SELECT CAST({bucket} AS BIGINT) AS b, CAST(COUNT(*) AS BIGINT) AS n, \
-           CAST(SUM(CASE WHEN i.resolved_at IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS resolved, \
-           CAST(SUM(CASE WHEN i.resolved_at IS NOT NULL THEN i.resolved_at - i.detected_at ELSE 0 END) AS BIGINT) AS ttr \
-         FROM incidents i WHERE {cond} GROUP BY 1"
-    );
-    for r in rows(db, sql, p).await? {
-        let b = r.try_get::<i64>("", "b")?;
-        if let Some(mo) = usize::try_from(b).ok().and_then(|b| out.get_mut(b)) {
-            mo.incidents = int(&r, "n")?;
-            let resolved = int(&r, "resolved")?;
-            let ttr = r.try_get::<Option<i64>>("", "ttr")?.unwrap_or(0);
-            mo.mttr_minutes = (resolved > 0).then(|| ttr as f64 / resolved as f64 / 60_000.0);
-        }
-    }
-    Ok(out)
+        .collect()
 }
 
 /// `GET /metrics`.
@@ -697,7 +721,16 @@ async fn compute_with(
     let cal = s.calendar();
     let per = Period::new(q, &cal, now)?;
     let x = &Exec { db, record };
-    let fig = action_figures(x, q, &per).await?;
+    // The statements do not depend on one another (but for the ranks, which follow their
+    // totals): they run side by side, each on a connection of the pool.
+    let (fig, inc, gaps, rca, recurrence_rate, top_drivers) = tokio::try_join!(
+        action_figures(x, q, &per),
+        incident_figures(x, q, &per, &cal),
+        update_gaps(x, q, &per),
+        rca_completion(x, q, &per),
+        recurrence(x, q, &per),
+        drivers(x, q, &per),
+    )?;
     let teams = &fig.teams;
     let mut all = ActionCounts::default();
     for c in teams.values() {
@@ -716,8 +749,7 @@ async fn compute_with(
         })
         .collect();
     by_team.sort_by(|a, b| a.team.as_bytes().cmp(b.team.as_bytes()));
-    let gaps = update_gaps(x, q, &per).await?;
-    let [ttr, ttm, ttd] = durations(x, q, &per).await?;
+    let [ttr, ttm, ttd] = inc.durations;
     let target = s.update_gap_target_minutes;
     let within = gaps
         .iter()
@@ -743,23 +775,23 @@ async fn compute_with(
             on_time_rate: rate(all.ver_on_time, all.ver_due),
         },
         incidents: IncidentMetrics {
-            count: incident_counts(x, q, &per).await?,
+            count: inc.count,
             time_to_resolve: ttr,
             time_to_mitigate: ttm,
             time_to_detect: ttd,
         },
         rca: RcaMetrics {
-            completion_rate: rca_completion(x, q, &per).await?,
+            completion_rate: rca,
         },
-        recurrence_rate: recurrence(x, q, &per).await?,
+        recurrence_rate,
         comms: CommsMetrics {
             within_target_rate: rate(within, gaps.len() as u64),
             sev1_update_gap: gaps,
             target_minutes: target,
         },
-        top_drivers: drivers(x, q, &per).await?,
+        top_drivers,
         by_team,
-        trend: trend(x, q, &per, &cal, &fig.months).await?,
+        trend: trend(&per, &fig.months, &inc.months),
     })
 }
 
