@@ -33,6 +33,23 @@ pub struct IncidentFilter {
     /// Detected on or before this date (organisation's time zone).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detected_to: Option<chrono::NaiveDate>,
+    /// Resolved on or after this date (organisation's time zone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_from: Option<chrono::NaiveDate>,
+    /// Resolved on or before this date (organisation's time zone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_to: Option<chrono::NaiveDate>,
+    /// Whose postmortem (any status) names this root-cause category.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_cause_category: Option<crate::domain::RootCauseCategory>,
+    /// `true`: linked to a known error that is also linked to an incident detected strictly
+    /// earlier (the metrics' recurrence).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recurring: Option<bool>,
+    /// `true`: the sev1 and sev2 incidents the RCA completion rate counts — their postmortem is
+    /// published or their RCA deadline has passed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rca_due: Option<bool>,
     /// The cursor from a previous page's `next`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page: Option<String>,
@@ -825,6 +842,21 @@ pub struct ActionFilter {
     /// The known error's key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub known_error: Option<String>,
+    /// Due on or after this date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_from: Option<chrono::NaiveDate>,
+    /// Due on or before this date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_to: Option<chrono::NaiveDate>,
+    /// Only done actions whose verification is past its deadline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification_overdue: Option<bool>,
+    /// A service of the action's incident.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// The severity of the action's incident.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

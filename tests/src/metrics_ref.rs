@@ -77,6 +77,54 @@ fn ms(t: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(t).unwrap_or_default()
 }
 
+/// RCA completion's R and the on-time part of it: sev1/sev2 incidents resolved in the period
+/// (and matching the query's filters) whose postmortem is published or whose deadline is
+/// before `as_of`; on time when published no later than the deadline.
+pub fn rca_counts(
+    d: &Dataset,
+    q: &MetricsQuery,
+    s: &OrgSettings,
+    now: DateTime<Utc>,
+) -> (u64, u64) {
+    let cal: OrgCalendar = s.calendar();
+    let per = Period::new(q, &cal, now).expect("a valid period");
+    let (start, end) = (per.start_ms, per.end_ms);
+    let svc = q
+        .service
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    let pm_of: BTreeMap<i64, &RefPostmortem> =
+        d.postmortems.iter().map(|p| (p.incident_id, p)).collect();
+    let as_of = app::ssr::to_ms(per.as_of);
+    let mut r_total = 0;
+    let mut r_ok = 0;
+    for i in d.incidents.iter().filter(|i| {
+        matches!(i.severity, Severity::Sev1 | Severity::Sev2)
+            && i.resolved_at.is_some_and(|r| r >= start && r < end)
+            && q.severity.is_none_or(|s| i.severity == s)
+            && svc.is_none_or(|s| i.services.iter().any(|x| x == s))
+    }) {
+        let deadline = s
+            .rca_deadlines
+            .due_at(&cal, i.severity, i.resolved_at.map(ms))
+            .map(app::ssr::to_ms);
+        let pm = pm_of.get(&i.id);
+        let published = pm.is_some_and(|p| p.status == PostmortemStatus::Published);
+        if published || deadline.is_some_and(|dl| dl < as_of) {
+            r_total += 1;
+            let in_time = pm
+                .and_then(|p| p.published_at)
+                .zip(deadline)
+                .is_some_and(|(p, dl)| p <= dl);
+            if published && in_time {
+                r_ok += 1;
+            }
+        }
+    }
+    (r_total, r_ok)
+}
+
 /// The SPEC's metrics of `d`, computed record by record.
 pub fn metrics(d: &Dataset, q: &MetricsQuery, s: &OrgSettings, now: DateTime<Utc>) -> Metrics {
     let cal: OrgCalendar = s.calendar();
@@ -229,30 +277,7 @@ pub fn metrics(d: &Dataset, q: &MetricsQuery, s: &OrgSettings, now: DateTime<Utc
     let pm_of: BTreeMap<i64, &RefPostmortem> =
         d.postmortems.iter().map(|p| (p.incident_id, p)).collect();
     let as_of = app::ssr::to_ms(per.as_of);
-    let mut r_total = 0;
-    let mut r_ok = 0;
-    for i in d.incidents.iter().filter(|i| {
-        matches!(i.severity, Severity::Sev1 | Severity::Sev2)
-            && i.resolved_at.is_some_and(|r| r >= start && r < end)
-            && incident_ok(i)
-    }) {
-        let deadline = s
-            .rca_deadlines
-            .due_at(&cal, i.severity, i.resolved_at.map(ms))
-            .map(app::ssr::to_ms);
-        let pm = pm_of.get(&i.id);
-        let published = pm.is_some_and(|p| p.status == PostmortemStatus::Published);
-        if published || deadline.is_some_and(|dl| dl < as_of) {
-            r_total += 1;
-            let in_time = pm
-                .and_then(|p| p.published_at)
-                .zip(deadline)
-                .is_some_and(|(p, dl)| p <= dl);
-            if published && in_time {
-                r_ok += 1;
-            }
-        }
-    }
+    let (r_total, r_ok) = rca_counts(d, q, s, now);
 
     // Recurrence: linked to a known error also linked to a strictly earlier incident.
     let mut incidents_of: BTreeMap<&str, Vec<i64>> = BTreeMap::new();

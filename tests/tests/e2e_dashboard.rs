@@ -128,6 +128,24 @@ async fn the_dashboard_shows_follow_through_and_links_to_the_records() {
     let errors = browser.script_errors().await;
     assert!(errors.is_empty(), "script errors: {errors:?}");
 
+    // Tiles open the records their figures count, through the lists' filters.
+    for (tile, wanted) in [
+        ("#tile-rca", "rca_due=true"),
+        ("#tile-recurrence", "recurring=true"),
+        ("#tile-verification", "verification_overdue=true"),
+        ("#tile-on-time", "due_from="),
+    ] {
+        let href = c
+            .find(Locator::Css(tile))
+            .await
+            .unwrap()
+            .attr("href")
+            .await
+            .unwrap()
+            .unwrap_or_default();
+        assert!(href.contains(wanted), "{tile} → {href}");
+    }
+
     // A number leads to its records.
     click(c, "#tile-overdue").await;
     let list = wait_until(c, "#action-list", |t| t.contains("ACT-")).await;

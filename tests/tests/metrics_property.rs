@@ -8,11 +8,12 @@ use app::domain::{
     ActionKind, ActionStatus, EventKind, IncidentStatus, PostmortemStatus, Priority,
     RootCauseCategory, Severity, Visibility,
 };
-use app::model::MetricsQuery;
+use app::model::{ActionFilter, IncidentFilter, MetricsQuery};
 use app::ssr::entities::{
     action, incident, incident_service, known_error, known_error_incident, postmortem,
     timeline_event,
 };
+use app::ssr::services::{actions, incidents};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -472,13 +473,149 @@ async fn check(db: &DatabaseConnection, c: &Case) -> Option<String> {
             .await
             .unwrap();
     let reference = tests::metrics_ref::metrics(&data, &q, &settings(), Utc::now());
-    (sql != reference).then(|| {
-        format!(
+    if sql != reference {
+        return Some(format!(
             "query {q:?}\nSQL:       {}\nreference: {}",
             serde_json::to_string(&sql).unwrap_or_default(),
             serde_json::to_string(&reference).unwrap_or_default()
+        ));
+    }
+    links_open_what_is_counted(db, &q, &sql, &data).await
+}
+
+/// Every page of incidents the filter lists, as of `as_of()`.
+async fn incident_count(db: &DatabaseConnection, mut f: IncidentFilter) -> u64 {
+    let actor = app::ssr::auth::Actor::system();
+    f.limit = Some(200);
+    let mut n = 0;
+    loop {
+        let page = incidents::list_at(db, &actor, &f, as_of()).await.unwrap();
+        n += page.items.len() as u64;
+        match page.next {
+            Some(c) => f.page = Some(c),
+            None => return n,
+        }
+    }
+}
+
+/// Every page of actions the filter lists, as of `as_of()`.
+async fn action_count(db: &DatabaseConnection, mut f: ActionFilter) -> u64 {
+    let actor = app::ssr::auth::Actor::system();
+    f.limit = Some(200);
+    let mut n = 0;
+    loop {
+        let page = actions::list(db, &actor, &f, as_of()).await.unwrap();
+        n += page.items.len() as u64;
+        match page.next {
+            Some(c) => f.page = Some(c),
+            None => return n,
+        }
+    }
+}
+
+/// The dashboard links a figure to a filtered list: that list holds exactly the records the
+/// figure counts. `None` when every list agrees.
+async fn links_open_what_is_counted(
+    db: &DatabaseConnection,
+    q: &MetricsQuery,
+    m: &app::model::Metrics,
+    data: &Dataset,
+) -> Option<String> {
+    let scope = IncidentFilter {
+        service: q.service.clone(),
+        severity: q.severity,
+        detected_from: q.from,
+        detected_to: q.to,
+        ..Default::default()
+    };
+    let action_scope = ActionFilter {
+        team: q.team.clone(),
+        service: q.service.clone(),
+        severity: q.severity,
+        ..Default::default()
+    };
+    let total = m.incidents.count.get("total").copied().unwrap_or(0);
+    let mut checks: Vec<(String, u64, u64)> = Vec::new();
+    let recurring = incident_count(
+        db,
+        IncidentFilter {
+            recurring: Some(true),
+            ..scope.clone()
+        },
+    )
+    .await;
+    let expected = m
+        .recurrence_rate
+        .map_or(0, |r| (r * total as f64).round() as u64);
+    checks.push(("recurring incidents".into(), recurring, expected));
+    for row in &m.top_drivers.root_cause_category {
+        let n = incident_count(
+            db,
+            IncidentFilter {
+                root_cause_category: row.name.parse().ok(),
+                ..scope.clone()
+            },
         )
-    })
+        .await;
+        checks.push((format!("root cause {}", row.name), n, row.count));
+    }
+    if q.service.is_none() {
+        for row in &m.top_drivers.service {
+            let n = incident_count(
+                db,
+                IncidentFilter {
+                    service: Some(row.name.clone()),
+                    ..scope.clone()
+                },
+            )
+            .await;
+            checks.push((format!("service {}", row.name), n, row.count));
+        }
+    }
+    let rca = incident_count(
+        db,
+        IncidentFilter {
+            rca_due: Some(true),
+            resolved_from: q.from,
+            resolved_to: q.to,
+            detected_from: None,
+            detected_to: None,
+            ..scope.clone()
+        },
+    )
+    .await;
+    let (r_total, _) = tests::metrics_ref::rca_counts(data, q, &settings(), Utc::now());
+    checks.push(("RCAs counted".into(), rca, r_total));
+    let overdue = action_count(
+        db,
+        ActionFilter {
+            overdue: Some(true),
+            ..action_scope.clone()
+        },
+    )
+    .await;
+    checks.push(("overdue actions".into(), overdue, m.actions.overdue));
+    let verification = action_count(
+        db,
+        ActionFilter {
+            verification_overdue: Some(true),
+            ..action_scope.clone()
+        },
+    )
+    .await;
+    checks.push((
+        "verification overdue".into(),
+        verification,
+        m.verification.overdue,
+    ));
+    let wrong: Vec<String> = checks
+        .into_iter()
+        .filter(|(_, listed, counted)| listed != counted)
+        .map(|(what, listed, counted)| {
+            format!("{what}: the list shows {listed}, the metric counts {counted}")
+        })
+        .collect();
+    (!wrong.is_empty()).then(|| format!("query {q:?}\n{}", wrong.join("\n")))
 }
 
 async fn run(db: DatabaseConnection, cases: u32) {

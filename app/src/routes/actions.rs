@@ -131,6 +131,11 @@ pub fn AllActionsPage() -> impl IntoView {
             priority: q.get("priority").and_then(|s| s.parse().ok()),
             incident: text("incident"),
             known_error: text("known_error"),
+            due_from: q.get("due_from").and_then(|s| s.parse().ok()),
+            due_to: q.get("due_to").and_then(|s| s.parse().ok()),
+            verification_overdue: q.get("verification_overdue").and_then(|s| s.parse().ok()),
+            service: text("service"),
+            severity: q.get("severity").and_then(|s| s.parse().ok()),
             page: text("page"),
             limit: None,
         }
@@ -176,6 +181,11 @@ pub fn AllActionsPage() -> impl IntoView {
                     {f.overdue.filter(|o| *o).map(|_| view! { <input type="hidden" name="overdue" value="true"/> })}
                     {f.incident.clone().map(|i| view! { <input type="hidden" name="incident" value=i/> })}
                     {f.known_error.clone().map(|k| view! { <input type="hidden" name="known_error" value=k/> })}
+                    {f.due_from.map(|d| view! { <input type="hidden" name="due_from" value=d.to_string()/> })}
+                    {f.due_to.map(|d| view! { <input type="hidden" name="due_to" value=d.to_string()/> })}
+                    {f.verification_overdue.filter(|o| *o).map(|_| view! { <input type="hidden" name="verification_overdue" value="true"/> })}
+                    {f.service.clone().map(|s| view! { <input type="hidden" name="service" value=s/> })}
+                    {f.severity.map(|s| view! { <input type="hidden" name="severity" value=s.as_str()/> })}
                     <input type="email" name="owner" list="people-list" placeholder="Owner e-mail" aria-label="Owner" id="filter-owner" value=f.owner.clone().unwrap_or_default()/>
                     <input type="text" name="team" placeholder="Team" aria-label="Team" class="short" id="filter-team" value=f.team.clone().unwrap_or_default()/>
                     <select name="kind" aria-label="Kind" id="filter-kind">
@@ -194,8 +204,8 @@ pub fn AllActionsPage() -> impl IntoView {
         </Form>
         {move || {
             let f = filter.get();
-            let about = [f.incident.clone(), f.known_error.clone()].into_iter().flatten().collect::<Vec<_>>();
-            (!about.is_empty()).then(|| view! { <p class="muted">"Actions of "{about.join(", ")}" · "<a href=href(&ActionFilter::default())>"show all"</a></p> })
+            let scope = scope_text(&f);
+            (!scope.is_empty()).then(|| view! { <p class="muted" id="action-scope">{scope}" · "<a href=href(&ActionFilter::default())>"show all"</a></p> })
         }}
         <Transition fallback=|| view! { <p class="muted">"Loading actions…"</p> }>
             {move || Suspend::new(async move {
@@ -206,6 +216,37 @@ pub fn AllActionsPage() -> impl IntoView {
             })}
         </Transition>
     }
+}
+
+/// The filters the form does not show, in words: "Actions of INC-4 · due 2026-01-01 to …".
+fn scope_text(f: &ActionFilter) -> String {
+    let mut parts = Vec::new();
+    let about = [f.incident.clone(), f.known_error.clone()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>();
+    if !about.is_empty() {
+        parts.push(format!("Actions of {}", about.join(", ")));
+    }
+    if f.due_from.is_some() || f.due_to.is_some() {
+        let from = f
+            .due_from
+            .map_or_else(|| "any date".into(), |d| d.to_string());
+        let to = f
+            .due_to
+            .map_or_else(|| "any date".into(), |d| d.to_string());
+        parts.push(format!("due {from} to {to}"));
+    }
+    if f.verification_overdue == Some(true) {
+        parts.push("verification overdue".into());
+    }
+    match (f.severity, f.service.as_deref()) {
+        (Some(sev), Some(svc)) => parts.push(format!("of {} incidents of {svc}", sev.label())),
+        (Some(sev), None) => parts.push(format!("of {} incidents", sev.label())),
+        (None, Some(svc)) => parts.push(format!("of incidents of {svc}")),
+        (None, None) => {}
+    }
+    parts.join(" · ")
 }
 
 #[component]

@@ -59,6 +59,22 @@ fn incidents_href(f: IncidentFilter) -> String {
     }
 }
 
+/// The first and last day of `month` (`2026-08`) inside the period [from, to].
+fn month_bounds(
+    month: &str,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+) -> (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>) {
+    let Ok(first) = chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d") else {
+        return (Some(from), Some(to));
+    };
+    let last = first
+        .checked_add_months(chrono::Months::new(1))
+        .and_then(|d| d.pred_opt())
+        .unwrap_or(first);
+    (Some(first.max(from)), Some(last.min(to)))
+}
+
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let query = use_query_map();
@@ -130,8 +146,13 @@ fn Tile(
 #[component]
 fn Board(m: Metrics, q: MetricsQuery) -> impl IntoView {
     let team = q.team.clone();
+    let (service, severity) = (q.service.clone(), q.severity);
+    // Actions as the metrics scope them: the team, and the severity and service of their
+    // incident.
     let scoped = move |f: ActionFilter| ActionFilter {
         team: f.team.or_else(|| team.clone()),
+        service: service.clone(),
+        severity,
         ..f
     };
     let mttr = |sev: &str| m.incidents.time_to_resolve.get(sev).map(|s| s.mean);
@@ -146,19 +167,33 @@ fn Board(m: Metrics, q: MetricsQuery) -> impl IntoView {
     let on_time_points: Vec<Point> = m
         .trend
         .iter()
-        .map(|t| Point {
-            label: month_label(&t.month),
-            value: t.on_time_rate,
-            href: None,
+        .map(|t| {
+            let (first, last) = month_bounds(&t.month, m.from, m.to);
+            Point {
+                label: month_label(&t.month),
+                value: t.on_time_rate,
+                href: Some(actions_href(scoped(ActionFilter {
+                    due_from: first,
+                    due_to: last,
+                    ..Default::default()
+                }))),
+            }
         })
         .collect();
     let mttr_points: Vec<Point> = m
         .trend
         .iter()
-        .map(|t| Point {
-            label: month_label(&t.month),
-            value: t.mttr_minutes,
-            href: None,
+        .map(|t| {
+            let (first, last) = month_bounds(&t.month, m.from, m.to);
+            Point {
+                label: month_label(&t.month),
+                value: t.mttr_minutes,
+                href: Some(incidents_href(IncidentFilter {
+                    detected_from: first,
+                    detected_to: last,
+                    ..inc_scope.clone()
+                })),
+            }
         })
         .collect();
     let overdue_by_team: Vec<Point> = {
@@ -168,11 +203,11 @@ fn Board(m: Metrics, q: MetricsQuery) -> impl IntoView {
             .map(|t| Point {
                 label: t.team.clone(),
                 value: Some(t.overdue as f64),
-                href: Some(actions_href(ActionFilter {
+                href: Some(actions_href(scoped(ActionFilter {
                     team: Some(t.team.clone()),
                     overdue: Some(true),
                     ..Default::default()
-                })),
+                }))),
             })
             .collect()
     };
@@ -185,8 +220,11 @@ fn Board(m: Metrics, q: MetricsQuery) -> impl IntoView {
             })
             .collect::<Vec<_>>()
     };
-    let categories = drivers(&m.top_drivers.root_cause_category, &|_| {
-        Some("/postmortems?status=published".into())
+    let categories = drivers(&m.top_drivers.root_cause_category, &|c| {
+        Some(incidents_href(IncidentFilter {
+            root_cause_category: c.parse().ok(),
+            ..inc_scope.clone()
+        }))
     });
     let services = drivers(&m.top_drivers.service, &|s| {
         Some(incidents_href(IncidentFilter {
@@ -207,18 +245,19 @@ fn Board(m: Metrics, q: MetricsQuery) -> impl IntoView {
         <section class="tiles" id="tiles">
             <Tile label="On-time closure" id="tile-on-time" value=rate_text(m.actions.on_time_rate)
                 note=format!("critical {}", rate_text(m.actions.critical_on_time_rate))
-                href=actions_href(scoped(ActionFilter::default()))/>
+                href=actions_href(scoped(ActionFilter { due_from: Some(m.from), due_to: Some(m.to), ..Default::default() }))/>
             <Tile label="Overdue actions" id="tile-overdue" value=m.actions.overdue.to_string() bad={m.actions.overdue > 0}
                 note=format!("{} critical", m.actions.overdue_by_priority.get("critical").copied().unwrap_or(0))
                 href=actions_href(scoped(ActionFilter { overdue: Some(true), ..Default::default() }))/>
             <Tile label="Verification overdue" id="tile-verification" value=m.verification.overdue.to_string() bad={m.verification.overdue > 0}
                 note=format!("on time {}", rate_text(m.verification.on_time_rate))
-                href=actions_href(scoped(ActionFilter { status: Some(crate::domain::ActionStatus::Done), ..Default::default() }))/>
+                href=actions_href(scoped(ActionFilter { verification_overdue: Some(true), ..Default::default() }))/>
             <Tile label="RCA on time" id="tile-rca" value=rate_text(m.rca.completion_rate)
-                note="sev1 and sev2".to_owned() href="/postmortems?overdue=true".to_owned()/>
+                note="sev1 and sev2".to_owned()
+                href=incidents_href(IncidentFilter { rca_due: Some(true), detected_from: None, detected_to: None, resolved_from: Some(m.from), resolved_to: Some(m.to), ..inc_scope.clone() })/>
             <Tile label="Recurrence" id="tile-recurrence" value=rate_text(m.recurrence_rate)
                 note=format!("of {}", incidents_text(m.incidents.count.get("total").copied().unwrap_or(0)))
-                href="/known-errors".to_owned()/>
+                href=incidents_href(IncidentFilter { recurring: Some(true), ..inc_scope.clone() })/>
             <Tile label="MTTR sev1" id="tile-mttr-sev1" value=mttr("sev1").map(hours).unwrap_or_else(|| "—".into())
                 note=incidents_text(m.incidents.count.get("sev1").copied().unwrap_or(0))
                 href=incidents_href(IncidentFilter { severity: Some(Severity::Sev1), ..inc_scope.clone() })/>
@@ -260,14 +299,14 @@ fn Board(m: Metrics, q: MetricsQuery) -> impl IntoView {
                             <th scope="col" class="num">"On time"</th><th scope="col" class="num">"Verification overdue"</th></tr></thead>
                         <tbody>
                             {m.by_team.iter().map(|t| {
-                                let f = |overdue: Option<bool>, status| actions_href(ActionFilter { team: Some(t.team.clone()), overdue, status, ..Default::default() });
+                                let f = |overdue: Option<bool>, status| actions_href(scoped(ActionFilter { team: Some(t.team.clone()), overdue, status, ..Default::default() }));
                                 view! {
                                     <tr>
                                         <td><a href=f(None, None)>{t.team.clone()}</a></td>
                                         <td class="num"><a href=f(None, Some(crate::domain::ActionStatus::Open))>{t.open}</a></td>
                                         <td class="num"><a href=f(Some(true), None)>{t.overdue}</a></td>
                                         <td class="num">{rate_text(t.on_time_rate)}</td>
-                                        <td class="num"><a href=f(None, Some(crate::domain::ActionStatus::Done))>{t.verification_overdue}</a></td>
+                                        <td class="num"><a href=actions_href(scoped(ActionFilter { team: Some(t.team.clone()), verification_overdue: Some(true), ..Default::default() }))>{t.verification_overdue}</a></td>
                                     </tr>
                                 }
                             }).collect_view()}

@@ -36,6 +36,11 @@ pub fn IncidentsPage() -> impl IntoView {
             q: text("q"),
             detected_from: q.get("detected_from").and_then(|s| s.parse().ok()),
             detected_to: q.get("detected_to").and_then(|s| s.parse().ok()),
+            resolved_from: q.get("resolved_from").and_then(|s| s.parse().ok()),
+            resolved_to: q.get("resolved_to").and_then(|s| s.parse().ok()),
+            root_cause_category: q.get("root_cause_category").and_then(|s| s.parse().ok()),
+            recurring: q.get("recurring").and_then(|s| s.parse().ok()),
+            rca_due: q.get("rca_due").and_then(|s| s.parse().ok()),
             page: text("page"),
             limit: None,
         }
@@ -81,18 +86,26 @@ pub fn IncidentsPage() -> impl IntoView {
                     prop:value=move || filter.get().service.unwrap_or_default()/>
                 <input type="search" name="q" placeholder="Search incidents and timelines…" aria-label="Search incidents"
                     accesskey="s" prop:value=move || filter.get().q.unwrap_or_default()/>
-                {move || filter.get().detected_from.map(|d| view! { <input type="hidden" name="detected_from" value=d.to_string()/> })}
-                {move || filter.get().detected_to.map(|d| view! { <input type="hidden" name="detected_to" value=d.to_string()/> })}
+                {move || hidden_scope(&filter.get()).into_iter().map(|(name, value)| view! { <input type="hidden" name=name value=value/> }).collect_view()}
                 <button type="submit">"Search"</button>
             </Form>
         </div>
         {move || {
             let f = filter.get();
-            (f.detected_from.is_some() || f.detected_to.is_some()).then(|| {
-                let all = href(&IncidentFilter { detected_from: None, detected_to: None, page: None, ..f.clone() });
-                let from = f.detected_from.map(|d| d.to_string()).unwrap_or_else(|| "the start".into());
-                let to = f.detected_to.map(|d| d.to_string()).unwrap_or_else(|| "today".into());
-                view! { <p class="muted" id="detected-range">"Detected from "{from}" to "{to}" · "<a href=all>"any date"</a></p> }
+            let scope = scope_text(&f);
+            (!scope.is_empty()).then(|| {
+                let all = href(&IncidentFilter {
+                    detected_from: None,
+                    detected_to: None,
+                    resolved_from: None,
+                    resolved_to: None,
+                    root_cause_category: None,
+                    recurring: None,
+                    rca_due: None,
+                    page: None,
+                    ..f.clone()
+                });
+                view! { <p class="muted" id="detected-range">{scope}" · "<a href=all>"clear"</a></p> }
             })
         }}
         <Transition fallback=|| view! { <p class="muted">"Loading incidents…"</p> }>
@@ -104,6 +117,67 @@ pub fn IncidentsPage() -> impl IntoView {
             })}
         </Transition>
     }
+}
+
+fn range_text(
+    what: &str,
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+) -> Option<String> {
+    (from.is_some() || to.is_some()).then(|| {
+        let from = from.map_or_else(|| "the start".into(), |d| d.to_string());
+        let to = to.map_or_else(|| "today".into(), |d| d.to_string());
+        format!("{what} from {from} to {to}")
+    })
+}
+
+/// The filters the form does not show (they come from dashboard links), in words.
+fn scope_text(f: &IncidentFilter) -> String {
+    let mut parts: Vec<String> = [
+        range_text("Detected", f.detected_from, f.detected_to),
+        range_text("Resolved", f.resolved_from, f.resolved_to),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if let Some(c) = f.root_cause_category {
+        parts.push(format!("root cause: {}", c.label()));
+    }
+    match f.recurring {
+        Some(true) => parts.push("recurring (a known error seen earlier)".into()),
+        Some(false) => parts.push("not recurring".into()),
+        None => {}
+    }
+    if f.rca_due == Some(true) {
+        parts.push("sev1 and sev2 whose RCA is published or past its deadline".into());
+    }
+    parts.join(" · ")
+}
+
+/// The same filters as hidden form fields, kept when the form is submitted.
+fn hidden_scope(f: &IncidentFilter) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    let dates = [
+        ("detected_from", f.detected_from),
+        ("detected_to", f.detected_to),
+        ("resolved_from", f.resolved_from),
+        ("resolved_to", f.resolved_to),
+    ];
+    for (name, d) in dates {
+        if let Some(d) = d {
+            out.push((name, d.to_string()));
+        }
+    }
+    if let Some(c) = f.root_cause_category {
+        out.push(("root_cause_category", c.as_str().to_owned()));
+    }
+    if let Some(r) = f.recurring {
+        out.push(("recurring", r.to_string()));
+    }
+    if f.rca_due == Some(true) {
+        out.push(("rca_due", "true".to_owned()));
+    }
+    out
 }
 
 #[component]

@@ -642,6 +642,57 @@ async fn filtered(
                 action::Column::DueDate.lt(today),
             ));
     }
+    if f.verification_overdue == Some(true) {
+        q = q
+            .filter(unindexed(
+                "status",
+                "=",
+                vec![ActionStatus::Done.as_str().into()],
+                action::Column::Status.eq(ActionStatus::Done),
+            ))
+            .filter(action::Column::VerificationRequired.eq(true))
+            .filter(unindexed(
+                "verification_due",
+                "<",
+                vec![today.into()],
+                action::Column::VerificationDue.lt(today),
+            ));
+    }
+    if let Some(d) = f.due_from {
+        q = q.filter(unindexed(
+            "due_date",
+            ">=",
+            vec![d.into()],
+            action::Column::DueDate.gte(d),
+        ));
+    }
+    if let Some(d) = f.due_to {
+        q = q.filter(unindexed(
+            "due_date",
+            "<=",
+            vec![d.into()],
+            action::Column::DueDate.lte(d),
+        ));
+    }
+    // The incident's severity and service, as the metrics scope actions.
+    let service = clean(f.service.as_deref());
+    if f.severity.is_some() || service.is_some() {
+        let mut cond = String::from("SELECT fi.id FROM incidents fi WHERE 1 = 1");
+        let mut values: Vec<sea_orm::Value> = Vec::new();
+        if let Some(s) = f.severity {
+            cond += " AND fi.severity = ?";
+            values.push(s.as_str().into());
+        }
+        if let Some(svc) = service {
+            cond += " AND EXISTS (SELECT 1 FROM incident_services fs WHERE fs.incident_id = fi.id AND fs.service = ?)";
+            values.push(svc.into());
+        }
+        q = q.filter(super::cust_sql(
+            db.get_database_backend(),
+            &format!("\"actions\".\"incident_id\" IN ({cond})"),
+            values,
+        ));
+    }
     if let Some(k) = f.kind {
         q = q.filter(unindexed(
             "kind",

@@ -7,6 +7,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
+use crate::domain::Severity;
 use crate::domain::authz::Op;
 use crate::domain::incident::KeyTimes;
 use crate::error::{AppError, AppResult};
@@ -36,6 +37,16 @@ pub async fn list(
     db: &impl ConnectionTrait,
     actor: &Actor,
     f: &IncidentFilter,
+) -> AppResult<Page<IncidentSummary>> {
+    list_at(db, actor, f, chrono::Utc::now()).await
+}
+
+/// [`list`] with "now" given: `rca_due` compares RCA deadlines with it.
+pub async fn list_at(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    f: &IncidentFilter,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<Page<IncidentSummary>> {
     actor.require(Op::Read)?;
     let limit = f.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT) as usize;
@@ -72,16 +83,54 @@ pub async fn list(
                 .to_owned(),
         ));
     }
-    if f.detected_from.is_some() || f.detected_to.is_some() {
+    let ranges = [
+        (incident::Column::DetectedAt, f.detected_from, f.detected_to),
+        (incident::Column::ResolvedAt, f.resolved_from, f.resolved_to),
+    ];
+    if ranges.iter().any(|(_, a, b)| a.is_some() || b.is_some()) {
         // Inclusive dates in the organisation's time zone, as the metrics count them.
         let cal = crate::ssr::settings::load(db).await?.calendar();
-        if let Some(d) = f.detected_from {
-            q = q.filter(incident::Column::DetectedAt.gte(crate::ssr::to_ms(cal.start_of(d))));
+        for (col, from, to) in ranges {
+            if let Some(d) = from {
+                q = q.filter(col.gte(crate::ssr::to_ms(cal.start_of(d))));
+            }
+            if let Some(d) = to {
+                let next = d + chrono::Duration::days(1);
+                q = q.filter(col.lt(crate::ssr::to_ms(cal.start_of(next))));
+            }
         }
-        if let Some(d) = f.detected_to {
-            let next = d + chrono::Duration::days(1);
-            q = q.filter(incident::Column::DetectedAt.lt(crate::ssr::to_ms(cal.start_of(next))));
-        }
+    }
+    // The metrics' own conditions, so a dashboard figure opens exactly the incidents it counts.
+    if let Some(c) = f.root_cause_category {
+        q = q.filter(super::cust_sql(
+            db.get_database_backend(),
+            "EXISTS (SELECT 1 FROM postmortems pm WHERE pm.incident_id = incidents.id AND pm.root_cause_category = ?)",
+            vec![c.as_str().into()],
+        ));
+    }
+    if let Some(rec) = f.recurring {
+        let cond = Expr::cust(
+            "EXISTS (SELECT 1 FROM known_error_incidents l1 \
+               JOIN known_error_incidents l2 ON l2.known_error_id = l1.known_error_id \
+               JOIN incidents j ON j.id = l2.incident_id \
+             WHERE l1.incident_id = incidents.id AND j.detected_at < incidents.detected_at)",
+        );
+        q = q.filter(if rec { cond } else { cond.not() });
+    }
+    if f.rca_due == Some(true) {
+        let now = crate::ssr::to_ms(now);
+        q = q
+            .filter(incident::Column::Severity.is_in([Severity::Sev1, Severity::Sev2]))
+            .filter(incident::Column::ResolvedAt.is_not_null())
+            .filter(super::cust_sql(
+                db.get_database_backend(),
+                "(EXISTS (SELECT 1 FROM postmortems pm WHERE pm.incident_id = incidents.id AND pm.status = ?) \
+                  OR incidents.rca_due_at < ?)",
+                vec![
+                    crate::domain::PostmortemStatus::Published.as_str().into(),
+                    now.into(),
+                ],
+            ));
     }
     if let Some(text) = f.q.as_deref() {
         match crate::ssr::search::incident_condition(db.get_database_backend(), text) {

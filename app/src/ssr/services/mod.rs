@@ -55,3 +55,30 @@ pub(crate) fn check_text(
         ));
     }
 }
+
+/// A custom SQL condition with `?` marks for its values, written for the connection's
+/// database: sea-query replaces only the backend's own mark (`?` on SQLite, `$n` on
+/// PostgreSQL), so the marks are renumbered for PostgreSQL here. The SQL text must hold no
+/// other `?`.
+pub(crate) fn cust_sql(
+    backend: sea_orm::DbBackend,
+    sql: &str,
+    values: Vec<sea_orm::Value>,
+) -> sea_orm::sea_query::Expr {
+    let sql = if backend == sea_orm::DbBackend::Postgres {
+        let mut out = String::with_capacity(sql.len() + 8);
+        let mut n = 0;
+        for c in sql.chars() {
+            if c == '?' {
+                n += 1;
+                out.push_str(&format!("${n}"));
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    } else {
+        sql.to_owned()
+    };
+    sea_orm::sea_query::Expr::cust_with_values(sql, values)
+}
