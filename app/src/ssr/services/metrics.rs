@@ -624,12 +624,18 @@ async fn drivers(
     q: &MetricsQuery,
     per: &Period,
 ) -> AppResult<TopDrivers> {
-    let run = |select: &'static str, join: &'static str| {
+    // `select` names the group; `wrap` may turn the grouped query into one that names it
+    // (the known errors' keys are looked up once per known error, not once per incident).
+    let run = |select: &'static str, join: &'static str, wrap: Option<fn(String) -> String>| {
         let mut p = Sql::default();
         let cond = in_period(q, per, &mut p);
-        let sql = format!(
+        let grouped = format!(
             "SELECT {select} AS name, CAST(COUNT(*) AS BIGINT) AS n FROM incidents i {join} WHERE {cond} GROUP BY {select}"
         );
+        let sql = match wrap {
+            Some(w) => w(grouped),
+            None => grouped,
+        };
         async move {
             let mut out = Vec::new();
             for r in rows(db, sql, p).await? {
@@ -647,14 +653,19 @@ async fn drivers(
         run(
             "pm.root_cause_category",
             "JOIN postmortems pm ON pm.incident_id = i.id AND pm.root_cause_category IS NOT NULL",
+            None,
         ),
         run(
             "sv.service",
             "JOIN incident_services sv ON sv.incident_id = i.id",
+            None,
         ),
         run(
-            "ke.key",
-            "JOIN known_error_incidents kl ON kl.incident_id = i.id JOIN known_errors ke ON ke.id = kl.known_error_id",
+            "kl.known_error_id",
+            "JOIN known_error_incidents kl ON kl.incident_id = i.id",
+            Some(|grouped| format!(
+                "SELECT ke.key AS name, g.n AS n FROM ({grouped}) g JOIN known_errors ke ON ke.id = g.name"
+            )),
         ),
     )?;
     Ok(TopDrivers {
