@@ -422,6 +422,18 @@ async fn main() {
                 let _ = reader.query_all_raw(s.clone()).await.unwrap();
                 let head: String = s.sql.chars().take(90).collect();
                 println!("  {:>8.2} ms  {head}", t.elapsed().as_secs_f64() * 1000.0);
+                if std::env::var_os("BENCH_PLAN").is_some() && backend == "sqlite" {
+                    // The plan of the SQLite the server links, which may differ from a CLI's.
+                    let plan = sea_orm::Statement::from_sql_and_values(
+                        s.db_backend,
+                        format!("EXPLAIN QUERY PLAN {}", s.sql),
+                        s.values.clone().map(|v| v.0).unwrap_or_default(),
+                    );
+                    for r in reader.query_all_raw(plan).await.unwrap() {
+                        let detail: String = r.try_get("", "detail").unwrap_or_default();
+                        println!("               {detail}");
+                    }
+                }
             }
         }
         let (a50, a99, r50, r99) = (
