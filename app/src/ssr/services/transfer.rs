@@ -575,6 +575,18 @@ fn check(raw: RawDocument, existing: &HashSet<String>) -> Result<Plan, Vec<Field
     }
     let people = People { known: &known };
 
+    // Keys present in the document, read before the records themselves so that a record that
+    // fails to parse does not also make every link to it a problem.
+    let keys_of = |list: &[serde_json::Value], kind: KeyKind| -> HashSet<String> {
+        list.iter()
+            .filter_map(|v| v.get("key")?.as_str())
+            .filter_map(|k| RecordKey::parse_as(kind, k))
+            .map(|k| k.to_string())
+            .collect()
+    };
+    let incident_keys = keys_of(&raw.incidents, KeyKind::Incident);
+    let ke_keys = keys_of(&raw.known_errors, KeyKind::KnownError);
+
     // Incidents, their timelines and postmortems.
     let mut incidents = Vec::new();
     let mut seen = HashSet::new();
@@ -592,7 +604,6 @@ fn check(raw: RawDocument, existing: &HashSet<String>) -> Result<Plan, Vec<Field
         check_incident(&mut p, &people, &record, &mut r);
         incidents.push((key.seq, r));
     }
-    let incident_keys: HashSet<String> = incidents.iter().map(|(_, r)| r.key.clone()).collect();
 
     let mut known_errors = Vec::new();
     let mut seen = HashSet::new();
@@ -660,7 +671,6 @@ fn check(raw: RawDocument, existing: &HashSet<String>) -> Result<Plan, Vec<Field
         people.check_opt(&mut p, &record, "created_by", &mut r.created_by);
         known_errors.push((key.seq, r));
     }
-    let ke_keys: HashSet<String> = known_errors.iter().map(|(_, r)| r.key.clone()).collect();
 
     let mut actions = Vec::new();
     let mut seen = HashSet::new();
