@@ -15,9 +15,11 @@ Examples:
                                               add a user (asks for a password)
   echo \"$PW\" | hindsight user set-password ann@example.org --password-stdin
   hindsight user set-role ann@example.org admin
+  hindsight user list
   hindsight token create ann@example.org --name ci
                                               print a new API token (shown once)
   hindsight token revoke 3
+  hindsight token list                        list tokens (never their secrets)
   hindsight audit verify                      check the audit log's hash chain
   hindsight export --out backup.json          write every record to a file (hindsight/v1 JSON)
   hindsight export > backup.json              the same, to standard output

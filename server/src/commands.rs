@@ -192,7 +192,7 @@ fn group(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(' ');
         }
         out.push(c);
@@ -266,7 +266,10 @@ impl Progress for CliProgress {
 }
 
 /// `hindsight export [--out FILE]`: the whole data set as JSON.
-pub async fn export(settings: &Settings, out: Option<&std::path::Path>) -> Result<(), CommandError> {
+pub async fn export(
+    settings: &Settings,
+    out: Option<&std::path::Path>,
+) -> Result<(), CommandError> {
     use std::io::Write;
     let db = db(settings).await?;
     let started = std::time::Instant::now();

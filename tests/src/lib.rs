@@ -528,8 +528,8 @@ pub mod transfer_data {
             let detected = base + Duration::minutes(37 * i as i64);
             let resolved = matches!(status, IncidentStatus::Resolved | IncidentStatus::Closed)
                 .then(|| detected + Duration::minutes(45 + rng.below(600) as i64));
-            let closed = (status == IncidentStatus::Closed)
-                .then(|| resolved.unwrap() + Duration::hours(30));
+            let closed =
+                (status == IncidentStatus::Closed).then(|| resolved.unwrap() + Duration::hours(30));
             let n_events = 2 + rng.below(5) as usize;
             let mut timeline: Vec<EventRecord> = (0..n_events)
                 .map(|e| EventRecord {
@@ -543,8 +543,7 @@ pub mod transfer_data {
                 })
                 .collect();
             timeline.sort_by_key(|e| e.occurred_at);
-            let pm_status = if status == IncidentStatus::Closed && severity.requires_postmortem()
-            {
+            let pm_status = if status == IncidentStatus::Closed && severity.requires_postmortem() {
                 Some(PostmortemStatus::Published)
             } else if i % 4 == 3 {
                 None
@@ -670,9 +669,8 @@ pub mod transfer_data {
         let kes: Vec<KnownErrorRecord> = kes
             .into_iter()
             .map(|mut k| {
-                k.incidents.sort_by_key(|s| {
-                    s.trim_start_matches("INC-").parse::<i64>().unwrap_or(0)
-                });
+                k.incidents
+                    .sort_by_key(|s| s.trim_start_matches("INC-").parse::<i64>().unwrap_or(0));
                 k
             })
             .collect();
@@ -735,9 +733,8 @@ pub mod transfer_data {
                     NaiveDate::from_ymd_opt(2025, 3, 1).unwrap() + Duration::days((a % 400) as i64)
                 }),
                 status,
-                completed_at: completed.or(
-                    (shape == 4 && a % 2 == 0).then(|| created + Duration::days(1)),
-                ),
+                completed_at: completed
+                    .or((shape == 4 && a % 2 == 0).then(|| created + Duration::days(1))),
                 verification_required: (a % 10 != 0).then_some(required),
                 verification_plan: if required {
                     "Watch the error rate".into()
@@ -751,7 +748,8 @@ pub mod transfer_data {
                 verification_result: verified.map(|_| VerificationResult::Effective),
                 verification_evidence: verified.map(|_| "Dashboards clean for a week".into()),
                 cancelled_reason: (shape == 4).then(|| "Superseded by ACT-1".into()),
-                external_url: (a % 8 == 0).then(|| format!("https://jira.example.org/browse/OPS-{seq}")),
+                external_url: (a % 8 == 0)
+                    .then(|| format!("https://jira.example.org/browse/OPS-{seq}")),
                 reopen_count: matches!(shape, 5 | 6) as i32,
                 verifications,
                 created_by: Some(email(a + 2)),

@@ -679,7 +679,7 @@ async fn the_sqlite_reader_pool_sees_commits_and_cannot_write() {
     )
     .await;
     assert_eq!(key, "INC-1");
-    let q = MetricsQuery {
+    let q = app::model::MetricsQuery {
         from: Some(d("2026-03-01")),
         to: Some(d("2026-03-31")),
         ..Default::default()
@@ -694,7 +694,9 @@ async fn the_sqlite_reader_pool_sees_commits_and_cannot_write() {
     assert!(write.is_err(), "the reader pool wrote: {write:?}");
     // In-memory databases have no second pool: the reader is the writer.
     let mem = tests::sqlite_db().await;
-    let same = app::ssr::db::connect_reader("sqlite::memory:", &mem).await.unwrap();
+    let same = app::ssr::db::connect_reader("sqlite::memory:", &mem)
+        .await
+        .unwrap();
     same.execute_unprepared("CREATE TABLE scratch (x INTEGER)")
         .await
         .unwrap();

@@ -109,12 +109,18 @@ db_test!(round_trip_of_a_large_generated_data_set, |db| {
         v.as_object_mut().unwrap().remove("verification_due");
     }
     assert_eq!(f0, g0);
-    assert_eq!(first["incidents"][6]["timeline"], generated["incidents"][6]["timeline"]);
+    assert_eq!(
+        first["incidents"][6]["timeline"],
+        generated["incidents"][6]["timeline"]
+    );
 
     let (other, _pg) = fresh_like(&db).await;
     import_value(&other, &first).await.unwrap();
     let second = export_value(&other).await;
-    assert_eq!(first, second, "export → import → export gives the same document");
+    assert_eq!(
+        first, second,
+        "export → import → export gives the same document"
+    );
     let data = |s: Vec<(String, i64)>| {
         s.into_iter()
             .filter(|(t, _)| t != "settings" && t != "audit_log")
@@ -125,9 +131,14 @@ db_test!(round_trip_of_a_large_generated_data_set, |db| {
     // Key counters moved past the imported keys: new records get new keys.
     let admin_email = "new-admin@example.org";
     add_user(&other, admin_email, Role::Admin).await;
-    let c = Client::new(other.clone()).login(admin_email, PASSWORD).await;
+    let c = Client::new(other.clone())
+        .login(admin_email, PASSWORD)
+        .await;
     let r = c
-        .post("/api/v1/incidents", json!({"title": "After the import", "severity": "sev3"}))
+        .post(
+            "/api/v1/incidents",
+            json!({"title": "After the import", "severity": "sev3"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     assert_eq!(r.body["key"], "INC-1501");
@@ -137,10 +148,21 @@ db_test!(round_trip_of_a_large_generated_data_set, |db| {
     let r = c.get("/api/v1/history/action/ACT-7").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body[0]["action"], "import", "{}", r.body);
-    assert!(matches!(audit::verify(&other).await.unwrap(), Verdict::Intact { .. }));
+    assert!(matches!(
+        audit::verify(&other).await.unwrap(),
+        Verdict::Intact { .. }
+    ));
     // Derived fields were derived: RCA due dates, suggestion index.
-    assert!(second["incidents"].as_array().unwrap().iter().any(|i| i["rca_due_at"].is_string()));
-    let r = c.get("/api/v1/incidents/INC-1/suggested-known-errors").await;
+    assert!(
+        second["incidents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["rca_due_at"].is_string())
+    );
+    let r = c
+        .get("/api/v1/incidents/INC-1/suggested-known-errors")
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 });
 
@@ -160,17 +182,37 @@ db_test!(round_trip_of_data_written_through_the_api, |db| {
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    ic.post("/api/v1/incidents/INC-1/timeline", json!({"kind": "update", "body": "Looking", "occurred_at": "2026-01-05T09:20:00Z"})).await;
-    ic.post("/api/v1/incidents/INC-1/timeline", json!({"kind": "mitigation", "body": "Rolled back", "occurred_at": "2026-01-05T09:40:00Z"})).await;
-    let r = ic.patch("/api/v1/incidents/INC-1", json!({"status": "resolved", "resolved_at": "2026-01-05T10:00:00Z"})).await;
+    ic.post(
+        "/api/v1/incidents/INC-1/timeline",
+        json!({"kind": "update", "body": "Looking", "occurred_at": "2026-01-05T09:20:00Z"}),
+    )
+    .await;
+    ic.post(
+        "/api/v1/incidents/INC-1/timeline",
+        json!({"kind": "mitigation", "body": "Rolled back", "occurred_at": "2026-01-05T09:40:00Z"}),
+    )
+    .await;
+    let r = ic
+        .patch(
+            "/api/v1/incidents/INC-1",
+            json!({"status": "resolved", "resolved_at": "2026-01-05T10:00:00Z"}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let r = ic.put("/api/v1/incidents/INC-1/postmortem", json!({"root_cause_category": "deployment", "root_cause": "Bad deploy", "five_whys": ["a", "b"], "contributing_factors": [{"category": "testing", "description": "No canary"}], "reviewers": ["admin@example.org"]})).await;
     assert!(r.status.is_success(), "{}", r.body);
     for to in ["in_review", "published"] {
-        let r = ic.post("/api/v1/incidents/INC-1/postmortem/transition", json!({"to": to})).await;
+        let r = ic
+            .post(
+                "/api/v1/incidents/INC-1/postmortem/transition",
+                json!({"to": to}),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     }
-    let r = ic.patch("/api/v1/incidents/INC-1", json!({"status": "closed"})).await;
+    let r = ic
+        .patch("/api/v1/incidents/INC-1", json!({"status": "closed"}))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let r = ic.post("/api/v1/known-errors", json!({"title": "Deploys skip the canary", "status": "fix_scheduled", "fix_version": "2.4", "services": ["checkout"], "incidents": ["INC-1"]})).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
@@ -185,14 +227,25 @@ db_test!(round_trip_of_data_written_through_the_api, |db| {
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     let steps = [
         ("ACT-1", json!({"to": "done"})),
-        ("ACT-1", json!({"to": "verified", "result": "not_effective", "evidence": "Still failing"})),
+        (
+            "ACT-1",
+            json!({"to": "verified", "result": "not_effective", "evidence": "Still failing"}),
+        ),
         ("ACT-1", json!({"to": "done"})),
-        ("ACT-1", json!({"to": "verified", "result": "effective", "evidence": "Clean week"})),
-        ("ACT-2", json!({"to": "done", "at": (Utc::now() - chrono::Duration::milliseconds(10)).to_rfc3339()})),
+        (
+            "ACT-1",
+            json!({"to": "verified", "result": "effective", "evidence": "Clean week"}),
+        ),
+        (
+            "ACT-2",
+            json!({"to": "done", "at": (Utc::now() - chrono::Duration::milliseconds(10)).to_rfc3339()}),
+        ),
         ("ACT-3", json!({"to": "cancelled", "reason": "Superseded"})),
     ];
     for (key, body) in steps {
-        let r = admin.post(&format!("/api/v1/actions/{key}/transition"), body).await;
+        let r = admin
+            .post(&format!("/api/v1/actions/{key}/transition"), body)
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{key}: {}", r.body);
     }
     let r = admin.get("/api/v1/export").await;
@@ -205,13 +258,21 @@ db_test!(round_trip_of_data_written_through_the_api, |db| {
     for secret in ["password", "token", "$argon2", "hindsight_session"] {
         assert!(!text.contains(secret), "the export holds no {secret}");
     }
-    assert_eq!(first["actions"][0]["verifications"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        first["actions"][0]["verifications"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
     assert_eq!(first["actions"][0]["reopen_count"], 1);
 
     // A fresh instance with its own admin imports it over HTTP.
     let (other, _pg) = fresh_like(&db).await;
     add_user(&other, "admin@example.org", Role::Admin).await;
-    let admin2 = Client::new(other.clone()).login("admin@example.org", PASSWORD).await;
+    let admin2 = Client::new(other.clone())
+        .login("admin@example.org", PASSWORD)
+        .await;
     let r = admin2.post("/api/v1/import", first.clone()).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["users_existing"], 1);
@@ -229,7 +290,12 @@ db_test!(round_trip_of_data_written_through_the_api, |db| {
     let before = snapshot(&other).await;
     let r = admin2.post("/api/v1/import", first.clone()).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
-    assert!(r.body["error"]["message"].as_str().unwrap().contains("empty database"));
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("empty database")
+    );
     assert_eq!(snapshot(&other).await, before);
 });
 
@@ -271,7 +337,9 @@ async fn refused(db: &DatabaseConnection, doc: &Value, expected: &[(&str, &str)]
     let records = body["error"]["records"].as_array().expect("records listed");
     for (record, field) in expected {
         assert!(
-            records.iter().any(|r| r["record"] == *record && r["field"] == *field),
+            records
+                .iter()
+                .any(|r| r["record"] == *record && r["field"] == *field),
             "{record} {field} reported in {records:#?}"
         );
     }
@@ -293,9 +361,18 @@ db_test!(the_valid_base_document_imports, |db| {
     let (other, _pg) = fresh_like(&db).await;
     import_value(&other, &base()).await.unwrap();
     let e = export_value(&other).await;
-    assert_eq!(e["actions"][0]["verification_due"], "2026-02-06", "derived: completed + 30 days");
-    assert_eq!(e["actions"][0]["verification_required"], true, "default of corrective");
-    assert_eq!(e["incidents"][1]["created_at"], "2026-01-06T09:00:00Z", "defaults to detected_at");
+    assert_eq!(
+        e["actions"][0]["verification_due"], "2026-02-06",
+        "derived: completed + 30 days"
+    );
+    assert_eq!(
+        e["actions"][0]["verification_required"], true,
+        "default of corrective"
+    );
+    assert_eq!(
+        e["incidents"][1]["created_at"], "2026-01-06T09:00:00Z",
+        "defaults to detected_at"
+    );
 });
 
 db_test!(unknown_format_is_refused, |db| {
@@ -316,7 +393,11 @@ db_test!(unknown_format_is_refused, |db| {
 db_test!(malformed_fields_are_named_for_every_record, |db| {
     let mut doc = base();
     set(&mut doc, &["incidents", "0", "severity"], json!("sev0"));
-    set(&mut doc, &["incidents", "1", "detected_at"], json!("yesterday"));
+    set(
+        &mut doc,
+        &["incidents", "1", "detected_at"],
+        json!("yesterday"),
+    );
     set(&mut doc, &["actions", "0", "priority"], json!(3));
     set(&mut doc, &["known_errors", "0", "title"], json!("a\u{0}b"));
     refused(
@@ -343,41 +424,85 @@ db_test!(duplicate_and_malformed_keys_are_refused, |db| {
     let mut wrong_kind = doc["known_errors"][0].clone();
     wrong_kind["key"] = json!("INC-9");
     doc["known_errors"].as_array_mut().unwrap().push(wrong_kind);
-    doc["users"].as_array_mut().unwrap().push(json!({"email": "ANN@example.org", "name": "Ann 2", "role": "viewer"}));
+    doc["users"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"email": "ANN@example.org", "name": "Ann 2", "role": "viewer"}));
     refused(
         &db,
         &doc,
-        &[("INC-2", "key"), ("ACT-01", "key"), ("INC-9", "key"), ("ANN@example.org", "email")],
+        &[
+            ("INC-2", "key"),
+            ("ACT-01", "key"),
+            ("INC-9", "key"),
+            ("ANN@example.org", "email"),
+        ],
     )
     .await;
 });
 
 db_test!(unknown_users_are_refused, |db| {
     let mut doc = base();
-    set(&mut doc, &["incidents", "0", "commander"], json!("ghost@example.org"));
-    set(&mut doc, &["incidents", "0", "timeline", "0", "author"], json!("nobody@example.org"));
-    set(&mut doc, &["actions", "0", "owner"], json!("ghost@example.org"));
+    set(
+        &mut doc,
+        &["incidents", "0", "commander"],
+        json!("ghost@example.org"),
+    );
+    set(
+        &mut doc,
+        &["incidents", "0", "timeline", "0", "author"],
+        json!("nobody@example.org"),
+    );
+    set(
+        &mut doc,
+        &["actions", "0", "owner"],
+        json!("ghost@example.org"),
+    );
     refused(
         &db,
         &doc,
-        &[("INC-1", "commander"), ("INC-1 timeline[0]", "author"), ("ACT-1", "owner")],
+        &[
+            ("INC-1", "commander"),
+            ("INC-1 timeline[0]", "author"),
+            ("ACT-1", "owner"),
+        ],
     )
     .await;
     // A user already in the database may be named without being in the document.
     add_user(&db, "ghost@example.org", Role::Member).await;
-    set(&mut doc, &["incidents", "0", "timeline", "0", "author"], json!("ann@example.org"));
+    set(
+        &mut doc,
+        &["incidents", "0", "timeline", "0", "author"],
+        json!("ann@example.org"),
+    );
     import_value(&db, &doc).await.unwrap();
 });
 
 db_test!(key_times_out_of_order_are_refused, |db| {
     let mut doc = base();
-    set(&mut doc, &["incidents", "0", "resolved_at"], json!("2026-01-05T08:00:00Z"));
-    set(&mut doc, &["incidents", "1", "started_at"], json!("2026-01-07T09:00:00Z"));
-    set(&mut doc, &["actions", "0", "verified_at"], json!("2026-01-06T09:00:00Z"));
+    set(
+        &mut doc,
+        &["incidents", "0", "resolved_at"],
+        json!("2026-01-05T08:00:00Z"),
+    );
+    set(
+        &mut doc,
+        &["incidents", "1", "started_at"],
+        json!("2026-01-07T09:00:00Z"),
+    );
+    set(
+        &mut doc,
+        &["actions", "0", "verified_at"],
+        json!("2026-01-06T09:00:00Z"),
+    );
     refused(
         &db,
         &doc,
-        &[("INC-1", "resolved_at"), ("INC-2", "detected_at"), ("ACT-1", "verified_at")],
+        &[
+            ("INC-1", "resolved_at"),
+            ("INC-2", "detected_at"),
+            ("ACT-1", "verified_at"),
+        ],
     )
     .await;
 });
@@ -385,7 +510,11 @@ db_test!(key_times_out_of_order_are_refused, |db| {
 db_test!(closing_a_sev1_or_sev2_needs_a_published_postmortem, |db| {
     let mut doc = base();
     set(&mut doc, &["incidents", "0", "status"], json!("closed"));
-    set(&mut doc, &["incidents", "0", "closed_at"], json!("2026-01-06T10:00:00Z"));
+    set(
+        &mut doc,
+        &["incidents", "0", "closed_at"],
+        json!("2026-01-06T10:00:00Z"),
+    );
     let mut sev1 = doc["incidents"][1].clone();
     sev1["key"] = json!("INC-3");
     sev1["severity"] = json!("sev1");
@@ -398,12 +527,23 @@ db_test!(closing_a_sev1_or_sev2_needs_a_published_postmortem, |db| {
 
 db_test!(publishing_needs_a_root_cause, |db| {
     let mut doc = base();
-    set(&mut doc, &["incidents", "0", "postmortem"], json!({"status": "published", "published_at": "2026-01-07T10:00:00Z", "root_cause_category": "deployment"}));
-    set(&mut doc, &["incidents", "1", "postmortem"], json!({"status": "published", "root_cause": "x", "published_at": "2026-01-07T10:00:00Z"}));
+    set(
+        &mut doc,
+        &["incidents", "0", "postmortem"],
+        json!({"status": "published", "published_at": "2026-01-07T10:00:00Z", "root_cause_category": "deployment"}),
+    );
+    set(
+        &mut doc,
+        &["incidents", "1", "postmortem"],
+        json!({"status": "published", "root_cause": "x", "published_at": "2026-01-07T10:00:00Z"}),
+    );
     refused(
         &db,
         &doc,
-        &[("INC-1 postmortem", "root_cause"), ("INC-2 postmortem", "root_cause_category")],
+        &[
+            ("INC-1 postmortem", "root_cause"),
+            ("INC-2 postmortem", "root_cause_category"),
+        ],
     )
     .await;
 });
@@ -411,25 +551,42 @@ db_test!(publishing_needs_a_root_cause, |db| {
 db_test!(fix_scheduled_and_fixed_need_a_fix_version, |db| {
     let mut doc = base();
     set(&mut doc, &["known_errors", "0", "status"], json!("fixed"));
-    doc["known_errors"].as_array_mut().unwrap().push(json!({"key": "KE-2", "title": "Other", "status": "fix_scheduled", "fix_version": "  "}));
-    refused(&db, &doc, &[("KE-1", "fix_version"), ("KE-2", "fix_version")]).await;
+    doc["known_errors"].as_array_mut().unwrap().push(
+        json!({"key": "KE-2", "title": "Other", "status": "fix_scheduled", "fix_version": "  "}),
+    );
+    refused(
+        &db,
+        &doc,
+        &[("KE-1", "fix_version"), ("KE-2", "fix_version")],
+    )
+    .await;
 });
 
-db_test!(four_eyes_is_enforced_on_verified_actions_and_their_history, |db| {
-    let mut doc = base();
-    set(&mut doc, &["actions", "0", "verified_by"], json!("bob@example.org"));
-    doc["actions"].as_array_mut().unwrap().push(json!({
+db_test!(
+    four_eyes_is_enforced_on_verified_actions_and_their_history,
+    |db| {
+        let mut doc = base();
+        set(
+            &mut doc,
+            &["actions", "0", "verified_by"],
+            json!("bob@example.org"),
+        );
+        doc["actions"].as_array_mut().unwrap().push(json!({
         "key": "ACT-2", "title": "Reopened", "kind": "preventive", "priority": "low",
         "owner": "ann@example.org", "status": "open", "reopen_count": 1,
         "verifications": [{"verified_by": "ann@example.org", "verified_at": "2026-01-08T09:00:00Z", "result": "not_effective", "evidence": "no"}]
     }));
-    refused(
-        &db,
-        &doc,
-        &[("ACT-1", "verified_by"), ("ACT-2", "verifications.0.verified_by")],
-    )
-    .await;
-});
+        refused(
+            &db,
+            &doc,
+            &[
+                ("ACT-1", "verified_by"),
+                ("ACT-2", "verifications.0.verified_by"),
+            ],
+        )
+        .await;
+    }
+);
 
 db_test!(inconsistent_action_states_are_refused, |db| {
     let mut doc = base();
@@ -453,13 +610,21 @@ db_test!(inconsistent_action_states_are_refused, |db| {
 
 db_test!(links_to_unknown_records_are_refused, |db| {
     let mut doc = base();
-    set(&mut doc, &["known_errors", "0", "incidents"], json!(["INC-1", "INC-77"]));
+    set(
+        &mut doc,
+        &["known_errors", "0", "incidents"],
+        json!(["INC-1", "INC-77"]),
+    );
     set(&mut doc, &["actions", "0", "incident"], json!("INC-99"));
     set(&mut doc, &["actions", "0", "known_error"], json!("KE-5"));
     refused(
         &db,
         &doc,
-        &[("KE-1", "incidents.1"), ("ACT-1", "incident"), ("ACT-1", "known_error")],
+        &[
+            ("KE-1", "incidents.1"),
+            ("ACT-1", "incident"),
+            ("ACT-1", "known_error"),
+        ],
     )
     .await;
 });
@@ -487,7 +652,10 @@ db_test!(export_and_import_are_for_admins_only, |db| {
         let r = u.post("/api/v1/import", base()).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     }
-    assert_eq!(c.get("/api/v1/export").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        c.get("/api/v1/export").await.status,
+        StatusCode::UNAUTHORIZED
+    );
     let after = snapshot(&db).await;
     // Sign-ins write audit rows; the data tables are untouched.
     assert_eq!(before[1..15], after[1..15]);
@@ -499,10 +667,16 @@ db_test!(export_and_import_are_for_admins_only, |db| {
 
 db_test!(an_http_import_reports_every_bad_record, |db| {
     add_user(&db, "admin@example.org", Role::Admin).await;
-    let admin = Client::new(db.clone()).login("admin@example.org", PASSWORD).await;
+    let admin = Client::new(db.clone())
+        .login("admin@example.org", PASSWORD)
+        .await;
     let mut doc = base();
     set(&mut doc, &["incidents", "0", "severity"], json!("sev9"));
-    set(&mut doc, &["actions", "0", "owner"], json!("ghost@example.org"));
+    set(
+        &mut doc,
+        &["actions", "0", "owner"],
+        json!("ghost@example.org"),
+    );
     let before = snapshot(&db).await;
     let r = admin.post("/api/v1/import", doc).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
@@ -513,23 +687,57 @@ db_test!(an_http_import_reports_every_bad_record, |db| {
     assert_eq!(snapshot(&db).await, before);
 });
 
-db_test!(backdated_action_history_only_through_admin_transitions, |db| {
-    add_user(&db, "ic@example.org", Role::Responder).await;
-    let ic = Client::new(db.clone()).login("ic@example.org", PASSWORD).await;
-    let r = ic.post("/api/v1/actions", json!({"title": "x", "completed_at": "2026-01-01T00:00:00Z"})).await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-    let r = ic.post("/api/v1/actions", json!({"title": "x", "created_at": "2026-01-01T00:00:00Z"})).await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-    let r = ic.post("/api/v1/actions", json!({"title": "x"})).await;
-    assert_eq!(r.status, StatusCode::CREATED);
-    for field in ["completed_at", "verified_at", "created_at"] {
-        let r = ic.patch("/api/v1/actions/ACT-1", json!({field: "2026-01-01T00:00:00Z"})).await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{field}: {}", r.body);
+db_test!(
+    backdated_action_history_only_through_admin_transitions,
+    |db| {
+        add_user(&db, "ic@example.org", Role::Responder).await;
+        let ic = Client::new(db.clone())
+            .login("ic@example.org", PASSWORD)
+            .await;
+        let r = ic
+            .post(
+                "/api/v1/actions",
+                json!({"title": "x", "completed_at": "2026-01-01T00:00:00Z"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        let r = ic
+            .post(
+                "/api/v1/actions",
+                json!({"title": "x", "created_at": "2026-01-01T00:00:00Z"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        let r = ic.post("/api/v1/actions", json!({"title": "x"})).await;
+        assert_eq!(r.status, StatusCode::CREATED);
+        for field in ["completed_at", "verified_at", "created_at"] {
+            let r = ic
+                .patch(
+                    "/api/v1/actions/ACT-1",
+                    json!({field: "2026-01-01T00:00:00Z"}),
+                )
+                .await;
+            assert_eq!(
+                r.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{field}: {}",
+                r.body
+            );
+        }
+        let r = ic
+            .post(
+                "/api/v1/actions/ACT-1/transition",
+                json!({"to": "done", "at": "2026-01-01T00:00:00Z"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        // Incident key times stay editable by responders.
+        ic.post(
+            "/api/v1/incidents",
+            json!({"title": "t", "severity": "sev3", "detected_at": "2026-01-05T09:00:00Z"}),
+        )
+        .await;
+        let r = ic.patch("/api/v1/incidents/INC-1", json!({"detected_at": "2026-01-05T08:00:00Z", "acknowledged_at": "2026-01-05T08:30:00Z"})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     }
-    let r = ic.post("/api/v1/actions/ACT-1/transition", json!({"to": "done", "at": "2026-01-01T00:00:00Z"})).await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    // Incident key times stay editable by responders.
-    ic.post("/api/v1/incidents", json!({"title": "t", "severity": "sev3", "detected_at": "2026-01-05T09:00:00Z"})).await;
-    let r = ic.patch("/api/v1/incidents/INC-1", json!({"detected_at": "2026-01-05T08:00:00Z", "acknowledged_at": "2026-01-05T08:30:00Z"})).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-});
+);

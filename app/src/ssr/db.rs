@@ -33,8 +33,14 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
 /// A pool for heavy reads (the metrics) that may run side by side. SQLite admits many readers
 /// next to its one writer in WAL mode, so a file database gets a second, read-only pool with
 /// a connection per core (at most four); an in-memory database and PostgreSQL share `db`.
-pub async fn connect_reader(url: &str, db: &DatabaseConnection) -> Result<DatabaseConnection, DbErr> {
-    if db.get_database_backend() != DbBackend::Sqlite || url.contains(":memory:") || url.contains("mode=memory") {
+pub async fn connect_reader(
+    url: &str,
+    db: &DatabaseConnection,
+) -> Result<DatabaseConnection, DbErr> {
+    if db.get_database_backend() != DbBackend::Sqlite
+        || url.contains(":memory:")
+        || url.contains("mode=memory")
+    {
         return Ok(db.clone());
     }
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as u32;

@@ -22,5 +22,7 @@ pub(super) async fn show(
     Me(me): Me,
     ApiQuery(q): ApiQuery<MetricsQuery>,
 ) -> ApiResult<Json<Metrics>> {
-    Ok(Json(metrics::compute(&s.reader, &me, &q, Utc::now()).await?))
+    Ok(Json(
+        metrics::compute(&s.reader, &me, &q, Utc::now()).await?,
+    ))
 }

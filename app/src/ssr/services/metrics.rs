@@ -680,8 +680,7 @@ fn trend(
             MonthMetrics {
                 month,
                 on_time_rate: rate(ok, due),
-                mttr_minutes: (resolved > 0)
-                    .then(|| ttr as f64 / resolved as f64 / 60_000.0),
+                mttr_minutes: (resolved > 0).then(|| ttr as f64 / resolved as f64 / 60_000.0),
                 incidents: n,
             }
         })

@@ -90,10 +90,7 @@ async fn read_all(
         .order_by_asc(user::Column::Email)
         .all(db)
         .await?;
-    let email: HashMap<i64, String> = user_rows
-        .iter()
-        .map(|u| (u.id, u.email.clone()))
-        .collect();
+    let email: HashMap<i64, String> = user_rows.iter().map(|u| (u.id, u.email.clone())).collect();
     let who = |id: Option<i64>| id.and_then(|i| email.get(&i).cloned());
     let users: Vec<UserRecord> = user_rows
         .iter()
@@ -370,7 +367,7 @@ impl Problems {
     }
 
     /// The fields of a domain rule's 422 (or its message) under `record`, with `prefix`.
-    fn from_error(&mut self, record: &str, prefix: &str, e: AppError) {
+    fn rule(&mut self, record: &str, prefix: &str, e: AppError) {
         if e.fields().is_empty() {
             self.add(record, prefix.trim_end_matches('.'), e.to_string());
         }
@@ -513,7 +510,7 @@ fn parse_key(
 fn check_names(p: &mut Problems, record: &str, field: &str, list: &mut Vec<String>) {
     match incident_write::names(field, list) {
         Ok(clean) => *list = clean,
-        Err(e) => p.from_error(record, "", e),
+        Err(e) => p.rule(record, "", e),
     }
 }
 
@@ -540,7 +537,7 @@ fn check(raw: RawDocument, existing: &HashSet<String>) -> Result<Plan, Vec<Field
         // Never taken from a file: such addresses carry secrets and the file may be old.
         s.reminder_webhook_url = None;
         if let Err(e) = s.validate() {
-            p.from_error("settings", "", e);
+            p.rule("settings", "", e);
         }
         Some(s)
     });
@@ -558,13 +555,13 @@ fn check(raw: RawDocument, existing: &HashSet<String>) -> Result<Plan, Vec<Field
         match users::check_email(&u.email) {
             Ok(e) => u.email = e,
             Err(e) => {
-                p.from_error(&record, "", e);
+                p.rule(&record, "", e);
                 continue;
             }
         }
         match users::check_name(&u.name) {
             Ok(n) => u.name = n,
-            Err(e) => p.from_error(&record, "", e),
+            Err(e) => p.rule(&record, "", e),
         }
         if !seen_users.insert(u.email.clone()) {
             p.add(&record, "email", "appears more than once");
@@ -619,7 +616,7 @@ fn check(raw: RawDocument, existing: &HashSet<String>) -> Result<Plan, Vec<Field
         r.key = key.to_string();
         let record = r.key.clone();
         if let Err(e) = check_title(&r.title) {
-            p.from_error(&record, "", e);
+            p.rule(&record, "", e);
         }
         for (field, text) in [
             ("symptoms", &r.symptoms),
@@ -634,8 +631,7 @@ fn check(raw: RawDocument, existing: &HashSet<String>) -> Result<Plan, Vec<Field
             .map(str::trim)
             .filter(|v| !v.is_empty())
             .map(str::to_owned);
-        if r
-            .fix_version
+        if r.fix_version
             .as_ref()
             .is_some_and(|v| v.chars().count() > known_errors::MAX_FIX_VERSION)
         {
@@ -649,7 +645,7 @@ fn check(raw: RawDocument, existing: &HashSet<String>) -> Result<Plan, Vec<Field
             );
         }
         if let Err(e) = check_status(r.status, r.fix_version.as_deref()) {
-            p.from_error(&record, "", e);
+            p.rule(&record, "", e);
         }
         check_names(&mut p, &record, "services", &mut r.services);
         let mut linked = Vec::new();
@@ -706,11 +702,16 @@ fn check(raw: RawDocument, existing: &HashSet<String>) -> Result<Plan, Vec<Field
 
 fn check_incident(p: &mut Problems, people: &People<'_>, record: &str, r: &mut IncidentRecord) {
     if let Err(e) = check_title(&r.title) {
-        p.from_error(record, "", e);
+        p.rule(record, "", e);
     }
     r.title = r.title.trim().to_owned();
     p.text(record, "summary", &r.summary, MAX_INCIDENT_TEXT);
-    p.text(record, "customer_impact", &r.customer_impact, MAX_INCIDENT_TEXT);
+    p.text(
+        record,
+        "customer_impact",
+        &r.customer_impact,
+        MAX_INCIDENT_TEXT,
+    );
     check_names(p, record, "services", &mut r.services);
     check_names(p, record, "tags", &mut r.tags);
     people.check_opt(p, record, "commander", &mut r.commander);
@@ -739,7 +740,7 @@ fn check_incident(p: &mut Problems, people: &People<'_>, record: &str, r: &mut I
         closed_at: r.closed_at,
     };
     if let Err(e) = times.check_order(&[]) {
-        p.from_error(record, "", e);
+        p.rule(record, "", e);
     }
     let resolvedish = matches!(r.status, IncidentStatus::Resolved | IncidentStatus::Closed);
     if resolvedish && r.resolved_at.is_none() {
@@ -757,7 +758,11 @@ fn check_incident(p: &mut Problems, people: &People<'_>, record: &str, r: &mut I
         );
     }
     if r.status == IncidentStatus::Closed && r.closed_at.is_none() {
-        p.add(record, "closed_at", "is required while the incident is closed");
+        p.add(
+            record,
+            "closed_at",
+            "is required while the incident is closed",
+        );
     }
     if r.status != IncidentStatus::Closed && r.closed_at.is_some() {
         p.add(
@@ -811,7 +816,7 @@ fn check_postmortem(
         ..Default::default()
     };
     if let Err(e) = postmortems::validate(&input) {
-        p.from_error(record, "", e);
+        p.rule(record, "", e);
     }
     pm.contributing_factors = postmortems::clean_factors(&pm.contributing_factors);
     if pm.status == PostmortemStatus::Published {
@@ -869,7 +874,7 @@ fn check_action(
 ) {
     use ActionStatus::*;
     if let Err(e) = check_title(&r.title) {
-        p.from_error(record, "", e);
+        p.rule(record, "", e);
     }
     r.title = r.title.trim().to_owned();
     p.text(record, "description", &r.description, actions::MAX_TEXT);
@@ -906,7 +911,11 @@ fn check_action(
     if let Some(k) = &r.incident {
         match RecordKey::parse_as(KeyKind::Incident, k) {
             Some(key) if incidents.contains(&key.to_string()) => r.incident = Some(key.to_string()),
-            _ => p.add(record, "incident", format!("no incident {k} in the document")),
+            _ => p.add(
+                record,
+                "incident",
+                format!("no incident {k} in the document"),
+            ),
         }
     }
     if let Some(k) = &r.known_error {
@@ -959,7 +968,10 @@ fn check_action(
         Cancelled => {}
     }
     if r.status == Cancelled {
-        if r.cancelled_reason.as_deref().is_none_or(|c| c.trim().is_empty()) {
+        if r.cancelled_reason
+            .as_deref()
+            .is_none_or(|c| c.trim().is_empty())
+        {
             p.add(record, "cancelled_reason", "is required to cancel");
         }
     } else if r.cancelled_reason.is_some() {
@@ -995,12 +1007,15 @@ fn check_action(
             ),
             Some(VerificationResult::Effective) => {}
         }
-        if r
-            .verification_evidence
+        if r.verification_evidence
             .as_deref()
             .is_none_or(|e| e.trim().is_empty())
         {
-            p.add(record, "verification_evidence", "is required while verified");
+            p.add(
+                record,
+                "verification_evidence",
+                "is required while verified",
+            );
         }
     } else if verified_fields {
         let field = if r.verified_at.is_some() {
@@ -1020,8 +1035,12 @@ fn check_action(
     }
     for (j, v) in r.verifications.iter_mut().enumerate() {
         let field = format!("verifications.{j}");
-        if people.check(p, record, &format!("{field}.verified_by"), &mut v.verified_by)
-            && r.owner.as_ref() == Some(&v.verified_by)
+        if people.check(
+            p,
+            record,
+            &format!("{field}.verified_by"),
+            &mut v.verified_by,
+        ) && r.owner.as_ref() == Some(&v.verified_by)
         {
             p.add(
                 record,
@@ -1032,7 +1051,12 @@ fn check_action(
         if v.evidence.trim().is_empty() {
             p.add(record, format!("{field}.evidence"), "is required");
         }
-        p.text(record, &format!("{field}.evidence"), &v.evidence, actions::MAX_TEXT);
+        p.text(
+            record,
+            &format!("{field}.evidence"),
+            &v.evidence,
+            actions::MAX_TEXT,
+        );
     }
     if let (Some(c), Some(v)) = (r.completed_at, r.verified_at)
         && v < c
@@ -1091,8 +1115,8 @@ pub async fn import<C: ConnectionTrait + TransactionTrait>(
             }]));
         }
     };
-    let total = (raw.users.len() + raw.incidents.len() + raw.known_errors.len() + raw.actions.len())
-        as u64;
+    let total =
+        (raw.users.len() + raw.incidents.len() + raw.known_errors.len() + raw.actions.len()) as u64;
     progress.phase("validating records", total);
     let existing: HashSet<String> = user::Entity::find()
         .select_only()
@@ -1374,9 +1398,7 @@ async fn write(
                 term_count: Set(i32::try_from(len).unwrap_or(i32::MAX)),
                 created_by: Set(uid(&r.created_by)),
                 created_at: Set(ms(r.created_at).unwrap_or(to_ms(now))),
-                updated_at: Set(ms(r.updated_at)
-                    .or(ms(r.created_at))
-                    .unwrap_or(to_ms(now))),
+                updated_at: Set(ms(r.updated_at).or(ms(r.created_at)).unwrap_or(to_ms(now))),
                 version: Set(1),
                 ..Default::default()
             }
@@ -1444,9 +1466,8 @@ async fn write(
             let verification_due = r.verification_due.or_else(|| {
                 (required && r.completed_at.is_some())
                     .then(|| {
-                        r.completed_at.map(|c| {
-                            crate::domain::calendar::add_days(cal.date_of(c), days)
-                        })
+                        r.completed_at
+                            .map(|c| crate::domain::calendar::add_days(cal.date_of(c), days))
                     })
                     .flatten()
             });
@@ -1526,7 +1547,10 @@ async fn write(
     // Key counters past the highest imported key of each kind: keys are never reused.
     for (kind, max) in [
         (KeyKind::Incident, plan.incidents.last().map(|(s, _)| *s)),
-        (KeyKind::KnownError, plan.known_errors.last().map(|(s, _)| *s)),
+        (
+            KeyKind::KnownError,
+            plan.known_errors.last().map(|(s, _)| *s),
+        ),
         (KeyKind::Action, plan.actions.last().map(|(s, _)| *s)),
     ] {
         if let Some(max) = max {
@@ -1575,15 +1599,6 @@ async fn write_settings(
     setting::Entity::insert_many(rows)
         .exec_without_returning(txn)
         .await?;
-    audit::record(
-        txn,
-        &actor.who(),
-        now,
-        "settings",
-        "org",
-        "import",
-        &[],
-    )
-    .await?;
+    audit::record(txn, &actor.who(), now, "settings", "org", "import", &[]).await?;
     Ok(())
 }
