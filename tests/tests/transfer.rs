@@ -128,6 +128,18 @@ db_test!(round_trip_of_a_large_generated_data_set, |db| {
     };
     assert_eq!(data(snapshot(&db).await), data(snapshot(&other).await));
 
+    // Over HTTP too, with a body larger than other requests may send.
+    let (third, _pg3) = fresh_like(&db).await;
+    add_user(&third, "importer@example.org", Role::Admin).await;
+    let importer = Client::new(third.clone())
+        .login("importer@example.org", PASSWORD)
+        .await;
+    assert!(first.to_string().len() > 2 << 20);
+    let r = importer.post("/api/v1/import", first.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["actions"], 3_000);
+    assert_eq!(r.body["users_created"], 24);
+
     // Key counters moved past the imported keys: new records get new keys.
     let admin_email = "new-admin@example.org";
     add_user(&other, admin_email, Role::Admin).await;
