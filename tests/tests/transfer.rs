@@ -675,6 +675,19 @@ db_test!(export_and_import_are_for_admins_only, |db| {
     for path in ["/api/v1/export", "/api/v1/import"] {
         assert!(r.body["paths"].get(path).is_some(), "{path} documented");
     }
+    // The admin page links the download.
+    add_user(&db, "admin@example.org", Role::Admin).await;
+    let page = c
+        .login("admin@example.org", PASSWORD)
+        .await
+        .get("/admin")
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.text.contains("href=\"/api/v1/export\""),
+        "{}",
+        page.text
+    );
 });
 
 db_test!(an_http_import_reports_every_bad_record, |db| {
