@@ -154,11 +154,25 @@ impl AppError {
         }
     }
 
-    /// The SPEC's wire shape: `{"error": {"code", "message", "fields"?}}`.
+    /// The SPEC's wire shape: `{"error": {"code", "message", "fields"?}}`, plus `records`
+    /// (`[{record, field, reason}]`) when the problems are in records of an import.
     pub fn to_body(&self) -> serde_json::Value {
         let mut inner = serde_json::json!({ "code": self.code(), "message": self.to_string() });
         if let Self::Invalid { fields, .. } = self {
             inner["fields"] = serde_json::to_value(fields).unwrap_or_default();
+            // Imports and batch writes: the same problems as a list of `{record, field, reason}`.
+            if fields.iter().any(|f| f.record.is_some()) {
+                inner["records"] = fields
+                    .iter()
+                    .map(|f| {
+                        serde_json::json!({
+                            "record": f.record.as_deref().unwrap_or(""),
+                            "field": f.field,
+                            "reason": f.message,
+                        })
+                    })
+                    .collect();
+            }
         }
         serde_json::json!({ "error": inner })
     }

@@ -14,5 +14,6 @@ pub mod model;
 pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+pub mod transfer;
 
 pub use routes::{App, shell};

@@ -15,10 +15,16 @@ Examples:
                                               add a user (asks for a password)
   echo \"$PW\" | hindsight user set-password ann@example.org --password-stdin
   hindsight user set-role ann@example.org admin
+  hindsight user list
   hindsight token create ann@example.org --name ci
                                               print a new API token (shown once)
   hindsight token revoke 3
-  hindsight audit verify                      check the audit log's hash chain";
+  hindsight token list                        list tokens (never their secrets)
+  hindsight audit verify                      check the audit log's hash chain
+  hindsight export --out backup.json          write every record to a file (hindsight/v1 JSON)
+  hindsight export > backup.json              the same, to standard output
+  hindsight import backup.json                load an export into an empty database
+  cat backup.json | hindsight import -        the same, from standard input";
 
 #[derive(Debug, Parser)]
 #[command(name = "hindsight", version, about = "Incident postmortems, RCA and CAPA tracking", after_help = EXAMPLES)]
@@ -48,6 +54,18 @@ pub enum Command {
     /// Inspect the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Write the whole data set as one JSON document (users without passwords or tokens).
+    Export {
+        /// Write to this file (atomically: a temporary file renamed into place); default stdout.
+        #[arg(long, short)]
+        out: Option<std::path::PathBuf>,
+    },
+    /// Load an export into a database without incidents, known errors or actions, all or
+    /// nothing; every bad record is listed.
+    Import {
+        /// The document, or `-` for standard input.
+        file: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,6 +6,7 @@ use app::error::AppError;
 use app::model::{NewUser, UserPatch};
 use app::ssr::audit::{self, Verdict};
 use app::ssr::auth::Actor;
+use app::ssr::services::transfer::{self, Progress};
 use app::ssr::services::{tokens, users};
 use chrono::Utc;
 
@@ -183,5 +184,204 @@ pub async fn audit(settings: &Settings, cmd: AuditCommand) -> Result<(), Command
                 "audit log TAMPERED at row {id}: {reason}"
             ))),
         },
+    }
+}
+
+/// `52013` → `52 013`: long counts read at a glance.
+fn group(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The progress of a long export or import on standard error: a bar on a terminal, else one
+/// line per phase.
+struct CliProgress {
+    bar: Option<indicatif::ProgressBar>,
+    phase: std::sync::Mutex<(String, u64)>,
+}
+
+impl CliProgress {
+    fn new() -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new(0);
+            let style = indicatif::ProgressStyle::with_template(
+                "{spinner} {msg:<36} [{bar:30}] {pos}/{len} ({elapsed})",
+            )
+            .map(|s| s.progress_chars("=> "))
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+            bar.set_style(style);
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        });
+        Self {
+            bar,
+            phase: std::sync::Mutex::new((String::new(), 0)),
+        }
+    }
+
+    fn finish(&self, started: std::time::Instant, what: &str) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+        eprintln!("{what} in {:.1} s", started.elapsed().as_secs_f64());
+    }
+}
+
+impl Progress for CliProgress {
+    fn phase(&self, name: &str, total: u64) {
+        if let Ok(mut p) = self.phase.lock() {
+            *p = (name.to_owned(), total);
+        }
+        match &self.bar {
+            Some(bar) => {
+                bar.set_message(name.to_owned());
+                bar.set_length(total);
+                bar.set_position(0);
+            }
+            None if total > 0 => eprintln!("{name}: {}…", group(total)),
+            None => eprintln!("{name}…"),
+        }
+    }
+
+    fn advance(&self, done: u64) {
+        match &self.bar {
+            Some(bar) => bar.set_position(done),
+            None => {
+                if let Ok(p) = self.phase.lock()
+                    && p.1 > 0
+                    && done == p.1
+                {
+                    eprintln!("{} {}/{}", p.0, group(done), group(p.1));
+                }
+            }
+        }
+    }
+}
+
+/// `hindsight export [--out FILE]`: the whole data set as JSON.
+pub async fn export(
+    settings: &Settings,
+    out: Option<&std::path::Path>,
+) -> Result<(), CommandError> {
+    use std::io::Write;
+    let db = db(settings).await?;
+    let started = std::time::Instant::now();
+    let progress = CliProgress::new();
+    let doc = transfer::export(&db, &Actor::system(), Utc::now(), &progress).await?;
+    progress.phase("writing the document", 0);
+    let io = |e: std::io::Error| CommandError::Usage(format!("cannot write the export: {e}"));
+    match out {
+        None => {
+            let stdout = std::io::stdout();
+            let mut w = std::io::BufWriter::new(stdout.lock());
+            serde_json::to_writer_pretty(&mut w, &doc)
+                .map_err(|e| CommandError::Usage(e.to_string()))?;
+            w.write_all(b"\n").map_err(io)?;
+            w.flush().map_err(io)?;
+        }
+        Some(path) => {
+            // A temporary file beside the target, renamed into place: a reader never sees
+            // half a backup, and a failed run leaves the previous one intact.
+            let dir = path
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "export.json".into());
+            let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+            let write = || -> std::io::Result<()> {
+                let file = std::fs::File::create(&tmp)?;
+                let mut w = std::io::BufWriter::new(file);
+                serde_json::to_writer_pretty(&mut w, &doc)?;
+                w.write_all(b"\n")?;
+                let file = w.into_inner().map_err(|e| e.into_error())?;
+                file.sync_all()?;
+                std::fs::rename(&tmp, path)
+            };
+            if let Err(e) = write() {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(io(e));
+            }
+        }
+    }
+    progress.finish(
+        started,
+        &format!(
+            "exported {} users, {} incidents, {} known errors, {} actions",
+            group(doc.users.len() as u64),
+            group(doc.incidents.len() as u64),
+            group(doc.known_errors.len() as u64),
+            group(doc.actions.len() as u64)
+        ),
+    );
+    Ok(())
+}
+
+/// `hindsight import FILE`: loads an export, all or nothing, listing every bad record.
+pub async fn import(settings: &Settings, file: &str) -> Result<(), CommandError> {
+    use std::io::Read;
+    let bytes = if file == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .lock()
+            .read_to_end(&mut buf)
+            .map_err(|e| CommandError::Usage(format!("cannot read standard input: {e}")))?;
+        buf
+    } else {
+        std::fs::read(file).map_err(|e| CommandError::Usage(format!("cannot read {file}: {e}")))?
+    };
+    let db = db(settings).await?;
+    let started = std::time::Instant::now();
+    let progress = CliProgress::new();
+    match transfer::import(&db, &Actor::system(), &bytes, Utc::now(), &progress).await {
+        Ok(s) => {
+            progress.finish(
+                started,
+                &format!(
+                    "imported {} incidents ({} timeline events, {} postmortems), {} known errors, {} actions ({} verifications); {} users created, {} already there",
+                    group(s.incidents as u64),
+                    group(s.timeline_events as u64),
+                    group(s.postmortems as u64),
+                    group(s.known_errors as u64),
+                    group(s.actions as u64),
+                    group(s.verifications as u64),
+                    group(s.users_created as u64),
+                    group(s.users_existing as u64)
+                ),
+            );
+            Ok(())
+        }
+        Err(AppError::Invalid { fields, .. }) => {
+            if let Some(bar) = &progress.bar {
+                bar.finish_and_clear();
+            }
+            for f in &fields {
+                eprintln!(
+                    "{}\t{}: {}",
+                    f.record.as_deref().unwrap_or("-"),
+                    f.field,
+                    f.message
+                );
+            }
+            Err(CommandError::Usage(format!(
+                "{} problem(s) found; nothing was imported",
+                fields.len()
+            )))
+        }
+        Err(e) => {
+            if let Some(bar) = &progress.bar {
+                bar.finish_and_clear();
+            }
+            Err(e.into())
+        }
     }
 }

@@ -18,6 +18,8 @@ async fn main() -> ExitCode {
         Command::User(c) => commands::user(&settings, c).await,
         Command::Token(c) => commands::token(&settings, c).await,
         Command::Audit(c) => commands::audit(&settings, c).await,
+        Command::Export { out } => commands::export(&settings, out.as_deref()).await,
+        Command::Import { file } => commands::import(&settings, &file).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

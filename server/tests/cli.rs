@@ -65,9 +65,121 @@ fn help_lists_every_command_with_examples() {
     let out = cli.run(&["--help"], None);
     assert!(out.status.success());
     let help = text(&out);
-    for cmd in ["serve", "migrate", "user", "token", "audit", "Examples:"] {
+    for cmd in [
+        "serve",
+        "migrate",
+        "user",
+        "token",
+        "audit",
+        "export",
+        "import",
+        "Examples:",
+    ] {
         assert!(help.contains(cmd), "help mentions {cmd}: {help}");
     }
+    // Every sub-command has an example line.
+    let examples = help.split("Examples:").nth(1).unwrap_or("");
+    for cmd in [
+        "hindsight serve",
+        "hindsight migrate",
+        "hindsight user add",
+        "hindsight user set-password",
+        "hindsight user set-role",
+        "hindsight token create",
+        "hindsight token revoke",
+        "hindsight audit verify",
+        "hindsight export",
+        "hindsight import",
+    ] {
+        assert!(examples.contains(cmd), "an example of {cmd}: {examples}");
+    }
+}
+
+const DOCUMENT: &str = r#"{
+  "format": "hindsight/v1",
+  "users": [{"email": "ann@example.org", "name": "Ann", "role": "responder"},
+            {"email": "bob@example.org", "name": "Bob", "role": "member"}],
+  "incidents": [{"key": "INC-4", "title": "Checkout down — 決済", "severity": "sev2", "status": "resolved",
+                 "services": ["checkout"], "commander": "ann@example.org",
+                 "detected_at": "2026-01-05T09:00:00Z", "resolved_at": "2026-01-05T10:00:00Z",
+                 "timeline": [{"occurred_at": "2026-01-05T09:05:00Z", "kind": "update", "body": "Looking", "visibility": "internal", "author": "ann@example.org"}],
+                 "postmortem": {"status": "draft", "body": "Draft"}}],
+  "known_errors": [{"key": "KE-2", "title": "Pool exhausted", "status": "open", "incidents": ["INC-4"]}],
+  "actions": [{"key": "ACT-9", "incident": "INC-4", "title": "Canary", "kind": "corrective", "priority": "high",
+               "owner": "bob@example.org", "status": "verified", "created_at": "2026-01-06T09:00:00Z",
+               "completed_at": "2026-01-07T09:00:00Z", "verified_at": "2026-01-08T09:00:00Z",
+               "verified_by": "ann@example.org", "verification_result": "effective", "verification_evidence": "Clean"}]
+}"#;
+
+fn without_exported_at(text: &str) -> serde_json::Value {
+    let mut v: serde_json::Value = serde_json::from_str(text).unwrap();
+    v.as_object_mut().unwrap().remove("exported_at");
+    v
+}
+
+#[test]
+fn export_and_import_round_trip_through_the_binary() {
+    let a = Cli::new("export-a");
+    let file = a.dir.join("in.json");
+    std::fs::write(&file, DOCUMENT).unwrap();
+    let out = a.run(&["import", file.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out));
+    let log = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(log.contains("writing actions"), "progress on stderr: {log}");
+    assert!(log.contains("imported 1 incidents"), "{log}");
+    let backup = a.dir.join("backup.json");
+    let out = a.run(&["export", "--out", backup.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.stdout.is_empty(), "--out writes nothing to stdout");
+    let first = std::fs::read_to_string(&backup).unwrap();
+    assert!(
+        std::fs::read_dir(&a.dir).unwrap().all(|e| !e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .ends_with(".tmp")),
+        "no temporary file left"
+    );
+
+    let b = Cli::new("export-b");
+    let out = b.run(&["import", "-"], Some(&first));
+    assert!(out.status.success(), "{}", text(&out));
+    let out = b.run(&["export"], None);
+    assert!(out.status.success(), "{}", text(&out));
+    let second = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(without_exported_at(&first), without_exported_at(&second));
+    let v = without_exported_at(&second);
+    assert_eq!(v["actions"][0]["key"], "ACT-9");
+    assert_eq!(v["incidents"][0]["timeline"][0]["body"], "Looking");
+    // The audit chain holds after an import.
+    let out = b.run(&["audit", "verify"], None);
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[test]
+fn a_bad_import_names_every_record_and_writes_nothing() {
+    let cli = Cli::new("import-bad");
+    let bad = DOCUMENT
+        .replace(r#""severity": "sev2""#, r#""severity": "sev7""#)
+        .replace(
+            r#""owner": "bob@example.org""#,
+            r#""owner": "ghost@example.org""#,
+        );
+    let file = cli.dir.join("bad.json");
+    std::fs::write(&file, bad).unwrap();
+    let out = cli.run(&["import", file.to_str().unwrap()], None);
+    assert!(!out.status.success(), "a bad file fails");
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(err.contains("INC-4\tseverity"), "{err}");
+    assert!(err.contains("ACT-9\towner"), "{err}");
+    assert!(err.contains("nothing was imported"), "{err}");
+    let out = cli.run(&["export"], None);
+    let v = without_exported_at(&String::from_utf8_lossy(&out.stdout));
+    assert_eq!(v["incidents"], serde_json::json!([]));
+    assert_eq!(v["users"], serde_json::json!([]));
+    let out = cli.run(&["import", "/nonexistent/file.json"], None);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("cannot read"), "{}", text(&out));
 }
 
 #[test]

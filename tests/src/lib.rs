@@ -465,3 +465,306 @@ pub mod html {
         }
     }
 }
+
+/// A generated `hindsight/v1` document covering every status, kind and optional field, for
+/// the round-trip tests and the import benchmark.
+pub mod transfer_data {
+    use std::collections::BTreeMap;
+
+    use app::domain::{
+        ActionKind, ActionStatus, EventKind, IncidentStatus, KnownErrorStatus, PostmortemStatus,
+        Priority, Role, RootCauseCategory, Severity, VerificationResult, Visibility,
+    };
+    use app::model::{Approval, ContributingFactor};
+    use app::transfer::{
+        ActionRecord, Document, EventRecord, FORMAT, IncidentRecord, KnownErrorRecord,
+        PostmortemRecord, UserRecord, VerificationRecord,
+    };
+    use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+
+    struct Lcg(u64);
+    impl Lcg {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (self.0 >> 33) % n.max(1)
+        }
+    }
+
+    fn pick<T: Copy>(all: &[T], i: usize) -> T {
+        all[i % all.len()]
+    }
+
+    pub const N_USERS: usize = 24;
+
+    pub fn email(i: usize) -> String {
+        format!("user{}@example.org", i % N_USERS)
+    }
+
+    /// `incidents` incidents (with 2–6 timeline events each, a postmortem on most),
+    /// `incidents / 10` known errors and `actions` actions.
+    pub fn document(incidents: usize, actions: usize) -> Document {
+        let mut rng = Lcg(7);
+        let base: DateTime<Utc> = Utc.with_ymd_and_hms(2025, 1, 6, 9, 0, 0).unwrap();
+        let users: Vec<UserRecord> = (0..N_USERS)
+            .map(|i| UserRecord {
+                email: email(i),
+                name: if i % 5 == 0 {
+                    format!("Zoë Ångström-{i} 山田")
+                } else {
+                    format!("User {i}")
+                },
+                role: pick(Role::ALL, i),
+                active: i % 11 != 3,
+            })
+            .collect();
+        let mut incs = Vec::with_capacity(incidents);
+        for i in 0..incidents {
+            let seq = i + 1;
+            let severity = pick(Severity::ALL, i / 5);
+            let status = pick(IncidentStatus::ALL, i);
+            let detected = base + Duration::minutes(37 * i as i64);
+            let resolved = matches!(status, IncidentStatus::Resolved | IncidentStatus::Closed)
+                .then(|| detected + Duration::minutes(45 + rng.below(600) as i64));
+            let closed =
+                (status == IncidentStatus::Closed).then(|| resolved.unwrap() + Duration::hours(30));
+            let n_events = 2 + rng.below(5) as usize;
+            let mut timeline: Vec<EventRecord> = (0..n_events)
+                .map(|e| EventRecord {
+                    // Two events share a time: their order must survive.
+                    occurred_at: detected + Duration::minutes((e as i64 / 2) * 7),
+                    kind: pick(EventKind::ALL, i + e),
+                    body: format!("Event {e} of INC-{seq}: *markdown* — ünïcödé ✓ \"quoted\""),
+                    visibility: pick(Visibility::ALL, e),
+                    author: (e % 3 != 2).then(|| email(i + e)),
+                    created_at: Some(detected + Duration::minutes(e as i64 * 7 + 1)),
+                })
+                .collect();
+            timeline.sort_by_key(|e| e.occurred_at);
+            let pm_status = if status == IncidentStatus::Closed && severity.requires_postmortem() {
+                Some(PostmortemStatus::Published)
+            } else if i % 4 == 3 {
+                None
+            } else {
+                Some(pick(PostmortemStatus::ALL, i / 4))
+            };
+            let postmortem = pm_status.map(|ps| {
+                let reviewers = vec![email(i + 1), email(i + 2)];
+                PostmortemRecord {
+                    status: ps,
+                    body: format!("## Summary\n\nINC-{seq} went wrong.\n"),
+                    root_cause_category: (ps == PostmortemStatus::Published || i % 2 == 0)
+                        .then(|| pick(RootCauseCategory::ALL, i)),
+                    root_cause: if ps == PostmortemStatus::Published || i % 3 == 0 {
+                        format!("Root cause of {seq}")
+                    } else {
+                        String::new()
+                    },
+                    five_whys: (0..(i % 4)).map(|w| format!("why {w}")).collect(),
+                    contributing_factors: (0..(i % 3))
+                        .map(|f| ContributingFactor {
+                            category: pick(&["process", "monitoring", "testing"], f).into(),
+                            description: format!("factor {f}"),
+                        })
+                        .collect(),
+                    approvals: if ps == PostmortemStatus::InReview {
+                        vec![Approval {
+                            reviewer: reviewers[0].clone(),
+                            approved_at: detected + Duration::days(2),
+                        }]
+                    } else {
+                        Vec::new()
+                    },
+                    reviewers,
+                    due_at: None,
+                    published_at: (ps == PostmortemStatus::Published)
+                        .then(|| detected + Duration::days(3)),
+                    created_at: Some(detected + Duration::hours(2)),
+                    updated_at: Some(detected + Duration::days(3)),
+                }
+            });
+            let mut roles = BTreeMap::new();
+            if i % 2 == 0 {
+                roles.insert("scribe".to_owned(), email(i + 3));
+            }
+            if i % 3 == 0 {
+                roles.insert("comms_lead".to_owned(), email(i + 4));
+            }
+            incs.push(IncidentRecord {
+                key: format!("INC-{seq}"),
+                title: if i % 7 == 0 {
+                    format!("Zahlungen schlagen fehl — 決済 {seq}")
+                } else {
+                    format!("Checkout errors {seq}")
+                },
+                severity,
+                status,
+                summary: format!("Summary of {seq}"),
+                customer_impact: if i % 2 == 0 {
+                    "Customers could not pay.".into()
+                } else {
+                    String::new()
+                },
+                services: vec![
+                    pick(&["api", "checkout", "payments", "search"], i).into(),
+                    pick(&["db", "queue"], i).into(),
+                ],
+                commander: (i % 5 != 4).then(|| email(i)),
+                roles,
+                tags: if i % 3 == 0 {
+                    vec!["customer-facing".into()]
+                } else {
+                    Vec::new()
+                },
+                started_at: (i % 2 == 0).then(|| detected - Duration::minutes(12)),
+                detected_at: detected,
+                acknowledged_at: (i % 3 != 1).then(|| detected + Duration::minutes(4)),
+                mitigated_at: resolved.map(|r| r - Duration::minutes(20)),
+                resolved_at: resolved,
+                closed_at: closed,
+                reopen_count: (i % 13 == 0) as i32,
+                rca_due_at: None,
+                created_by: Some(email(i)),
+                created_at: Some(detected),
+                updated_at: Some(closed.or(resolved).unwrap_or(detected)),
+                timeline,
+                postmortem,
+            });
+        }
+        let n_kes = (incidents / 10).max(1);
+        let kes: Vec<KnownErrorRecord> = (0..n_kes)
+            .map(|k| {
+                let status = pick(KnownErrorStatus::ALL, k);
+                KnownErrorRecord {
+                    key: format!("KE-{}", k + 1),
+                    title: format!("Connection pool exhausted under load {k}"),
+                    symptoms: "502 errors from checkout; timeouts in payments".into(),
+                    root_cause: if k % 2 == 0 {
+                        "Pool size too small".into()
+                    } else {
+                        String::new()
+                    },
+                    workaround: "Restart the **api** pods".into(),
+                    status,
+                    fix_version: matches!(
+                        status,
+                        KnownErrorStatus::FixScheduled | KnownErrorStatus::Fixed
+                    )
+                    .then(|| format!("v2.{k}")),
+                    services: vec!["checkout".into()],
+                    incidents: (0..(k % 4))
+                        .map(|j| format!("INC-{}", (k * 10 + j * 3) % incidents + 1))
+                        .collect::<std::collections::BTreeSet<_>>()
+                        .into_iter()
+                        .collect(),
+                    created_by: Some(email(k)),
+                    created_at: Some(base + Duration::hours(k as i64)),
+                    updated_at: Some(base + Duration::hours(k as i64 + 1)),
+                }
+            })
+            .collect();
+        // Sort each list of linked incidents by key number, as exports do.
+        let kes: Vec<KnownErrorRecord> = kes
+            .into_iter()
+            .map(|mut k| {
+                k.incidents
+                    .sort_by_key(|s| s.trim_start_matches("INC-").parse::<i64>().unwrap_or(0));
+                k
+            })
+            .collect();
+        let mut acts = Vec::with_capacity(actions);
+        for a in 0..actions {
+            let seq = a + 1;
+            let created = base + Duration::minutes(11 * a as i64);
+            let owner = a % 9 != 8;
+            let kind = pick(ActionKind::ALL, a / 7);
+            let required = kind.verification_required_by_default();
+            // 0 open, 1 in progress, 2 done, 3 verified, 4 cancelled, 5 reopened after a
+            // failed verification, 6 verified after a failed one.
+            let shape = a % 7;
+            let shape = if !required && matches!(shape, 3 | 5 | 6) {
+                2
+            } else {
+                shape
+            };
+            let status = match shape {
+                0 | 5 => ActionStatus::Open,
+                1 => ActionStatus::InProgress,
+                2 => ActionStatus::Done,
+                3 | 6 => ActionStatus::Verified,
+                _ => ActionStatus::Cancelled,
+            };
+            let completed = matches!(shape, 2 | 3 | 6).then(|| created + Duration::days(3));
+            let verified = matches!(shape, 3 | 6).then(|| created + Duration::days(5));
+            let mut verifications = Vec::new();
+            if matches!(shape, 5 | 6) {
+                verifications.push(VerificationRecord {
+                    verified_by: email(a + 1),
+                    verified_at: created + Duration::days(2),
+                    result: VerificationResult::NotEffective,
+                    evidence: "Errors came back — ❌".into(),
+                });
+            }
+            if let Some(v) = verified {
+                verifications.push(VerificationRecord {
+                    verified_by: email(a + 1),
+                    verified_at: v,
+                    result: VerificationResult::Effective,
+                    evidence: "Dashboards clean for a week".into(),
+                });
+            }
+            acts.push(ActionRecord {
+                key: format!("ACT-{seq}"),
+                incident: (a % 6 != 5).then(|| format!("INC-{}", a % incidents.max(1) + 1)),
+                known_error: (a % 5 == 0).then(|| format!("KE-{}", a % n_kes + 1)),
+                title: format!("Add a canary stage {seq} ✓"),
+                description: if a % 2 == 0 {
+                    "Roll out to 5 % first.".into()
+                } else {
+                    String::new()
+                },
+                kind,
+                priority: pick(Priority::ALL, a),
+                owner: owner.then(|| email(a)),
+                team: (a % 4 != 3).then(|| pick(&["payments", "platform", "search"], a).into()),
+                due_date: (a % 3 != 2).then(|| {
+                    NaiveDate::from_ymd_opt(2025, 3, 1).unwrap() + Duration::days((a % 400) as i64)
+                }),
+                status,
+                completed_at: completed
+                    .or((shape == 4 && a % 2 == 0).then(|| created + Duration::days(1))),
+                verification_required: (a % 10 != 0).then_some(required),
+                verification_plan: if required {
+                    "Watch the error rate".into()
+                } else {
+                    String::new()
+                },
+                verification_due: (shape == 0 && a % 2 == 0)
+                    .then(|| NaiveDate::from_ymd_opt(2026, 1, 15).unwrap()),
+                verified_at: verified,
+                verified_by: verified.map(|_| email(a + 1)),
+                verification_result: verified.map(|_| VerificationResult::Effective),
+                verification_evidence: verified.map(|_| "Dashboards clean for a week".into()),
+                cancelled_reason: (shape == 4).then(|| "Superseded by ACT-1".into()),
+                external_url: (a % 8 == 0)
+                    .then(|| format!("https://jira.example.org/browse/OPS-{seq}")),
+                reopen_count: matches!(shape, 5 | 6) as i32,
+                verifications,
+                created_by: Some(email(a + 2)),
+                created_at: Some(created),
+                updated_at: Some(created + Duration::days(6)),
+            });
+        }
+        Document {
+            format: FORMAT.into(),
+            exported_at: None,
+            settings: None,
+            users,
+            incidents: incs,
+            known_errors: kes,
+            actions: acts,
+        }
+    }
+}

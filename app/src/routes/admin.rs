@@ -1,4 +1,5 @@
-//! Administration: users and roles (admins), API tokens (everyone who may have them).
+//! Administration: users and roles (admins), API tokens (everyone who may have them),
+//! settings, and the export of all data.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -21,6 +22,23 @@ pub fn AdminPage() -> impl IntoView {
         <UsersSection/>
         <TokensSection/>
         <SettingsSection/>
+        <DataSection/>
+    }
+}
+
+/// The whole data set as a download (`GET /api/v1/export`, admins only). Static, so it
+/// renders the same on the server and in the browser.
+#[component]
+fn DataSection() -> impl IntoView {
+    view! {
+        <section class="card" id="data">
+            <h2>"Data"</h2>
+            <p>
+                <a href="/api/v1/export" download="hindsight-export.json">"Export all data"</a>
+                " (admins): every user, incident, postmortem, known error and action as one JSON document (hindsight/v1), without passwords or tokens. Load it into an empty instance with "
+                <code>"hindsight import FILE"</code>"."
+            </p>
+        </section>
     }
 }
 

@@ -7,6 +7,7 @@ mod incidents;
 mod known_errors;
 mod metrics;
 mod postmortems;
+mod transfer;
 
 use app::error::AppError;
 use app::ssr::AppState;
@@ -201,6 +202,18 @@ struct ErrorDetail {
     message: String,
     /// With 422: each field and what is wrong with it.
     fields: Option<Vec<app::error::FieldError>>,
+    /// With 422 from an import: every bad record, its field and the reason.
+    records: Option<Vec<RecordProblem>>,
+}
+
+/// One bad record of an import.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct RecordProblem {
+    /// The record's key (`ACT-7`), a user's e-mail, or e.g. `INC-3 timeline[4]`.
+    record: String,
+    field: String,
+    reason: String,
 }
 
 /// The OpenAPI document of `/api/v1`, generated from the handlers and wire types.
@@ -256,8 +269,10 @@ struct ErrorDetail {
         postmortems::export_html,
         postmortems::settings,
         postmortems::update_settings,
+        transfer::export,
+        transfer::import,
     ),
-    components(schemas(ErrorBody, ErrorDetail))
+    components(schemas(ErrorBody, ErrorDetail, RecordProblem))
 )]
 pub struct ApiDoc;
 
@@ -275,6 +290,7 @@ pub fn router() -> Router<AppState> {
         .merge(known_errors::router())
         .merge(actions::router())
         .merge(metrics::router())
+        .merge(transfer::router())
         .fallback(not_found)
 }
 

@@ -136,7 +136,7 @@ pub async fn get(
 }
 
 /// A tracker link must be an http(s) URL: it is shown as a link.
-fn check_url(bad: &mut Vec<FieldError>, url: Option<&str>) {
+pub(crate) fn check_url(bad: &mut Vec<FieldError>, url: Option<&str>) {
     if let Some(u) = url.map(str::trim).filter(|u| !u.is_empty())
         && (!(u.starts_with("https://") || u.starts_with("http://"))
             || u.len() > 2_000

@@ -154,7 +154,11 @@ pub async fn get(db: &impl ConnectionTrait, actor: &Actor, key: &str) -> AppResu
     view(db, m).await
 }
 
-fn rca_due(s: &OrgSettings, severity: Severity, resolved_at: Option<DateTime<Utc>>) -> Option<i64> {
+pub(crate) fn rca_due(
+    s: &OrgSettings,
+    severity: Severity,
+    resolved_at: Option<DateTime<Utc>>,
+) -> Option<i64> {
     s.rca_deadlines
         .due_at(&s.calendar(), severity, resolved_at)
         .map(to_ms)

@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod postmortems;
 pub mod reminders;
 pub mod tokens;
+pub mod transfer;
 pub mod users;
 
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};

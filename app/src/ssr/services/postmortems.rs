@@ -34,11 +34,11 @@ pub const MAX_FACTORS: usize = 50;
 pub const MAX_ITEM: usize = 2_000;
 pub const MAX_REVIEWERS: usize = 20;
 
-fn decode_list<T: serde::de::DeserializeOwned>(json: &str) -> Vec<T> {
+pub(crate) fn decode_list<T: serde::de::DeserializeOwned>(json: &str) -> Vec<T> {
     serde_json::from_str(json).unwrap_or_default()
 }
 
-fn encode<T: serde::Serialize>(v: &T) -> AppResult<String> {
+pub(crate) fn encode<T: serde::Serialize>(v: &T) -> AppResult<String> {
     serde_json::to_string(v).map_err(|_| AppError::internal())
 }
 
@@ -165,7 +165,7 @@ pub async fn actions_where(
 }
 
 /// Checks an edit, naming every bad field at once.
-fn validate(input: &PostmortemInput) -> AppResult<()> {
+pub(crate) fn validate(input: &PostmortemInput) -> AppResult<()> {
     let mut bad = Vec::new();
     if let Some(b) = &input.body {
         check_text(&mut bad, "body", b, MAX_BODY);
@@ -224,7 +224,7 @@ fn validate(input: &PostmortemInput) -> AppResult<()> {
 }
 
 /// Contributing factors as stored: trimmed category (lower case), trimmed description.
-fn clean_factors(f: &[ContributingFactor]) -> Vec<ContributingFactor> {
+pub(crate) fn clean_factors(f: &[ContributingFactor]) -> Vec<ContributingFactor> {
     f.iter()
         .map(|c| ContributingFactor {
             category: c.category.trim().to_lowercase(),

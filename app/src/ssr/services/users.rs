@@ -44,7 +44,7 @@ pub fn check_email(email: &str) -> AppResult<String> {
     }
 }
 
-fn check_name(name: &str) -> AppResult<String> {
+pub(crate) fn check_name(name: &str) -> AppResult<String> {
     let n = name.trim();
     match n.chars().count() {
         0 => Err(AppError::invalid("name", "must not be empty")),

@@ -1,0 +1,74 @@
+//! Export and import of the whole data set (admins only).
+
+use std::sync::OnceLock;
+
+use app::ssr::AppState;
+use app::ssr::services::transfer::{self, Quiet};
+use app::transfer::{Document, ImportSummary};
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::Utc;
+
+use super::{ApiError, ApiResult, ErrorBody, Me};
+use app::error::AppError;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/export", get(export))
+        .route("/import", post(import))
+}
+
+/// The largest import body, in MB: `HINDSIGHT_IMPORT_MAX_MB`, default 512.
+fn import_limit() -> usize {
+    static LIMIT: OnceLock<usize> = OnceLock::new();
+    *LIMIT.get_or_init(|| {
+        std::env::var("HINDSIGHT_IMPORT_MAX_MB")
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .filter(|mb| *mb > 0)
+            .unwrap_or(512)
+            << 20
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/export", tag = "transfer",
+    responses((status = 200, description = "The whole data set as a hindsight/v1 document (users without secrets)", body = Document),
+              (status = 403, body = ErrorBody)))]
+pub(super) async fn export(State(s): State<AppState>, Me(me): Me) -> ApiResult<Response> {
+    let now = Utc::now();
+    let doc = transfer::export(&s.reader, &me, now, &Quiet).await?;
+    let name = format!(
+        "attachment; filename=\"hindsight-export-{}.json\"",
+        now.format("%Y%m%dT%H%M%SZ")
+    );
+    Ok(([(header::CONTENT_DISPOSITION, name)], Json(doc)).into_response())
+}
+
+#[utoipa::path(post, path = "/api/v1/import", tag = "transfer", request_body = Document,
+    responses((status = 200, description = "Imported in one transaction", body = ImportSummary),
+              (status = 403, body = ErrorBody),
+              (status = 409, description = "The database already holds incidents, known errors or actions", body = ErrorBody),
+              (status = 422, description = "Every bad record, each with its field and the reason (`records`); nothing was written", body = ErrorBody)))]
+pub(super) async fn import(
+    State(s): State<AppState>,
+    Me(me): Me,
+    req: Request,
+) -> ApiResult<Json<ImportSummary>> {
+    // Refuse early, before reading a large body.
+    me.require(app::domain::authz::Op::Administer)?;
+    let limit = import_limit();
+    let bytes = axum::body::to_bytes(req.into_body(), limit)
+        .await
+        .map_err(|_| {
+            ApiError(AppError::bad_request(format!(
+                "the document is larger than {} MB (HINDSIGHT_IMPORT_MAX_MB)",
+                limit >> 20
+            )))
+        })?;
+    Ok(Json(
+        transfer::import(&s.db, &me, &bytes, Utc::now(), &Quiet).await?,
+    ))
+}
