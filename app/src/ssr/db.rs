@@ -30,6 +30,9 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     Database::connect(opts).await
 }
 
+/// How much of a SQLite file the reader connections map into memory.
+const READER_MMAP_BYTES: u64 = 1 << 30;
+
 /// A pool for heavy reads (the metrics) that may run side by side. SQLite admits many readers
 /// next to its one writer in WAL mode, so a file database gets a second, read-only pool with
 /// a connection per core (at most four); an in-memory database and PostgreSQL share `db`.
@@ -51,9 +54,12 @@ pub async fn connect_reader(
         .max_connections(cores.clamp(2, 4))
         .min_connections(0)
         .map_sqlx_sqlite_opts(|o| {
+            // Memory-mapped reads: pages come straight from the operating system's file cache
+            // (shared, reclaimable) instead of being copied into each connection's own cache.
             o.read_only(true)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
+                .pragma("mmap_size", READER_MMAP_BYTES.to_string())
         });
     Database::connect(opts).await
 }
