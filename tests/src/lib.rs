@@ -2,6 +2,30 @@
 //! database per test when `TEST_DATABASE_URL` is set), and the pieces of the browser tests.
 
 pub mod browser;
+
+/// What the benchmark binaries share.
+pub mod bench {
+    /// The `p` quantile (nearest rank) of `v`, e.g. 0.5 for the median.
+    pub fn pct(mut v: Vec<f64>, p: f64) -> f64 {
+        v.sort_by(|a, b| a.total_cmp(b));
+        let rank = ((p * v.len() as f64).ceil() as usize).clamp(1, v.len());
+        v[rank - 1]
+    }
+
+    /// The database a benchmark runs on: `url` when given, else a fresh SQLite file
+    /// `hindsight-bench-NAME-PID.db` in the temporary folder (returned, to remove at the end).
+    pub fn database(url: Option<String>, name: &str) -> (String, Option<std::path::PathBuf>) {
+        match url {
+            Some(u) => (u, None),
+            None => {
+                let path = std::env::temp_dir()
+                    .join(format!("hindsight-bench-{name}-{}.db", std::process::id()));
+                let _ = std::fs::remove_file(&path);
+                (format!("sqlite://{}?mode=rwc", path.display()), Some(path))
+            }
+        }
+    }
+}
 pub mod metrics_ref;
 
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -117,19 +117,50 @@ fn hash_of(m: &audit_log::Model) -> String {
     )
 }
 
-/// Appends the audit rows of one change. Call it inside the change's transaction.
-/// `changes` empty writes one row without a field (e.g. a delete or a login).
-pub async fn record(
-    txn: &impl ConnectionTrait,
+/// The row for one change (`c.field` empty: no field), linked to `prev`, and its hash.
+fn chained_row(
+    prev: &str,
+    at: i64,
     who: &Who,
-    at: DateTime<Utc>,
     record_type: &str,
     record_key: &str,
     action: &str,
-    changes: &[FieldChange],
-) -> AppResult<()> {
+    c: &FieldChange,
+) -> (audit_log::ActiveModel, String) {
+    let field = (!c.field.is_empty()).then_some(c.field.as_str());
+    let hash = row_hash(
+        prev,
+        at,
+        who.user_id,
+        &who.label,
+        record_type,
+        record_key,
+        action,
+        field,
+        c.old.as_deref(),
+        c.new.as_deref(),
+    );
+    let row = audit_log::ActiveModel {
+        at: Set(at),
+        actor_id: Set(who.user_id),
+        actor: Set(who.label.clone()),
+        record_type: Set(record_type.to_owned()),
+        record_key: Set(record_key.to_owned()),
+        action: Set(action.to_owned()),
+        field: Set(field.map(str::to_owned)),
+        old_value: Set(c.old.clone()),
+        new_value: Set(c.new.clone()),
+        prev_hash: Set(prev.to_owned()),
+        hash: Set(hash.clone()),
+        ..Default::default()
+    };
+    (row, hash)
+}
+
+/// Locks the chain's head row (serialising writers, so the chain never forks) and returns
+/// the hash the next row links to. Call it inside the write's transaction.
+async fn lock_head(txn: &impl ConnectionTrait) -> AppResult<String> {
     let backend = txn.get_database_backend();
-    // Taking the head row's lock first serialises writers: the chain never forks.
     txn.execute_raw(sea_orm::Statement::from_string(
         backend,
         "UPDATE audit_head SET last_hash = last_hash WHERE id = 1",
@@ -142,7 +173,38 @@ pub async fn record(
         ))
         .await?
         .ok_or_else(|| sea_orm::DbErr::RecordNotFound("audit_head".into()))?;
-    let mut prev: String = head.try_get("", "last_hash")?;
+    Ok(head.try_get("", "last_hash")?)
+}
+
+/// Moves the chain's head to the last row written.
+async fn set_head(txn: &impl ConnectionTrait, last_id: i64, hash: String) -> AppResult<()> {
+    let backend = txn.get_database_backend();
+    txn.execute_raw(sea_orm::Statement::from_sql_and_values(
+        backend,
+        match backend {
+            sea_orm::DbBackend::Postgres => {
+                "UPDATE audit_head SET last_id = $1, last_hash = $2 WHERE id = 1"
+            }
+            _ => "UPDATE audit_head SET last_id = ?, last_hash = ? WHERE id = 1",
+        },
+        [last_id.into(), hash.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Appends the audit rows of one change. Call it inside the change's transaction.
+/// `changes` empty writes one row without a field (e.g. a delete or a login).
+pub async fn record(
+    txn: &impl ConnectionTrait,
+    who: &Who,
+    at: DateTime<Utc>,
+    record_type: &str,
+    record_key: &str,
+    action: &str,
+    changes: &[FieldChange],
+) -> AppResult<()> {
+    let mut prev = lock_head(txn).await?;
     let at = to_ms(at);
     let one = [FieldChange {
         field: String::new(),
@@ -156,50 +218,12 @@ pub async fn record(
     };
     let mut last_id = 0;
     for c in rows {
-        let field = (!c.field.is_empty()).then_some(c.field.as_str());
-        let hash = row_hash(
-            &prev,
-            at,
-            who.user_id,
-            &who.label,
-            record_type,
-            record_key,
-            action,
-            field,
-            c.old.as_deref(),
-            c.new.as_deref(),
-        );
-        let res = audit_log::Entity::insert(audit_log::ActiveModel {
-            at: Set(at),
-            actor_id: Set(who.user_id),
-            actor: Set(who.label.clone()),
-            record_type: Set(record_type.to_owned()),
-            record_key: Set(record_key.to_owned()),
-            action: Set(action.to_owned()),
-            field: Set(field.map(str::to_owned)),
-            old_value: Set(c.old.clone()),
-            new_value: Set(c.new.clone()),
-            prev_hash: Set(prev.clone()),
-            hash: Set(hash.clone()),
-            ..Default::default()
-        })
-        .exec(txn)
-        .await?;
+        let (row, hash) = chained_row(&prev, at, who, record_type, record_key, action, c);
+        let res = audit_log::Entity::insert(row).exec(txn).await?;
         last_id = res.last_insert_id;
         prev = hash;
     }
-    txn.execute_raw(sea_orm::Statement::from_sql_and_values(
-        backend,
-        match backend {
-            sea_orm::DbBackend::Postgres => {
-                "UPDATE audit_head SET last_id = $1, last_hash = $2 WHERE id = 1"
-            }
-            _ => "UPDATE audit_head SET last_id = ?, last_hash = ? WHERE id = 1",
-        },
-        [last_id.into(), prev.into()],
-    ))
-    .await?;
-    Ok(())
+    set_head(txn, last_id, prev).await
 }
 
 /// Appends one row per record (`record_type`, `record_key`), all with the same actor, time
@@ -215,49 +239,13 @@ pub async fn record_many(
     if records.is_empty() {
         return Ok(());
     }
-    let backend = txn.get_database_backend();
-    txn.execute_raw(sea_orm::Statement::from_string(
-        backend,
-        "UPDATE audit_head SET last_hash = last_hash WHERE id = 1",
-    ))
-    .await?;
-    let head = txn
-        .query_one_raw(sea_orm::Statement::from_string(
-            backend,
-            "SELECT last_hash FROM audit_head WHERE id = 1",
-        ))
-        .await?
-        .ok_or_else(|| sea_orm::DbErr::RecordNotFound("audit_head".into()))?;
-    let mut prev: String = head.try_get("", "last_hash")?;
+    let mut prev = lock_head(txn).await?;
     let at = to_ms(at);
     let mut rows = Vec::with_capacity(records.len());
+    let no_field = FieldChange::new("", None, None);
     for (record_type, record_key) in records {
-        let hash = row_hash(
-            &prev,
-            at,
-            who.user_id,
-            &who.label,
-            record_type,
-            record_key,
-            action,
-            None,
-            None,
-            None,
-        );
-        rows.push(audit_log::ActiveModel {
-            at: Set(at),
-            actor_id: Set(who.user_id),
-            actor: Set(who.label.clone()),
-            record_type: Set((*record_type).to_owned()),
-            record_key: Set(record_key.clone()),
-            action: Set(action.to_owned()),
-            field: Set(None),
-            old_value: Set(None),
-            new_value: Set(None),
-            prev_hash: Set(prev.clone()),
-            hash: Set(hash.clone()),
-            ..Default::default()
-        });
+        let (row, hash) = chained_row(&prev, at, who, record_type, record_key, action, &no_field);
+        rows.push(row);
         prev = hash;
     }
     // 12 columns a row: well below both databases' limits on bound parameters.
@@ -268,24 +256,13 @@ pub async fn record_many(
     }
     let last = txn
         .query_one_raw(sea_orm::Statement::from_string(
-            backend,
+            txn.get_database_backend(),
             "SELECT MAX(id) AS last_id FROM audit_log",
         ))
         .await?
         .ok_or_else(|| sea_orm::DbErr::RecordNotFound("audit_log".into()))?;
     let last_id: i64 = last.try_get("", "last_id")?;
-    txn.execute_raw(sea_orm::Statement::from_sql_and_values(
-        backend,
-        match backend {
-            sea_orm::DbBackend::Postgres => {
-                "UPDATE audit_head SET last_id = $1, last_hash = $2 WHERE id = 1"
-            }
-            _ => "UPDATE audit_head SET last_id = ?, last_hash = ? WHERE id = 1",
-        },
-        [last_id.into(), prev.into()],
-    ))
-    .await?;
-    Ok(())
+    set_head(txn, last_id, prev).await
 }
 
 /// What `verify` found.

@@ -42,12 +42,7 @@ async fn main() {
     let mut args = std::env::args().skip(1);
     let n_actions: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(50_000);
     let n_incidents = (n_actions * 2 / 5).max(1);
-    let path =
-        std::env::temp_dir().join(format!("hindsight-bench-import-{}.db", std::process::id()));
-    let url = args.next().unwrap_or_else(|| {
-        let _ = std::fs::remove_file(&path);
-        format!("sqlite://{}?mode=rwc", path.display())
-    });
+    let (url, file) = tests::bench::database(args.next(), "import");
     let db = app::ssr::db::connect_and_migrate(&url)
         .await
         .expect("database");
@@ -101,5 +96,7 @@ async fn main() {
     );
     assert_eq!(exported.actions.len(), n_actions);
     drop(db);
-    let _ = std::fs::remove_file(&path);
+    if let Some(path) = file {
+        let _ = std::fs::remove_file(path);
+    }
 }

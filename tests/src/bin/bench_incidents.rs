@@ -9,6 +9,8 @@
 
 use std::time::Instant;
 
+use tests::bench::pct;
+
 use app::domain::{
     ActionKind, ActionStatus, EventKind, IncidentStatus, PostmortemStatus, Priority,
     RootCauseCategory, Severity, Visibility,
@@ -38,12 +40,6 @@ const WORDS: [&str; 12] = [
     "saturation",
 ];
 
-fn pct(mut v: Vec<f64>, p: f64) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    let rank = ((p * v.len() as f64).ceil() as usize).clamp(1, v.len());
-    v[rank - 1]
-}
-
 async fn time<F, Fut, T>(name: &str, runs: usize, mut f: F)
 where
     F: FnMut(usize) -> Fut,
@@ -66,11 +62,7 @@ where
 async fn main() {
     let mut args = std::env::args().skip(1);
     let n: i64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(100_000);
-    let url = args.next().unwrap_or_else(|| {
-        let path = std::env::temp_dir().join(format!("hindsight-bench-{}.db", std::process::id()));
-        let _ = std::fs::remove_file(&path);
-        format!("sqlite://{}?mode=rwc", path.display())
-    });
+    let (url, _file) = tests::bench::database(args.next(), "incidents");
     let db = app::ssr::db::connect_and_migrate(&url)
         .await
         .expect("database");

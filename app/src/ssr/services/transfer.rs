@@ -1151,6 +1151,25 @@ async fn ensure_empty(db: &impl ConnectionTrait) -> AppResult<()> {
 }
 
 /// Multi-row inserts of `rows` in chunks, reporting progress.
+/// Every row's id by another integer column (`seq`, or a postmortem's incident), in one
+/// query: how the rows just inserted in bulk are found again.
+async fn ids_by<E: EntityTrait>(
+    _entity: E,
+    by: E::Column,
+    id: E::Column,
+    txn: &impl ConnectionTrait,
+) -> AppResult<HashMap<i64, i64>> {
+    Ok(E::find()
+        .select_only()
+        .column(by)
+        .column(id)
+        .into_tuple::<(i64, i64)>()
+        .all(txn)
+        .await?
+        .into_iter()
+        .collect())
+}
+
 async fn insert_all<A>(
     txn: &impl ConnectionTrait,
     rows: Vec<A>,
@@ -1262,15 +1281,13 @@ async fn write(
         .collect();
     summary.incidents = rows.len();
     insert_all(txn, rows, progress).await?;
-    let inc_id: HashMap<i64, i64> = incident::Entity::find()
-        .select_only()
-        .column(incident::Column::Seq)
-        .column(incident::Column::Id)
-        .into_tuple::<(i64, i64)>()
-        .all(txn)
-        .await?
-        .into_iter()
-        .collect();
+    let inc_id = ids_by(
+        incident::Entity,
+        incident::Column::Seq,
+        incident::Column::Id,
+        txn,
+    )
+    .await?;
     let inc_of = |key: &str| {
         RecordKey::parse_as(KeyKind::Incident, key).and_then(|k| inc_id.get(&k.seq).copied())
     };
@@ -1341,15 +1358,13 @@ async fn write(
     summary.postmortems = pms.len();
     progress.phase("writing postmortems", pms.len() as u64);
     insert_all(txn, pms, progress).await?;
-    let pm_id: HashMap<i64, i64> = postmortem::Entity::find()
-        .select_only()
-        .column(postmortem::Column::IncidentId)
-        .column(postmortem::Column::Id)
-        .into_tuple::<(i64, i64)>()
-        .all(txn)
-        .await?
-        .into_iter()
-        .collect();
+    let pm_id = ids_by(
+        postmortem::Entity,
+        postmortem::Column::IncidentId,
+        postmortem::Column::Id,
+        txn,
+    )
+    .await?;
     let mut reviewers = Vec::new();
     for (seq, r) in &plan.incidents {
         let (Some(pm), Some(pid)) = (
@@ -1406,15 +1421,13 @@ async fn write(
         .collect();
     summary.known_errors = rows.len();
     insert_all(txn, rows, progress).await?;
-    let ke_id: HashMap<i64, i64> = known_error::Entity::find()
-        .select_only()
-        .column(known_error::Column::Seq)
-        .column(known_error::Column::Id)
-        .into_tuple::<(i64, i64)>()
-        .all(txn)
-        .await?
-        .into_iter()
-        .collect();
+    let ke_id = ids_by(
+        known_error::Entity,
+        known_error::Column::Seq,
+        known_error::Column::Id,
+        txn,
+    )
+    .await?;
     let mut ke_services = Vec::new();
     let mut ke_links = Vec::new();
     let mut ke_terms = Vec::new();
@@ -1511,15 +1524,7 @@ async fn write(
         .collect();
     summary.actions = rows.len();
     insert_all(txn, rows, progress).await?;
-    let act_id: HashMap<i64, i64> = action::Entity::find()
-        .select_only()
-        .column(action::Column::Seq)
-        .column(action::Column::Id)
-        .into_tuple::<(i64, i64)>()
-        .all(txn)
-        .await?
-        .into_iter()
-        .collect();
+    let act_id = ids_by(action::Entity, action::Column::Seq, action::Column::Id, txn).await?;
     let mut history = Vec::new();
     for (seq, r) in &plan.actions {
         let Some(&id) = act_id.get(seq) else {
