@@ -702,3 +702,32 @@ async fn the_sqlite_reader_pool_sees_commits_and_cannot_write() {
         .unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The connections are set up for the metrics' statements: SQLite has its percentile
+/// functions (the server would not start without them), PostgreSQL sessions run without JIT
+/// compilation and with index pages priced as cached.
+db_test!(connections_are_set_up_for_the_metrics, |db| {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let one = |sql: &str| {
+        let db = db.clone();
+        let stmt = Statement::from_string(db.get_database_backend(), sql.to_owned());
+        async move { db.query_one_raw(stmt).await.unwrap().unwrap() }
+    };
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            for (name, value) in app::ssr::db::PG_SESSION {
+                let r = one(&format!("SELECT current_setting('{name}') AS v")).await;
+                assert_eq!(r.try_get::<String>("", "v").unwrap(), value, "{name}");
+            }
+        }
+        _ => {
+            let r = one(
+                "WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s WHERE x < 10) \
+                 SELECT median(x) AS m, percentile_disc(x, 0.9) AS p FROM s",
+            )
+            .await;
+            assert_eq!(r.try_get::<f64>("", "m").unwrap(), 5.5);
+            assert_eq!(r.try_get::<f64>("", "p").unwrap(), 9.0);
+        }
+    }
+});

@@ -1,14 +1,13 @@
 //! The SPEC's follow-through metrics, aggregated in the database: five grouped action queries
 //! (each over its own index range), one grouped pass over the period's incidents (counts,
-//! duration totals, months), ranked rows for medians and p90s (window functions return only
-//! the rows at the needed ranks), RCA completion, recurrence, sev1 update gaps and top
-//! drivers. The same SQL runs on SQLite and PostgreSQL; independent statements run side by
+//! duration totals, months), the values at the ranks medians and p90s need (the database's
+//! `percentile_disc`), RCA completion, recurrence, sev1 update gaps and top drivers. The same SQL runs on SQLite and PostgreSQL; independent statements run side by
 //! side on the pool's connections.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
-use sea_orm::{ConnectionTrait, QueryResult, Statement, Value};
+use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Statement, Value};
 
 use crate::domain::authz::Op;
 use crate::domain::calendar::OrgCalendar;
@@ -211,8 +210,10 @@ struct ActionFigures {
     months: Vec<(u64, u64)>,
 }
 
+/// The rows of the group that meet `cond` (an aggregate `FILTER` skips the others, cheaper
+/// than summing a CASE on both databases).
 fn sum(cond: String) -> String {
-    format!("CAST(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS BIGINT)")
+    format!("COUNT(*) FILTER (WHERE {cond})")
 }
 
 fn team(r: &QueryResult) -> AppResult<Option<String>> {
@@ -388,8 +389,8 @@ struct IncidentFigures {
 }
 
 /// One query grouped by severity and month gives every count and sum (the time to resolve of
-/// a month is the first duration's); then, per duration and side by side, one query numbers
-/// the values in order and returns only the rows at the ranks the median and p90 need.
+/// a month is the first duration's); then one query picks the values at the ranks the
+/// medians and p90s need.
 async fn incident_figures(
     db: &Exec<'_, impl ConnectionTrait>,
     q: &MetricsQuery,
@@ -457,84 +458,105 @@ async fn incident_figures(
         }
     }
     count.insert("total".into(), total);
-    let [ttr, ttm, ttd] = [0, 1, 2].map(|k| ranked(db, q, per, k, &totals[k]));
     Ok(IncidentFigures {
         count,
-        durations: tokio::try_join!(ttr, ttm, ttd).map(|(a, b, c)| [a, b, c])?,
+        durations: ranked(db, q, per, &totals).await?,
         months: month_figures,
     })
 }
 
-/// Mean, median and p90 of duration `k` per group, from its totals and the values at the
-/// ranks the median and p90 need.
+/// The fraction under which the database's `percentile_disc` picks the value at `rank` (from
+/// 1) of `n` values. SQLite takes the value at index `⌊p·(n−1)⌋` from 0, PostgreSQL the one at
+/// `⌈p·n⌉` from 1; the fraction aims half a rank below the wanted one, so rounding in the
+/// product never moves it to a neighbour.
+pub fn disc_fraction(backend: DbBackend, rank: u64, n: u64) -> f64 {
+    let (r, n) = (rank as f64, n as f64);
+    match backend {
+        DbBackend::Postgres => ((r - 0.5) / n).clamp(0.0, 1.0),
+        _ if n <= 1.0 => 0.0,
+        _ if r >= n => 1.0,
+        _ => ((r - 0.5) / (n - 1.0)).clamp(0.0, 1.0),
+    }
+}
+
+/// Mean, median and p90 of the three durations per group, from their totals, the medians and
+/// the p90s. One statement, one pass over the period's incidents, takes those with the
+/// database's own aggregates (which sort each group's values in memory, far cheaper than
+/// numbering rows with a window function), each over its group (a `FILTER` by severity) or
+/// over all incidents: the median as `percentile_cont(0.5)` (the mean of the two middle
+/// values of an even count), the p90 as `percentile_disc` at the nearest rank, whose
+/// fraction follows from the group's count.
 async fn ranked(
     db: &Exec<'_, impl ConnectionTrait>,
     q: &MetricsQuery,
     per: &Period,
-    k: usize,
-    totals: &BTreeMap<String, (u64, i64)>,
-) -> AppResult<BTreeMap<String, DurationStats>> {
-    let mut out = BTreeMap::new();
-    if totals.is_empty() {
+    totals: &[BTreeMap<String, (u64, i64)>; 3],
+) -> AppResult<[BTreeMap<String, DurationStats>; 3]> {
+    let mut out: [BTreeMap<String, DurationStats>; 3] = Default::default();
+    let backend = db.db.get_database_backend();
+    let mut p = Sql::default();
+    // (column, duration, group, count, sum) of every group that has values.
+    let mut wanted = Vec::new();
+    let mut cols = Vec::new();
+    for (k, (start, end)) in DURATIONS.iter().enumerate() {
+        for (gi, (g, (n, sum))) in totals[k].iter().enumerate() {
+            let f = p.bind(disc_fraction(backend, m::p90_rank(*n), *n));
+            let filter = if g == "all" {
+                String::new()
+            } else {
+                format!(" FILTER (WHERE i.severity = {})", p.bind(g.clone()))
+            };
+            let c = format!("{k}_{gi}");
+            cols.push(if backend == DbBackend::Postgres {
+                // Both aggregates order the same values, so PostgreSQL sorts them once.
+                let d = format!("CAST(i.{end} - i.{start} AS DOUBLE PRECISION)");
+                format!(
+                    "percentile_cont(0.5) WITHIN GROUP (ORDER BY {d}){filter} AS m{c}, \
+                     CAST(percentile_disc({f}) WITHIN GROUP (ORDER BY {d}){filter} AS BIGINT) AS p{c}"
+                )
+            } else {
+                let d = format!("i.{end} - i.{start}");
+                format!(
+                    "median({d}){filter} AS m{c}, CAST(percentile_disc({d}, {f}){filter} AS BIGINT) AS p{c}"
+                )
+            });
+            wanted.push((c, k, g, *n, *sum));
+        }
+    }
+    if wanted.is_empty() {
         return Ok(out);
     }
-    let (start, end) = DURATIONS[k];
-    let mut p = Sql::default();
     let cond = in_period(q, per, &mut p);
-    let d = format!("i.{end} - i.{start}");
-    let base =
-        format!("FROM incidents i WHERE {cond} AND i.{start} IS NOT NULL AND i.{end} IS NOT NULL");
-    let mut wanted = Vec::new();
-    for (g, (n, _)) in totals {
-        if g == "all" {
-            continue;
-        }
-        let ranks: Vec<String> = m::ranks(*n).into_iter().map(|r| p.bind(r as i64)).collect();
-        wanted.push(format!(
-            "(g = {} AND rn IN ({}))",
-            p.bind(g.clone()),
-            ranks.join(", ")
-        ));
-    }
-    let all_ranks: Vec<String> = m::ranks(totals.get("all").map_or(0, |t| t.0))
-        .into_iter()
-        .map(|r| p.bind(r as i64))
-        .collect();
-    let all = p.bind("all");
-    let sql = format!(
-        "SELECT g, CAST(rn AS BIGINT) AS rn, CAST(d AS BIGINT) AS d FROM \
-           (SELECT i.severity AS g, {d} AS d, ROW_NUMBER() OVER (PARTITION BY i.severity ORDER BY {d}) AS rn {base}) r \
-         WHERE {} \
-         UNION ALL \
-         SELECT {all}, CAST(rn AS BIGINT), CAST(d AS BIGINT) FROM \
-           (SELECT {d} AS d, ROW_NUMBER() OVER (ORDER BY {d}) AS rn {base}) a \
-         WHERE rn IN ({})",
-        wanted.join(" OR "),
-        all_ranks.join(", ")
-    );
-    let mut at: BTreeMap<String, BTreeMap<u64, i64>> = BTreeMap::new();
-    for r in rows(db, sql, p).await? {
-        at.entry(r.try_get("", "g")?)
-            .or_default()
-            .insert(int(&r, "rn")?, r.try_get::<i64>("", "d")?);
-    }
-    for (g, (n, s)) in totals {
-        let values = at.get(g);
-        if let Some(st) = stats(*n, *s, |rank| values.and_then(|v| v.get(&rank)).copied()) {
-            out.insert(g.clone(), st);
+    let sql = format!("SELECT {} FROM incidents i WHERE {cond}", cols.join(", "));
+    let r = rows(db, sql, p).await?;
+    let Some(r) = r.first() else { return Ok(out) };
+    for (c, k, g, n, sum) in wanted {
+        let median = r.try_get::<Option<f64>>("", &format!("m{c}"))?;
+        let p90 = r.try_get::<Option<i64>>("", &format!("p{c}"))?;
+        if let (Some(median), Some(p90)) = (median, p90) {
+            let s = m::Summary {
+                mean: sum as f64 / n as f64,
+                median,
+                p90: p90 as f64,
+            };
+            out[k].insert(g.clone(), minutes(s));
         }
     }
     Ok(out)
 }
 
-/// Minutes from a summary of milliseconds (the reference path does the same arithmetic).
+/// Minutes from a summary of milliseconds, given the values at ranks (the reference path).
 pub fn stats(n: u64, sum_ms: i64, at: impl Fn(u64) -> Option<i64>) -> Option<DurationStats> {
-    let s = m::summary(n, sum_ms as f64, |r| at(r).map(|v| v as f64))?;
-    Some(DurationStats {
+    m::summary(n, sum_ms as f64, |r| at(r).map(|v| v as f64)).map(minutes)
+}
+
+/// Minutes from a summary of milliseconds (both paths do the same arithmetic).
+fn minutes(s: m::Summary) -> DurationStats {
+    DurationStats {
         mean: s.mean / 60_000.0,
         median: s.median / 60_000.0,
         p90: s.p90 / 60_000.0,
-    })
+    }
 }
 
 async fn rca_completion(
@@ -553,8 +575,8 @@ async fn rca_completion(
     let filter = incident_filter(q, &mut p, "i");
     let sql = format!(
         "SELECT CAST(COUNT(*) AS BIGINT) AS r, \
-           CAST(SUM(CASE WHEN pm.status = {published} AND pm.published_at IS NOT NULL AND i.rca_due_at IS NOT NULL \
-                     AND pm.published_at <= i.rca_due_at THEN 1 ELSE 0 END) AS BIGINT) AS ok \
+           COUNT(*) FILTER (WHERE pm.status = {published} AND pm.published_at IS NOT NULL \
+             AND i.rca_due_at IS NOT NULL AND pm.published_at <= i.rca_due_at) AS ok \
          FROM incidents i LEFT JOIN postmortems pm ON pm.incident_id = i.id \
          WHERE i.severity IN ({s1}, {s2}) AND i.resolved_at >= {r0} AND i.resolved_at < {r1}{filter} \
            AND (pm.status = {published} OR i.rca_due_at < {as_of})"
@@ -564,24 +586,26 @@ async fn rca_completion(
     Ok(rate(int(r, "ok")?, int(r, "r")?))
 }
 
-async fn recurrence(
+/// The period's incidents that recur: linked to a known error that another incident, detected
+/// strictly earlier, is linked to. (The rate's denominator is the period's incident count.)
+async fn recurring(
     db: &Exec<'_, impl ConnectionTrait>,
     q: &MetricsQuery,
     per: &Period,
-) -> AppResult<Option<f64>> {
+) -> AppResult<u64> {
     let mut p = Sql::default();
     let cond = in_period(q, per, &mut p);
+    // Joined from the links (the period's linked incidents are few) rather than probed per
+    // incident of the period.
     let sql = format!(
-        "SELECT CAST(COUNT(*) AS BIGINT) AS n, CAST(SUM(CASE WHEN EXISTS ( \
-             SELECT 1 FROM known_error_incidents l1 \
-             JOIN known_error_incidents l2 ON l2.known_error_id = l1.known_error_id \
-             JOIN incidents j ON j.id = l2.incident_id \
-             WHERE l1.incident_id = i.id AND j.detected_at < i.detected_at) THEN 1 ELSE 0 END) AS BIGINT) AS rec \
-         FROM incidents i WHERE {cond}"
+        "SELECT CAST(COUNT(DISTINCT i.id) AS BIGINT) AS rec \
+         FROM incidents i JOIN known_error_incidents l1 ON l1.incident_id = i.id \
+         WHERE {cond} AND EXISTS (SELECT 1 FROM known_error_incidents l2 \
+           JOIN incidents j ON j.id = l2.incident_id \
+           WHERE l2.known_error_id = l1.known_error_id AND j.detected_at < i.detected_at)"
     );
     let r = rows(db, sql, p).await?;
-    let Some(r) = r.first() else { return Ok(None) };
-    Ok(rate(int(r, "rec")?, int(r, "n")?))
+    r.first().map_or(Ok(0), |r| int(r, "rec"))
 }
 
 async fn update_gaps(
@@ -732,15 +756,20 @@ async fn compute_with(
     let per = Period::new(q, &cal, now)?;
     let x = &Exec { db, record };
     // The statements do not depend on one another (but for the ranks, which follow their
-    // totals): they run side by side, each on a connection of the pool.
-    let (fig, inc, gaps, rca, recurrence_rate, top_drivers) = tokio::try_join!(
-        action_figures(x, q, &per),
+    // totals): they run side by side, each on a connection of the pool. The incident figures
+    // go first, as the longest chain.
+    let (inc, fig, gaps, rca, recurring, top_drivers) = tokio::try_join!(
         incident_figures(x, q, &per, &cal),
+        action_figures(x, q, &per),
         update_gaps(x, q, &per),
         rca_completion(x, q, &per),
-        recurrence(x, q, &per),
+        recurring(x, q, &per),
         drivers(x, q, &per),
     )?;
+    let recurrence_rate = rate(
+        recurring,
+        inc.count.get("total").copied().unwrap_or_default(),
+    );
     let teams = &fig.teams;
     let mut all = ActionCounts::default();
     for c in teams.values() {
@@ -829,9 +858,9 @@ pub async fn operational(db: &impl ConnectionTrait, now: DateTime<Utc>) -> AppRe
     let today = p.bind(today);
     let sql = format!(
         "SELECT a.priority AS g, \
-           CAST(SUM(CASE WHEN a.status IN ({open}, {in_progress}) THEN 1 ELSE 0 END) AS BIGINT) AS open_n, \
-           CAST(SUM(CASE WHEN a.status IN ({open}, {in_progress}) AND a.due_date < {today} THEN 1 ELSE 0 END) AS BIGINT) AS overdue, \
-           CAST(SUM(CASE WHEN a.status = {done} AND a.verification_required = TRUE AND a.verification_due < {today} THEN 1 ELSE 0 END) AS BIGINT) AS ver \
+           COUNT(*) FILTER (WHERE a.status IN ({open}, {in_progress})) AS open_n, \
+           COUNT(*) FILTER (WHERE a.status IN ({open}, {in_progress}) AND a.due_date < {today}) AS overdue, \
+           COUNT(*) FILTER (WHERE a.status = {done} AND a.verification_required = TRUE AND a.verification_due < {today}) AS ver \
          FROM actions a WHERE a.status IN ({open}, {in_progress}, {done}) GROUP BY a.priority"
     );
     let mut out = Operational {
@@ -869,4 +898,40 @@ pub async fn operational(db: &impl ConnectionTrait, now: DateTime<Utc>) -> AppRe
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `disc_fraction` lands on the wanted rank under each database's own arithmetic: SQLite's
+    /// `percentile_disc` reads index `(unsigned)(p·(n−1))` from 0, PostgreSQL's row
+    /// `ceil(p·n)` from 1 (both in double precision).
+    #[test]
+    fn the_fraction_picks_every_rank_on_both_databases() {
+        let sqlite = |r: u64, n: u64| {
+            let p = disc_fraction(DbBackend::Sqlite, r, n);
+            assert!((0.0..=1.0).contains(&p), "fraction {p} for rank {r} of {n}");
+            (p * (n - 1) as f64) as u64 + 1
+        };
+        let postgres = |r: u64, n: u64| {
+            let p = disc_fraction(DbBackend::Postgres, r, n);
+            assert!((0.0..=1.0).contains(&p), "fraction {p} for rank {r} of {n}");
+            ((p * n as f64).ceil() as u64).max(1)
+        };
+        let check = |r: u64, n: u64| {
+            assert_eq!(sqlite(r, n), r, "SQLite: rank {r} of {n}");
+            assert_eq!(postgres(r, n), r, "PostgreSQL: rank {r} of {n}");
+        };
+        for n in 1..=400 {
+            for r in 1..=n {
+                check(r, n);
+            }
+        }
+        for n in (401..=2_000_000).step_by(997).chain([u32::MAX as u64]) {
+            for r in [1, 2, m::p90_rank(n), n.div_ceil(2), n / 2 + 1, n - 1, n] {
+                check(r, n);
+            }
+        }
+    }
 }
