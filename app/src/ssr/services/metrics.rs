@@ -619,16 +619,17 @@ async fn update_gaps(
     let update = p.bind(crate::domain::EventKind::Update.as_str());
     let cond = in_period(q, per, &mut p);
     let sql = format!(
-        "WITH s AS (SELECT i.id AS id, i.key AS key, i.seq AS seq, i.detected_at AS t0, \
+        "WITH s AS (SELECT i.id AS id, i.detected_at AS t0, \
                       COALESCE(i.resolved_at, {as_of}) AS t1 FROM incidents i \
                     WHERE i.severity = {sev1} AND {cond}), \
          pts AS (SELECT id, t0 AS t FROM s \
                  UNION ALL SELECT s.id, e.occurred_at FROM s JOIN timeline_events e ON e.incident_id = s.id \
                    AND e.kind = {update} AND e.occurred_at >= s.t0 AND e.occurred_at <= s.t1 \
                  UNION ALL SELECT id, t1 FROM s), \
-         g AS (SELECT id, t - LAG(t) OVER (PARTITION BY id ORDER BY t) AS gap FROM pts) \
-         SELECT s.key AS key, CAST(MAX(g.gap) AS BIGINT) AS gap FROM s JOIN g ON g.id = s.id \
-         GROUP BY s.id, s.key, s.seq ORDER BY s.seq"
+         g AS (SELECT id, t - LAG(t) OVER (PARTITION BY id ORDER BY t) AS gap FROM pts), \
+         mg AS (SELECT id, MAX(gap) AS gap FROM g GROUP BY id) \
+         SELECT i.key AS key, CAST(mg.gap AS BIGINT) AS gap FROM mg JOIN incidents i ON i.id = mg.id \
+         ORDER BY i.seq"
     );
     rows(db, sql, p)
         .await?
