@@ -703,9 +703,9 @@ async fn the_sqlite_reader_pool_sees_commits_and_cannot_write() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// The connections are set up for the metrics' statements: SQLite has its percentile
-/// functions (the server would not start without them), PostgreSQL sessions run without JIT
-/// compilation and with index pages priced as cached.
+// The connections are set up for the metrics' statements: SQLite has its percentile
+// functions (the server would not start without them), PostgreSQL sessions run without JIT
+// compilation and with index pages priced as cached.
 db_test!(connections_are_set_up_for_the_metrics, |db| {
     use sea_orm::{ConnectionTrait, DbBackend, Statement};
     let one = |sql: &str| {

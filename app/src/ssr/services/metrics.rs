@@ -465,10 +465,10 @@ async fn incident_figures(
     })
 }
 
-/// The fraction under which the database's `percentile_disc` picks the value at `rank` (from
-/// 1) of `n` values. SQLite takes the value at index `⌊p·(n−1)⌋` from 0, PostgreSQL the one at
-/// `⌈p·n⌉` from 1; the fraction aims half a rank below the wanted one, so rounding in the
-/// product never moves it to a neighbour.
+/// The fraction under which the database's `percentile_disc` picks the value at `rank` of `n`
+/// values, ranks counted from one. SQLite takes the value at index `⌊p·(n−1)⌋` counted from
+/// zero, PostgreSQL the one at `⌈p·n⌉` counted from one; the fraction aims half a rank below
+/// the wanted one, so rounding in the product never moves it to a neighbour.
 pub fn disc_fraction(backend: DbBackend, rank: u64, n: u64) -> f64 {
     let (r, n) = (rank as f64, n as f64);
     match backend {
