@@ -17,6 +17,7 @@ mod m20261125_000008_my_actions;
 mod m20261125_000009_metrics;
 mod m20261125_000010_metrics_groups;
 mod m20261129_000011_metrics_covering;
+mod m20261129_000012_severity_covering;
 
 pub use m20261124_000004_audit_guard::GENESIS;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000009_metrics::Migration),
             Box::new(m20261125_000010_metrics_groups::Migration),
             Box::new(m20261129_000011_metrics_covering::Migration),
+            Box::new(m20261129_000012_severity_covering::Migration),
         ]
     }
 }
