@@ -9,18 +9,6 @@ pub fn rate(num: u64, den: u64) -> Option<f64> {
     (den > 0).then(|| num as f64 / den as f64)
 }
 
-/// 1-based ranks that the summary of `n` sorted values reads: the median's one or two, and
-/// p90's `⌈0.9·n⌉` (nearest rank). Empty for `n = 0`.
-pub fn ranks(n: u64) -> Vec<u64> {
-    if n == 0 {
-        return Vec::new();
-    }
-    let mut r = vec![n.div_ceil(2), n / 2 + 1, p90_rank(n)];
-    r.sort_unstable();
-    r.dedup();
-    r
-}
-
 /// `⌈0.9·n⌉` in whole numbers (no floating-point error at multiples of ten).
 pub fn p90_rank(n: u64) -> u64 {
     (9 * n).div_ceil(10)
@@ -34,8 +22,8 @@ pub struct Summary {
     pub p90: f64,
 }
 
-/// The summary from the count, the sum and the values at `ranks(n)` (rank → value), as a
-/// query that reads only those rows gives them.
+/// The summary from the count, the sum and the values at the median's one or two ranks and
+/// p90's nearest rank (rank from one → value).
 pub fn summary(n: u64, sum: f64, at: impl Fn(u64) -> Option<f64>) -> Option<Summary> {
     if n == 0 {
         return None;
@@ -121,8 +109,6 @@ mod tests {
         assert_eq!(summarize(&[7.0]).unwrap().p90, 7.0);
         assert_eq!(p90_rank(20), 18);
         assert_eq!(p90_rank(21), 19);
-        assert_eq!(ranks(4), vec![2, 3, 4]);
-        assert_eq!(ranks(1), vec![1]);
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! The SPEC's follow-through metrics, aggregated in the database: five grouped action queries
 //! (each over its own index range), one grouped pass over the period's incidents (counts,
-//! duration totals, months), the values at the ranks medians and p90s need (the database's
-//! `percentile_disc`), RCA completion, recurrence, sev1 update gaps and top drivers. The same SQL runs on SQLite and PostgreSQL; independent statements run side by
-//! side on the pool's connections.
+//! duration totals, months), one pass for the medians and p90s (the database's percentile
+//! aggregates), RCA completion, recurrence, sev1 update gaps and top drivers. The same SQL runs
+//! on SQLite and PostgreSQL but for the spelling of the percentile aggregates; independent
+//! statements run side by side on the pool's connections.
 
 use std::collections::BTreeMap;
 
