@@ -8,7 +8,7 @@ tools:
 	@.ci/ensure-tools
 
 build: tools
-	cargo leptos build --release
+	.ci/build-site release
 
 ## Serve on 127.0.0.1:3000 with SQLite at ./hindsight.db (override with HINDSIGHT_ADDR, DATABASE_URL).
 run: build
@@ -17,14 +17,16 @@ run: build
 ## Everything CI runs: formatting, lints, the WASM dependency check, the release build, and all
 ## tests (domain, services on SQLite and PostgreSQL when TEST_DATABASE_URL is set, browser).
 test:
-	@.ci/ensure-tools browser
-	cargo fmt --all -- --check
-	.ci/check-wasm-deps
-	cargo clippy --workspace --all-targets -- -D warnings
-	cargo clippy -p frontend --features hydrate --target wasm32-unknown-unknown -- -D warnings
-	cargo leptos build --release
-	HINDSIGHT_E2E_BIN=$(CURDIR)/target/release/hindsight HINDSIGHT_E2E_SITE=$(CURDIR)/target/site \
-		cargo test --workspace --no-fail-fast
+	@rm -f target/phases.txt
+	@.ci/timed "tools" .ci/ensure-tools browser
+	@.ci/timed "fmt" cargo fmt --all -- --check
+	@.ci/timed "wasm dependency check" .ci/check-wasm-deps
+	@.ci/timed "clippy (server)" cargo clippy --workspace --all-targets -- -D warnings
+	@.ci/timed "clippy (wasm)" cargo clippy -p frontend --features hydrate --target wasm32-unknown-unknown -- -D warnings
+	@.ci/timed "browser bundle + debug server" .ci/build-site test
+	@HINDSIGHT_E2E_BIN=$(CURDIR)/target/debug/hindsight HINDSIGHT_E2E_SITE=$(CURDIR)/target/site \
+		.ci/timed "cargo test (build + run)" cargo test --workspace --no-fail-fast; rc=$$?; \
+		echo "phases, slowest first:"; sort -rn target/phases.txt; exit $$rc
 
 ## Tests without the browser build (quick loop while developing).
 test-fast:

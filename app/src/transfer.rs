@@ -26,6 +26,9 @@ fn yes() -> bool {
 fn is_true(b: &bool) -> bool {
     *b
 }
+fn is_false(b: &bool) -> bool {
+    !*b
+}
 
 /// The whole data set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -48,6 +51,39 @@ pub struct Document {
     pub known_errors: Vec<KnownErrorRecord>,
     #[serde(default)]
     pub actions: Vec<ActionRecord>,
+    /// Comments on the records above, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub comments: Vec<CommentRecord>,
+}
+
+/// A comment on an incident, postmortem (`record` is the incident's key), action or known
+/// error. Replies name their thread by the number it has in this document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CommentRecord {
+    /// The comment's number in this document (1, 2, …): what `parent` refers to.
+    pub id: i64,
+    pub record_type: crate::domain::CommentOn,
+    pub record: String,
+    /// The number of the top-level comment this one answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<i64>,
+    /// The author's e-mail.
+    pub author: String,
+    /// Markdown; empty for a removed comment.
+    #[serde(default)]
+    pub body: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote: Option<String>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub resolved: bool,
+    pub created_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<DateTime<Utc>>,
+    /// When it was removed (it stays in its thread without its text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<DateTime<Utc>>,
 }
 
 /// A user, without any secret (no password, tokens or sessions).
@@ -274,4 +310,6 @@ pub struct ImportSummary {
     pub known_errors: usize,
     pub actions: usize,
     pub verifications: usize,
+    #[serde(default)]
+    pub comments: usize,
 }

@@ -18,6 +18,9 @@ mod m20261125_000009_metrics;
 mod m20261125_000010_metrics_groups;
 mod m20261129_000011_metrics_covering;
 mod m20261129_000012_severity_covering;
+mod m20261202_000013_comments;
+mod m20261202_000014_live;
+mod m20261202_000015_timeline_edits;
 
 pub use m20261124_000004_audit_guard::GENESIS;
 
@@ -39,6 +42,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000010_metrics_groups::Migration),
             Box::new(m20261129_000011_metrics_covering::Migration),
             Box::new(m20261129_000012_severity_covering::Migration),
+            Box::new(m20261202_000013_comments::Migration),
+            Box::new(m20261202_000014_live::Migration),
+            Box::new(m20261202_000015_timeline_edits::Migration),
         ]
     }
 }

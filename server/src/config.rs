@@ -103,6 +103,15 @@ pub struct Settings {
     )]
     pub reminder_interval: u64,
 
+    /// Milliseconds between the comment lines `/api/v1/stream` sends to stay open through proxies.
+    #[arg(
+        long,
+        global = true,
+        env = "HINDSIGHT_STREAM_HEARTBEAT_MS",
+        default_value_t = 20_000
+    )]
+    pub stream_heartbeat_ms: u64,
+
     /// Bearer token that Prometheus must send to scrape `/metrics` (unset: no token needed).
     #[arg(
         long,
@@ -163,6 +172,7 @@ impl fmt::Debug for Settings {
             .field("admin_password", &self.admin_password)
             .field("log", &self.log)
             .field("log_format", &self.log_format)
+            .field("stream_heartbeat_ms", &self.stream_heartbeat_ms)
             .finish()
     }
 }

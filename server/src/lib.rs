@@ -30,6 +30,8 @@ pub enum StartError {
     },
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Webhook(#[from] jobs::ClientError),
 }
 
 /// Connects, migrates and builds the shared state.
@@ -38,6 +40,7 @@ pub async fn build_state(settings: &Settings) -> Result<AppState, StartError> {
     let reader = app::ssr::db::connect_reader(&settings.database_url, &db).await?;
     Ok(AppState {
         leptos_options: web::leptos_options(settings),
+        live: app::ssr::live::Hub::new(db.clone()),
         db,
         reader,
         config: Arc::new(app::ssr::RuntimeConfig {
@@ -45,6 +48,9 @@ pub async fn build_state(settings: &Settings) -> Result<AppState, StartError> {
                 .metrics_token
                 .as_ref()
                 .map(|t| t.expose().to_owned()),
+            stream_heartbeat: std::time::Duration::from_millis(
+                settings.stream_heartbeat_ms.max(10),
+            ),
             ..app::ssr::RuntimeConfig::new(&settings.public_origin())
         }),
     })
@@ -53,6 +59,8 @@ pub async fn build_state(settings: &Settings) -> Result<AppState, StartError> {
 /// Serves until SIGINT or SIGTERM, then finishes in-flight requests and returns.
 pub async fn serve(settings: Arc<Settings>) -> Result<(), StartError> {
     let started = std::time::Instant::now();
+    // Before anything else: a reminder job without its HTTP client (or its timeout) is no job.
+    let webhook_client = jobs::client()?;
     let state = build_state(&settings).await?;
     tracing::info!(
         backend = app::ssr::db::backend_name(&state.db),
@@ -74,8 +82,13 @@ pub async fn serve(settings: Arc<Settings>) -> Result<(), StartError> {
         }
     }
     tokio::spawn(housekeeping(state.db.clone()));
+    tokio::spawn(jobs::live_prune_loop(
+        state.db.clone(),
+        std::time::Duration::from_secs(30),
+    ));
     tokio::spawn(jobs::reminders_loop(
         state.db.clone(),
+        webhook_client,
         settings.public_origin(),
         std::time::Duration::from_secs(settings.reminder_interval.max(10)),
     ));
@@ -86,12 +99,18 @@ pub async fn serve(settings: Arc<Settings>) -> Result<(), StartError> {
             source,
         })?;
     let local = listener.local_addr()?;
+    let live = state.live.clone();
     tracing::info!(addr = %local, ready_in_ms = started.elapsed().as_millis() as u64, "listening on http://{local}");
     axum::serve(
         listener,
         web::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        // Open live-update streams never finish by themselves: end them, or the shutdown
+        // would wait for every page to be closed.
+        live.close();
+    })
     .await?;
     tracing::info!("shut down cleanly");
     Ok(())

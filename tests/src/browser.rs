@@ -119,6 +119,8 @@ impl TestServer {
         (dir, url)
     }
 
+    /// Starts `hindsight serve` on a free port over `database_url`, with `extra_env`, and
+    /// waits until it answers `/healthz`.
     pub fn start(
         cfg: &E2eConfig,
         dir: PathBuf,
@@ -150,6 +152,7 @@ impl TestServer {
         }
     }
 
+    /// The address of `path` on this server.
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
@@ -164,6 +167,7 @@ pub struct Browser {
 }
 
 impl Browser {
+    /// Starts a ChromeDriver on a free port and a headless Chromium session through it.
     pub async fn start() -> Self {
         // Two TLS back ends are linked in; WebDriver speaks plain HTTP here, so either will do.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -214,12 +218,35 @@ impl Browser {
 
     /// Waits until the page is interactive (the WASM has hydrated it).
     pub async fn hydrated(&self) {
-        self.client
+        let waited = self
+            .client
             .wait()
             .at_most(Duration::from_secs(20))
             .for_element(fantoccini::Locator::Css("body[data-hydrated='true']"))
+            .await;
+        if let Err(e) = waited {
+            let url = self.client.current_url().await.map(|u| u.to_string());
+            panic!(
+                "the page ({url:?}) did not hydrate (the WASM bundle loads and runs): {e}; the console says: {:?}",
+                self.script_errors().await
+            );
+        }
+    }
+
+    /// Marks the page (`window.__noReload = 1`); a full page load wipes the mark.
+    pub async fn mark_page(&self) {
+        self.client
+            .execute("window.__noReload = 1; return null;", vec![])
             .await
-            .expect("the page hydrates (the WASM bundle loads and runs)");
+            .unwrap();
+    }
+
+    /// The page's mark (`window.__noReload`), `null` once a full page load has wiped it.
+    pub async fn page_mark(&self) -> serde_json::Value {
+        self.client
+            .execute("return window.__noReload || null;", vec![])
+            .await
+            .unwrap()
     }
 
     /// Signs in on the sign-in page, then waits for `landmark` (CSS) on the page `next`
@@ -368,6 +395,49 @@ pub async fn click(c: &fantoccini::Client, css: &str) {
         .click()
         .await
         .unwrap_or_else(|e| panic!("{css}: {e}"));
+}
+
+/// Waits up to `secs` seconds for an element matching `css`; panics with `what` otherwise.
+pub async fn wait_for(
+    c: &fantoccini::Client,
+    css: &str,
+    secs: u64,
+    what: &str,
+) -> fantoccini::elements::Element {
+    c.wait()
+        .at_most(Duration::from_secs(secs))
+        .for_element(fantoccini::Locator::Css(css))
+        .await
+        .expect(what)
+}
+
+/// Clicks the element matching `css` as it is now (no waiting, no scrolling).
+pub async fn press(c: &fantoccini::Client, css: &str) {
+    c.find(fantoccini::Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Starts the server over the database at `database_url` (seeded already), opens a browser
+/// and signs `email` in with the test password ([`crate::http::PASSWORD`]), landing on
+/// `next` once `landmark` shows and the page has hydrated.
+pub async fn start_signed_in(
+    cfg: &E2eConfig,
+    dir: PathBuf,
+    database_url: &str,
+    email: &str,
+    next: &str,
+    landmark: &str,
+) -> (TestServer, Browser) {
+    let server = TestServer::start(cfg, dir, database_url, &[]);
+    let browser = Browser::start().await;
+    browser
+        .sign_in(&server, email, crate::http::PASSWORD, next, landmark)
+        .await;
+    (server, browser)
 }
 
 /// Types into an element (WebDriver puts the caret at the end).

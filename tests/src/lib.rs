@@ -2,6 +2,8 @@
 //! database per test when `TEST_DATABASE_URL` is set), and the pieces of the browser tests.
 
 pub mod browser;
+pub mod seed;
+pub mod sse;
 
 /// What the benchmark binaries share.
 pub mod bench {
@@ -94,6 +96,11 @@ impl PgTestDb {
             .expect("test database migrates");
         Some(Self { db, base_url, name })
     }
+
+    /// The URL of this database (for a second process on it).
+    pub fn url(&self) -> String {
+        with_database(&self.base_url, &self.name)
+    }
 }
 
 impl Drop for PgTestDb {
@@ -120,6 +127,67 @@ impl Drop for PgTestDb {
             });
         })
         .join();
+    }
+}
+
+/// Two pools on one database, as two processes have: a SQLite file, or a fresh PostgreSQL
+/// database. For the rules that must hold between processes (races, claims, locks).
+pub struct TwoPools {
+    pub a: DatabaseConnection,
+    pub b: DatabaseConnection,
+    file: Option<std::path::PathBuf>,
+    pg: Option<PgTestDb>,
+}
+
+impl TwoPools {
+    /// A migrated SQLite file named after `name` (in-memory databases are one per connection).
+    pub async fn sqlite(name: &str) -> Self {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let path =
+            std::env::temp_dir().join(format!("hindsight-{name}-{}-{n}.db", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let a = app::ssr::db::connect_and_migrate(&url)
+            .await
+            .expect("SQLite file opens and migrates");
+        let b = app::ssr::db::connect(&url)
+            .await
+            .expect("second pool opens");
+        Self {
+            a,
+            b,
+            file: Some(path),
+            pg: None,
+        }
+    }
+
+    /// A fresh PostgreSQL database with a second pool of its own, or `None` without
+    /// `TEST_DATABASE_URL` (the caller says it was skipped).
+    pub async fn postgres() -> Option<Self> {
+        let pg = PgTestDb::create().await?;
+        let options = (*pg.db.get_postgres_connection_pool().connect_options()).clone();
+        let pool = sea_orm::sqlx::postgres::PgPoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .expect("second pool opens");
+        Some(Self {
+            a: pg.db.clone(),
+            b: sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool),
+            file: None,
+            pg: Some(pg),
+        })
+    }
+}
+
+impl Drop for TwoPools {
+    fn drop(&mut self) {
+        drop(self.pg.take());
+        if let Some(path) = &self.file {
+            for ext in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{ext}", path.display()));
+            }
+        }
     }
 }
 
@@ -171,59 +239,6 @@ mod tests {
     }
 }
 
-/// Rows written straight through the entities, for tests that need data before the
-/// corresponding write services exist or that must not depend on them.
-pub mod seed {
-    use app::domain::{IncidentStatus, Severity};
-    use app::ssr::entities::{incident, incident_service};
-    use chrono::{DateTime, Utc};
-    use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
-
-    pub async fn incident(
-        db: &impl ConnectionTrait,
-        seq: i64,
-        title: &str,
-        severity: Severity,
-        status: IncidentStatus,
-        services: &[&str],
-        detected_at: DateTime<Utc>,
-    ) -> incident::Model {
-        let ms = detected_at.timestamp_millis();
-        let resolved = matches!(status, IncidentStatus::Resolved | IncidentStatus::Closed)
-            .then_some(ms + 90 * 60_000);
-        let m = incident::ActiveModel {
-            key: Set(format!("INC-{seq}")),
-            seq: Set(seq),
-            title: Set(title.to_owned()),
-            severity: Set(severity),
-            status: Set(status),
-            summary: Set(String::new()),
-            customer_impact: Set(String::new()),
-            detected_at: Set(ms),
-            resolved_at: Set(resolved),
-            closed_at: Set((status == IncidentStatus::Closed).then_some(ms + 120 * 60_000)),
-            reopen_count: Set(0),
-            created_at: Set(ms),
-            updated_at: Set(ms),
-            version: Set(1),
-            ..Default::default()
-        }
-        .insert(db)
-        .await
-        .expect("incident row");
-        for s in services {
-            incident_service::ActiveModel {
-                incident_id: Set(m.id),
-                service: Set((*s).to_owned()),
-            }
-            .insert(db)
-            .await
-            .expect("service row");
-        }
-        m
-    }
-}
-
 /// Calling the real router in-process, as a browser or an API client would.
 pub mod http {
     use axum::body::Body;
@@ -234,6 +249,7 @@ pub mod http {
     /// The origin the test site believes it is served from.
     pub const ORIGIN: &str = "http://hindsight.test";
 
+    /// The site's state over `db` (its reader is the same pool), as the server builds it.
     pub fn state(db: sea_orm::DatabaseConnection) -> app::ssr::AppState {
         let options = leptos::config::LeptosOptions::builder()
             .output_name("hindsight")
@@ -241,6 +257,7 @@ pub mod http {
             .build();
         app::ssr::AppState {
             leptos_options: options,
+            live: app::ssr::live::Hub::new(db.clone()),
             reader: db.clone(),
             db,
             config: std::sync::Arc::new(app::ssr::RuntimeConfig::new(ORIGIN)),
@@ -257,6 +274,7 @@ pub mod http {
         pub origin: Option<String>,
     }
 
+    /// An answer: status, headers and body (as JSON, `Null` when it is none, and as text).
     pub struct Reply {
         pub status: StatusCode,
         pub headers: axum::http::HeaderMap,
@@ -398,7 +416,102 @@ pub mod http {
         .unwrap();
     }
 
+    /// The password [`user`] gives everyone.
     pub const PASSWORD: &str = "correct horse battery staple";
+
+    /// Creates a user with `role` and returns a client signed in as them.
+    pub async fn signed_in(
+        db: &sea_orm::DatabaseConnection,
+        email: &str,
+        role: app::domain::Role,
+    ) -> Client {
+        user(db, email, role).await;
+        Client::new(db.clone()).login(email, PASSWORD).await
+    }
+
+    /// Creates every user first, then signs each in, in order, on one router.
+    pub async fn all_signed_in<const N: usize>(
+        db: &sea_orm::DatabaseConnection,
+        people: [(&str, app::domain::Role); N],
+    ) -> [Client; N] {
+        for (email, role) in people {
+            user(db, email, role).await;
+        }
+        let c = Client::new(db.clone());
+        let mut out = Vec::with_capacity(N);
+        for (email, _) in people {
+            out.push(c.login(email, PASSWORD).await);
+        }
+        out.try_into()
+            .unwrap_or_else(|_| unreachable!("one client per user"))
+    }
+
+    /// `ic@example.org`, a responder, signed in.
+    pub async fn responder(db: &sea_orm::DatabaseConnection) -> Client {
+        signed_in(db, "ic@example.org", app::domain::Role::Responder).await
+    }
+
+    /// `admin@example.org`, an admin, signed in.
+    pub async fn admin(db: &sea_orm::DatabaseConnection) -> Client {
+        signed_in(db, "admin@example.org", app::domain::Role::Admin).await
+    }
+
+    /// The field the first error of a refusal names, or "" when it names none.
+    pub fn field(r: &Reply) -> &str {
+        r.body["error"]["fields"][0]["field"].as_str().unwrap_or("")
+    }
+
+    /// Checks that `r`, the answer to sending `body`, is a 422 naming `name` first.
+    pub fn assert_refused(r: &Reply, body: &Value, name: &str) {
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {}",
+            r.body
+        );
+        assert_eq!(field(r), name, "{body}: {}", r.body);
+    }
+
+    /// The `key` of every item of a list answer (`{"items": [...]}`), in order.
+    pub fn item_keys(page: &Value) -> Vec<String> {
+        column(&page["items"], "key")
+            .into_iter()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// The string `name` of every row of a JSON array, in order (panics on a row without it).
+    pub fn column<'a>(rows: &'a Value, name: &str) -> Vec<&'a str> {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r[name].as_str().unwrap())
+            .collect()
+    }
+
+    /// POSTs `body` to `path`, checks that the answer is `201 Created` and returns its body.
+    pub async fn created(c: &Client, path: &str, body: Value) -> Value {
+        let r = c.post(path, body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        r.body
+    }
+
+    /// POSTs `body` to `path`, checks that the answer is a success and returns its body.
+    pub async fn post_ok(c: &Client, path: &str, body: Value) -> Value {
+        let r = c.post(path, body).await;
+        assert!(r.status.is_success(), "{path}: {} {}", r.status, r.body);
+        r.body
+    }
+
+    /// Declares an incident through the API (checking the `201`) and returns it.
+    pub async fn declare(c: &Client, body: Value) -> Value {
+        created(c, "/api/v1/incidents", body).await
+    }
+
+    /// Declares an incident through the API (checking the `201`) and returns its key.
+    pub async fn declare_key(c: &Client, body: Value) -> String {
+        declare(c, body).await["key"].as_str().unwrap().to_owned()
+    }
 }
 
 /// Checks HTML the way a browser would read it.
@@ -789,6 +902,7 @@ pub mod transfer_data {
             incidents: incs,
             known_errors: kes,
             actions: acts,
+            comments: Vec::new(),
         }
     }
 }

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 use tests::db_test;
-use tests::http::{Client, PASSWORD, Reply, user as add_user};
+use tests::http::{Client, Reply, all_signed_in, assert_refused, created, field, item_keys};
 
 struct People {
     ic: Client,
@@ -17,27 +17,26 @@ struct People {
 }
 
 async fn people(db: &sea_orm::DatabaseConnection) -> People {
-    add_user(db, "ic@example.org", Role::Responder).await;
-    add_user(db, "owner@example.org", Role::Member).await;
-    add_user(db, "other@example.org", Role::Member).await;
-    add_user(db, "admin@example.org", Role::Admin).await;
-    let c = Client::new(db.clone());
+    let [ic, owner, other, admin] = all_signed_in(
+        db,
+        [
+            ("ic@example.org", Role::Responder),
+            ("owner@example.org", Role::Member),
+            ("other@example.org", Role::Member),
+            ("admin@example.org", Role::Admin),
+        ],
+    )
+    .await;
     People {
-        ic: c.login("ic@example.org", PASSWORD).await,
-        owner: c.login("owner@example.org", PASSWORD).await,
-        other: c.login("other@example.org", PASSWORD).await,
-        admin: c.login("admin@example.org", PASSWORD).await,
+        ic,
+        owner,
+        other,
+        admin,
     }
 }
 
-fn field(r: &Reply) -> &str {
-    r.body["error"]["fields"][0]["field"].as_str().unwrap_or("")
-}
-
 async fn create(c: &Client, body: Value) -> Value {
-    let r = c.post("/api/v1/actions", body).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    r.body
+    created(c, "/api/v1/actions", body).await
 }
 
 async fn go(c: &Client, key: &str, body: Value) -> Reply {
@@ -92,13 +91,7 @@ db_test!(created_with_the_spec_defaults_and_checked, |db| {
         (json!({"title": "x", "due_date": "2026-02-30"}), "due_date"),
     ] {
         let r = p.ic.post("/api/v1/actions", body.clone()).await;
-        assert_eq!(
-            r.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{body}: {}",
-            r.body
-        );
-        assert_eq!(field(&r), f, "{body}: {}", r.body);
+        assert_refused(&r, &body, f);
     }
     assert_eq!(
         create(&p.ic, json!({"title": "next"})).await["key"],
@@ -394,48 +387,42 @@ db_test!(the_list_filters_and_pages, |db| {
     create(&p.ic, json!({"title": "fine", "owner": "owner@example.org", "team": "payments", "due_date": tomorrow})).await;
     create(&p.ic, json!({"title": "late but done", "owner": "other@example.org", "team": "search", "due_date": yesterday, "kind": "process"})).await;
     go(&p.ic, "ACT-3", json!({"to": "done"})).await;
-    let keys = |r: Value| -> Vec<String> {
-        r["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| i["key"].as_str().unwrap().to_owned())
-            .collect()
-    };
     assert_eq!(
-        keys(p.ic.get("/api/v1/actions").await.body),
+        item_keys(&p.ic.get("/api/v1/actions").await.body),
         ["ACT-3", "ACT-2", "ACT-1"]
     );
     let overdue = p.ic.get("/api/v1/actions?overdue=true").await.body;
-    assert_eq!(keys(overdue.clone()), ["ACT-1"], "done is not overdue");
+    assert_eq!(item_keys(&overdue), ["ACT-1"], "done is not overdue");
     assert_eq!(overdue["items"][0]["overdue"], true);
     assert_eq!(
-        keys(
-            p.ic.get("/api/v1/actions?owner=owner@example.org")
+        item_keys(
+            &p.ic
+                .get("/api/v1/actions?owner=owner@example.org")
                 .await
                 .body
         ),
         ["ACT-2", "ACT-1"]
     );
     assert_eq!(
-        keys(p.ic.get("/api/v1/actions?team=search").await.body),
+        item_keys(&p.ic.get("/api/v1/actions?team=search").await.body),
         ["ACT-3"]
     );
     assert_eq!(
-        keys(p.ic.get("/api/v1/actions?status=done").await.body),
+        item_keys(&p.ic.get("/api/v1/actions?status=done").await.body),
         ["ACT-3"]
     );
     assert_eq!(
-        keys(p.ic.get("/api/v1/actions?kind=process").await.body),
+        item_keys(&p.ic.get("/api/v1/actions?kind=process").await.body),
         ["ACT-3"]
     );
     assert_eq!(
-        keys(p.ic.get("/api/v1/actions?priority=critical").await.body),
+        item_keys(&p.ic.get("/api/v1/actions?priority=critical").await.body),
         ["ACT-1"]
     );
     assert!(
-        keys(
-            p.ic.get("/api/v1/actions?owner=nobody@example.org")
+        item_keys(
+            &p.ic
+                .get("/api/v1/actions?owner=nobody@example.org")
                 .await
                 .body
         )
@@ -444,8 +431,9 @@ db_test!(the_list_filters_and_pages, |db| {
     let p1 = p.ic.get("/api/v1/actions?limit=2").await.body;
     let next = p1["next"].as_str().unwrap().to_owned();
     assert_eq!(
-        keys(
-            p.ic.get(&format!("/api/v1/actions?limit=2&page={next}"))
+        item_keys(
+            &p.ic
+                .get(&format!("/api/v1/actions?limit=2&page={next}"))
                 .await
                 .body
         ),
@@ -769,16 +757,7 @@ db_test!(the_list_filters_by_incident_and_known_error, |db| {
         json!({"title": "c", "incident": "INC-1", "known_error": "KE-1"}),
     )
     .await;
-    let keys = |r: Reply| -> Vec<String> {
-        r.body["items"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|x| x["key"].as_str().unwrap_or("").to_owned())
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
+    let keys = |r: Reply| item_keys(&r.body);
     assert_eq!(
         keys(p.owner.get("/api/v1/actions?incident=inc-1").await),
         ["ACT-3", "ACT-1"]

@@ -5,7 +5,9 @@
 
 use fantoccini::Locator;
 use fantoccini::key::Key;
-use tests::browser::{Browser, E2eConfig, TestServer, click, text_of, type_into, wait_until};
+use tests::browser::{
+    E2eConfig, TestServer, click, start_signed_in, text_of, type_into, wait_until,
+};
 
 #[tokio::test]
 async fn owner_completes_an_action_and_someone_else_verifies_it() {
@@ -15,11 +17,17 @@ async fn owner_completes_an_action_and_someone_else_verifies_it() {
     let (dir, url) = TestServer::new_database_dir("actions");
     {
         use app::domain::Role;
-        let db = app::ssr::db::connect_and_migrate(&url).await.unwrap();
-        tests::http::user(&db, "ic@example.org", Role::Responder).await;
-        tests::http::user(&db, "owner@example.org", Role::Member).await;
-        tests::http::user(&db, "lead@example.org", Role::Responder).await;
-        app::ssr::services::incident_write::create(
+        let db = tests::seed::open(&url).await;
+        tests::seed::users(
+            &db,
+            &[
+                ("ic@example.org", Role::Responder),
+                ("owner@example.org", Role::Member),
+                ("lead@example.org", Role::Responder),
+            ],
+        )
+        .await;
+        tests::seed::declared(
             &db,
             &app::ssr::auth::Actor::system(),
             app::model::NewIncident {
@@ -29,25 +37,21 @@ async fn owner_completes_an_action_and_someone_else_verifies_it() {
             },
             chrono::Utc::now(),
         )
-        .await
-        .unwrap();
+        .await;
         db.close().await.unwrap();
     }
-    let server = TestServer::start(&cfg, dir, &url, &[]);
-    let browser = Browser::start().await;
+    // The commander: title, Tab, owner, Enter.
+    let (server, browser) = start_signed_in(
+        &cfg,
+        dir,
+        &url,
+        "ic@example.org",
+        "/incidents/INC-1",
+        "#actions-card",
+    )
+    .await;
     let c = &browser.client;
     let pw = tests::http::PASSWORD;
-
-    // The commander: title, Tab, owner, Enter.
-    browser
-        .sign_in(
-            &server,
-            "ic@example.org",
-            pw,
-            "/incidents/INC-1",
-            "#actions-card",
-        )
-        .await;
     wait_until(c, "#actions-card", |t| t.contains("No actions yet")).await;
     let title = c.find(Locator::Css("#qa-title")).await.unwrap();
     title.click().await.unwrap();

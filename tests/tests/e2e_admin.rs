@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use fantoccini::Locator;
-use tests::browser::{Browser, E2eConfig, TestServer, wait_until};
+use tests::browser::{Browser, E2eConfig, TestServer, press, wait_until};
 
 #[tokio::test]
 async fn admin_adds_a_user_changes_a_role_and_creates_a_token() {
@@ -161,30 +161,21 @@ async fn admin_adds_a_user_changes_a_role_and_creates_a_token() {
         )
         .await
         .unwrap();
-        c.find(Locator::Css("#save-settings"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        press(c, "#save-settings").await;
     };
     set("#set-timezone", "Mars/Olympus").await;
     save().await;
-    let err = wait_until(c, "#settings", |t| t.contains("IANA")).await;
+    // The label says "IANA" too: wait for the error itself.
+    let err = wait_until(c, "#settings", |t| t.contains("is not an IANA time zone")).await;
     assert!(err.contains("timezone"), "{err}");
     set("#set-timezone", "Europe/Berlin").await;
     set("#set-holidays", "2026-12-25").await;
-    c.find(Locator::Css("#template-tab-sev1"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    press(c, "#template-tab-sev1").await;
     set("#set-template", "## Impact\n\n## Root cause\n").await;
     save().await;
     wait_until(c, "#settings", |t| t.contains("Settings saved.")).await;
     browser.screenshot("admin-settings").await;
-    let db = app::ssr::db::connect_and_migrate(&url).await.unwrap();
+    let db = tests::seed::open(&url).await;
     let stored = app::ssr::settings::load(&db).await.unwrap();
     db.close().await.unwrap();
     assert_eq!(stored.timezone, "Europe/Berlin");

@@ -3,7 +3,7 @@
 //! and narrows the period; the page hydrates without script errors.
 
 use fantoccini::Locator;
-use tests::browser::{Browser, E2eConfig, TestServer, click, text_of, wait_until};
+use tests::browser::{E2eConfig, TestServer, click, start_signed_in, text_of, wait_until};
 
 #[tokio::test]
 async fn the_dashboard_shows_follow_through_and_links_to_the_records() {
@@ -13,12 +13,10 @@ async fn the_dashboard_shows_follow_through_and_links_to_the_records() {
     let (dir, url) = TestServer::new_database_dir("dashboard");
     {
         use app::domain::{ActionStatus, Priority, Role, Severity};
-        use app::ssr::services::{actions, incident_write, users};
-        let db = app::ssr::db::connect_and_migrate(&url).await.unwrap();
-        tests::http::user(&db, "lead@example.org", Role::Admin).await;
+        use app::ssr::services::action as actions;
+        let db = tests::seed::open(&url).await;
+        let lead = tests::seed::actor(&db, "lead@example.org", Role::Admin).await;
         tests::http::user(&db, "dev@example.org", Role::Member).await;
-        let u = users::find(&db, "lead@example.org").await.unwrap().unwrap();
-        let lead = app::ssr::auth::Actor::from_user(&u, app::ssr::auth::Via::Token(0));
         let now = chrono::Utc::now();
         let today = now.date_naive();
         for (i, (sev, hours)) in [
@@ -30,7 +28,7 @@ async fn the_dashboard_shows_follow_through_and_links_to_the_records() {
         .enumerate()
         {
             let detected = now - chrono::Duration::days(20 + i as i64 * 9);
-            incident_write::create(
+            tests::seed::declared(
                 &db,
                 &lead,
                 app::model::NewIncident {
@@ -44,8 +42,7 @@ async fn the_dashboard_shows_follow_through_and_links_to_the_records() {
                 },
                 detected,
             )
-            .await
-            .unwrap();
+            .await;
         }
         for (title, team, due, done) in [
             ("Canary deploys", "payments", -10, true),
@@ -90,18 +87,9 @@ async fn the_dashboard_shows_follow_through_and_links_to_the_records() {
         }
         db.close().await.unwrap();
     }
-    let server = TestServer::start(&cfg, dir, &url, &[]);
-    let browser = Browser::start().await;
+    let (server, browser) =
+        start_signed_in(&cfg, dir, &url, "lead@example.org", "/dashboard", "#tiles").await;
     let c = &browser.client;
-    browser
-        .sign_in(
-            &server,
-            "lead@example.org",
-            tests::http::PASSWORD,
-            "/dashboard",
-            "#tiles",
-        )
-        .await;
     // 3 of 4 actions are due and past; one was done on time: on time 1/3; two overdue.
     assert!(text_of(c, "#tile-on-time").await.contains("33%"));
     assert!(text_of(c, "#tile-overdue").await.contains('2'));

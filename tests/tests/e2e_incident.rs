@@ -1,10 +1,10 @@
 //! End to end: a commander declares an incident, adds timeline events, mitigates and
 //! resolves it, and sees the durations — all without a page reload.
 
-use std::time::Duration;
-
 use fantoccini::Locator;
-use tests::browser::{Browser, E2eConfig, TestServer, text_of, wait_until};
+use tests::browser::{
+    E2eConfig, TestServer, press, start_signed_in, text_of, type_into, wait_for, wait_until,
+};
 
 #[tokio::test]
 async fn commander_declares_updates_mitigates_and_resolves() {
@@ -13,56 +13,28 @@ async fn commander_declares_updates_mitigates_and_resolves() {
     };
     let (dir, url) = TestServer::new_database_dir("incident");
     {
-        let db = app::ssr::db::connect_and_migrate(&url).await.unwrap();
+        let db = tests::seed::open(&url).await;
         tests::http::user(&db, "ic@example.org", app::domain::Role::Responder).await;
         db.close().await.unwrap();
     }
-    let server = TestServer::start(&cfg, dir, &url, &[]);
-    let browser = Browser::start().await;
+    let (server, browser) = start_signed_in(
+        &cfg,
+        dir,
+        &url,
+        "ic@example.org",
+        "/incidents/new",
+        "#declare-form",
+    )
+    .await;
     let c = &browser.client;
-    browser
-        .sign_in(
-            &server,
-            "ic@example.org",
-            tests::http::PASSWORD,
-            "/incidents/new",
-            "#declare-form",
-        )
-        .await;
 
-    c.find(Locator::Css("#declare-title"))
-        .await
-        .unwrap()
-        .send_keys("Checkout returns 502 for EU customers")
-        .await
-        .unwrap();
-    c.find(Locator::Css("input[name='severity'][value='sev2']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.find(Locator::Css("#declare-services"))
-        .await
-        .unwrap()
-        .send_keys("checkout, payments-api")
-        .await
-        .unwrap();
-    c.find(Locator::Css("#declare-submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("#quick-add"))
-        .await
-        .expect("the new incident's page");
+    type_into(c, "#declare-title", "Checkout returns 502 for EU customers").await;
+    press(c, "input[name='severity'][value='sev2']").await;
+    type_into(c, "#declare-services", "checkout, payments-api").await;
+    press(c, "#declare-submit").await;
+    wait_for(c, "#quick-add", 20, "the new incident's page").await;
     assert_eq!(c.current_url().await.unwrap().path(), "/incidents/INC-1");
-    c.execute("window.__noReload = 1; return null;", vec![])
-        .await
-        .unwrap();
+    browser.mark_page().await;
     assert!(
         text_of(c, "#incident-status")
             .await
@@ -75,12 +47,7 @@ async fn commander_declares_updates_mitigates_and_resolves() {
     );
 
     // An update, then a mitigation, through the quick-add box.
-    c.find(Locator::Css("#quick-body"))
-        .await
-        .unwrap()
-        .send_keys("Error rate at 30% on checkout\n")
-        .await
-        .unwrap();
+    type_into(c, "#quick-body", "Error rate at 30% on checkout\n").await;
     wait_until(c, "#timeline", |t| t.contains("Error rate at 30%")).await;
     c.find(Locator::Css("#quick-kind"))
         .await
@@ -88,18 +55,8 @@ async fn commander_declares_updates_mitigates_and_resolves() {
         .select_by_value("mitigation")
         .await
         .unwrap();
-    c.find(Locator::Css("#quick-body"))
-        .await
-        .unwrap()
-        .send_keys("Rolled back release 2026.11.3")
-        .await
-        .unwrap();
-    c.find(Locator::Css("#quick-submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(c, "#quick-body", "Rolled back release 2026.11.3").await;
+    press(c, "#quick-submit").await;
     wait_until(c, "#timeline", |t| t.contains("Rolled back release")).await;
     let ttm = wait_until(c, "#stat-ttm", |t| !t.contains('—')).await;
     assert!(
@@ -108,12 +65,7 @@ async fn commander_declares_updates_mitigates_and_resolves() {
     );
 
     // Resolve.
-    c.find(Locator::Css("#to-resolved"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    press(c, "#to-resolved").await;
     wait_until(c, "#incident-status", |t| t.contains("Resolved")).await;
     let ttr = wait_until(c, "#stat-ttr", |t| !t.contains('—')).await;
     assert!(
@@ -123,10 +75,7 @@ async fn commander_declares_updates_mitigates_and_resolves() {
     let tl = text_of(c, "#timeline").await;
     assert!(tl.contains("Status: Investigating → Resolved"), "{tl}");
     assert!(tl.contains("mitigated_at"), "{tl}");
-    let marker = c
-        .execute("return window.__noReload || null;", vec![])
-        .await
-        .unwrap();
+    let marker = browser.page_mark().await;
     assert_eq!(
         marker,
         serde_json::json!(1),

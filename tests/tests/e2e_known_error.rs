@@ -3,7 +3,9 @@
 //! sees the workaround and the recurrence mark, and the known error's page lists the incident.
 
 use fantoccini::Locator;
-use tests::browser::{Browser, E2eConfig, TestServer, click, text_of, type_into, wait_until};
+use tests::browser::{
+    E2eConfig, TestServer, click, start_signed_in, text_of, type_into, wait_until,
+};
 
 #[tokio::test]
 async fn responder_finds_and_links_a_suggested_known_error() {
@@ -12,8 +14,8 @@ async fn responder_finds_and_links_a_suggested_known_error() {
     };
     let (dir, url) = TestServer::new_database_dir("known-error");
     {
-        use app::ssr::services::{incident_write, known_errors};
-        let db = app::ssr::db::connect_and_migrate(&url).await.unwrap();
+        use tests::seed;
+        let db = seed::open(&url).await;
         tests::http::user(&db, "ic@example.org", app::domain::Role::Responder).await;
         let sys = app::ssr::auth::Actor::system();
         let now = chrono::Utc::now();
@@ -30,7 +32,7 @@ async fn responder_finds_and_links_a_suggested_known_error() {
                 "cdn",
             ),
         ] {
-            known_errors::create(
+            seed::known_error(
                 &db,
                 &sys,
                 app::model::NewKnownError {
@@ -41,15 +43,14 @@ async fn responder_finds_and_links_a_suggested_known_error() {
                 },
                 now,
             )
-            .await
-            .unwrap();
+            .await;
         }
         // An earlier incident of the same problem, and the one being handled now.
         for (title, hours) in [
             ("Checkout requests hanging on database", 72),
             ("Payments stuck: DB connections maxed out", 1),
         ] {
-            incident_write::create(
+            seed::declared(
                 &db,
                 &sys,
                 app::model::NewIncident {
@@ -61,23 +62,20 @@ async fn responder_finds_and_links_a_suggested_known_error() {
                 },
                 now,
             )
-            .await
-            .unwrap();
+            .await;
         }
         db.close().await.unwrap();
     }
-    let server = TestServer::start(&cfg, dir, &url, &[]);
-    let browser = Browser::start().await;
+    let (server, browser) = start_signed_in(
+        &cfg,
+        dir,
+        &url,
+        "ic@example.org",
+        "/known-errors/new",
+        "#ke-form",
+    )
+    .await;
     let c = &browser.client;
-    browser
-        .sign_in(
-            &server,
-            "ic@example.org",
-            tests::http::PASSWORD,
-            "/known-errors/new",
-            "#ke-form",
-        )
-        .await;
 
     // The console check sees script errors (a probe), so its silence later means something.
     c.execute("console.error('console probe'); return null;", vec![])
@@ -132,9 +130,7 @@ async fn responder_finds_and_links_a_suggested_known_error() {
     let suggested = wait_until(c, "#suggested-known-errors", |t| t.contains("KE-3")).await;
     let first = suggested.lines().next().unwrap_or_default().to_owned();
     assert!(first.contains("KE-3"), "best first: {suggested}");
-    c.execute("window.__noReload = 1; return null;", vec![])
-        .await
-        .unwrap();
+    browser.mark_page().await;
     click(c, "#link-KE-3").await;
     let linked = wait_until(c, "#linked-known-errors", |t| t.contains("KE-3")).await;
     assert!(linked.contains("recurrence (1 before)"), "{linked}");
@@ -147,10 +143,7 @@ async fn responder_finds_and_links_a_suggested_known_error() {
         !after.contains("KE-3"),
         "a linked one leaves the suggestions: {after}"
     );
-    let marker = c
-        .execute("return window.__noReload || null;", vec![])
-        .await
-        .unwrap();
+    let marker = browser.page_mark().await;
     assert_eq!(marker, serde_json::json!(1), "linked without a page reload");
     browser.screenshot("incident-known-errors").await;
 

@@ -2,11 +2,11 @@
 //! preview (hostile markup stays text), the editor autosaves, and the postmortem goes through
 //! review to published — without a page reload. The published page shows the generated timeline.
 
-use std::time::Duration;
-
 use fantoccini::Locator;
 use fantoccini::key::Key;
-use tests::browser::{Browser, E2eConfig, TestServer, click, text_of, type_into, wait_until};
+use tests::browser::{
+    E2eConfig, TestServer, click, start_signed_in, text_of, type_into, wait_for, wait_until,
+};
 
 async fn inner_html(c: &fantoccini::Client, css: &str) -> String {
     c.execute(
@@ -27,12 +27,12 @@ async fn commander_writes_a_postmortem_with_live_preview_and_publishes_it() {
     };
     let (dir, url) = TestServer::new_database_dir("postmortem");
     {
-        use app::ssr::services::incident_write;
-        let db = app::ssr::db::connect_and_migrate(&url).await.unwrap();
+        use tests::seed;
+        let db = seed::open(&url).await;
         tests::http::user(&db, "ic@example.org", app::domain::Role::Responder).await;
         let sys = app::ssr::auth::Actor::system();
         let now = chrono::Utc::now();
-        incident_write::create(
+        seed::declared(
             &db,
             &sys,
             app::model::NewIncident {
@@ -46,9 +46,8 @@ async fn commander_writes_a_postmortem_with_live_preview_and_publishes_it() {
             },
             now,
         )
-        .await
-        .unwrap();
-        incident_write::add_event(
+        .await;
+        seed::event(
             &db,
             &sys,
             "INC-1",
@@ -60,34 +59,25 @@ async fn commander_writes_a_postmortem_with_live_preview_and_publishes_it() {
             },
             now,
         )
-        .await
-        .unwrap();
+        .await;
         db.close().await.unwrap();
     }
-    let server = TestServer::start(&cfg, dir, &url, &[]);
-    let browser = Browser::start().await;
+    let (server, browser) = start_signed_in(
+        &cfg,
+        dir,
+        &url,
+        "ic@example.org",
+        "/incidents/INC-1/postmortem",
+        "#no-postmortem",
+    )
+    .await;
     let c = &browser.client;
-    browser
-        .sign_in(
-            &server,
-            "ic@example.org",
-            tests::http::PASSWORD,
-            "/incidents/INC-1/postmortem",
-            "#no-postmortem",
-        )
-        .await;
-    c.execute("window.__noReload = 1; return null;", vec![])
-        .await
-        .unwrap();
+    browser.mark_page().await;
     assert!(text_of(c, "#due-countdown").await.contains("due in"));
 
     // Start from the sev2 template: the editor opens with the SPEC's sections.
     click(c, "#start-postmortem").await;
-    c.wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("#postmortem-editor"))
-        .await
-        .expect("the editor");
+    wait_for(c, "#postmortem-editor", 20, "the editor").await;
     let preview = wait_until(c, "#postmortem-preview", |t| {
         t.contains("Where we got lucky")
     })
@@ -100,8 +90,8 @@ async fn commander_writes_a_postmortem_with_live_preview_and_publishes_it() {
     // A second editor saves while this one is open: this editor's next save is refused, it
     // says so and stops, and nothing of the other editor's is overwritten.
     {
-        let db = app::ssr::db::connect_and_migrate(&url).await.unwrap();
-        app::ssr::services::postmortems::put(
+        let db = tests::seed::open(&url).await;
+        app::ssr::services::postmortem::put(
             &db,
             &app::ssr::auth::Actor::system(),
             "INC-1",
@@ -126,9 +116,7 @@ async fn commander_writes_a_postmortem_with_live_preview_and_publishes_it() {
         t.contains("A note from the other editor.")
     })
     .await;
-    c.execute("window.__noReload = 1; return null;", vec![])
-        .await
-        .unwrap();
+    browser.mark_page().await;
 
     // The RCA, previewed as it is typed.
     type_into(
@@ -243,10 +231,7 @@ async fn commander_writes_a_postmortem_with_live_preview_and_publishes_it() {
         );
     }
     assert!(text_of(c, "#due-countdown").await.contains("was due"));
-    let marker = c
-        .execute("return window.__noReload || null;", vec![])
-        .await
-        .unwrap();
+    let marker = browser.page_mark().await;
     assert_eq!(
         marker,
         serde_json::json!(1),
@@ -257,8 +242,8 @@ async fn commander_writes_a_postmortem_with_live_preview_and_publishes_it() {
     assert!(errors.is_empty(), "script errors: {errors:?}");
 
     // What the server stored is what was typed.
-    let db = app::ssr::db::connect_and_migrate(&url).await.unwrap();
-    let pm = app::ssr::services::postmortems::get(&db, &app::ssr::auth::Actor::system(), "INC-1")
+    let db = tests::seed::open(&url).await;
+    let pm = app::ssr::services::postmortem::get(&db, &app::ssr::auth::Actor::system(), "INC-1")
         .await
         .unwrap();
     assert_eq!(pm.status, app::domain::PostmortemStatus::Published);

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use app::domain::{IncidentStatus, Severity};
 use fantoccini::Locator;
-use tests::browser::{Browser, E2eConfig, TestServer, wait_until};
+use tests::browser::{Browser, E2eConfig, TestServer, press, type_into, wait_for, wait_until};
 
 #[tokio::test]
 async fn incident_list_hydrates_and_filters_without_a_reload() {
@@ -14,7 +14,7 @@ async fn incident_list_hydrates_and_filters_without_a_reload() {
     };
     let (dir, url) = TestServer::new_database_dir("shell");
     {
-        let db = app::ssr::db::connect_and_migrate(&url).await.unwrap();
+        let db = tests::seed::open(&url).await;
         let t0 = chrono::Utc::now() - chrono::Duration::hours(5);
         tests::seed::incident(
             &db,
@@ -47,29 +47,16 @@ async fn incident_list_hydrates_and_filters_without_a_reload() {
     c.goto(&server.url("/incidents")).await.unwrap();
     let url = c.current_url().await.unwrap();
     assert_eq!(url.path(), "/login");
-    c.wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("body[data-hydrated='true']"))
-        .await
-        .expect("the sign-in page hydrates (the WASM bundle loads and runs)");
-    c.find(Locator::Css("#login-email"))
-        .await
-        .unwrap()
-        .send_keys("ann@example.org")
-        .await
-        .unwrap();
-    c.find(Locator::Css("#login-password"))
-        .await
-        .unwrap()
-        .send_keys("wrong password")
-        .await
-        .unwrap();
-    c.find(Locator::Css("#login-submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    wait_for(
+        c,
+        "body[data-hydrated='true']",
+        20,
+        "the sign-in page hydrates (the WASM bundle loads and runs)",
+    )
+    .await;
+    type_into(c, "#login-email", "ann@example.org").await;
+    type_into(c, "#login-password", "wrong password").await;
+    press(c, "#login-submit").await;
     let err = c
         .wait()
         .at_most(Duration::from_secs(10))
@@ -85,24 +72,17 @@ async fn incident_list_hydrates_and_filters_without_a_reload() {
     let password = c.find(Locator::Css("#login-password")).await.unwrap();
     password.clear().await.unwrap();
     password.send_keys(tests::http::PASSWORD).await.unwrap();
-    c.find(Locator::Css("#login-submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("#incident-list"))
-        .await
-        .expect("signed in, the incident list shows");
+    press(c, "#login-submit").await;
+    wait_for(
+        c,
+        "#incident-list",
+        20,
+        "signed in, the incident list shows",
+    )
+    .await;
     assert_eq!(c.current_url().await.unwrap().path(), "/incidents");
     c.goto(&server.url("/incidents")).await.unwrap();
-    c.wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("body[data-hydrated='true']"))
-        .await
-        .expect("the page hydrates");
+    wait_for(c, "body[data-hydrated='true']", 20, "the page hydrates").await;
     let rows = c
         .find_all(Locator::Css("#incident-list tbody tr"))
         .await
@@ -142,10 +122,7 @@ async fn incident_list_hydrates_and_filters_without_a_reload() {
         Some("severity=sev1"),
         "the filter is in the address"
     );
-    let marker = c
-        .execute("return window.__noReload || null;", vec![])
-        .await
-        .unwrap();
+    let marker = browser.page_mark().await;
     assert_eq!(
         marker,
         serde_json::json!("still here"),
@@ -154,12 +131,7 @@ async fn incident_list_hydrates_and_filters_without_a_reload() {
     browser.screenshot("incidents-filtered").await;
 
     // The status tabs work too and the page stays hydrated.
-    c.find(Locator::Css("a.tab[href*='status=resolved']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    press(c, "a.tab[href*='status=resolved']").await;
     // resolved + sev1 matches nothing: the address keeps both filters.
     wait_until(c, "main", |t| {
         t.contains("No incidents match these filters.")
@@ -167,17 +139,14 @@ async fn incident_list_hydrates_and_filters_without_a_reload() {
     .await;
 
     // Signing out ends the session: the list is out of reach again.
-    c.find(Locator::Css("#sign-out"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("#login-form"))
-        .await
-        .expect("signing out lands on the sign-in page");
+    press(c, "#sign-out").await;
+    wait_for(
+        c,
+        "#login-form",
+        10,
+        "signing out lands on the sign-in page",
+    )
+    .await;
     c.goto(&server.url("/incidents")).await.unwrap();
     assert_eq!(
         c.current_url().await.unwrap().path(),

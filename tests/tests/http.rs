@@ -53,11 +53,10 @@ async fn get_as(app: axum::Router, path: &str, cookie: &str) -> (StatusCode, Str
 }
 
 async fn signed_in(s: &app::ssr::AppState) -> String {
-    tests::http::user(&s.db, "ann@example.org", app::domain::Role::Viewer).await;
-    let c = tests::http::Client::new(s.db.clone())
-        .login("ann@example.org", tests::http::PASSWORD)
-        .await;
-    c.cookie.unwrap()
+    tests::http::signed_in(&s.db, "ann@example.org", app::domain::Role::Viewer)
+        .await
+        .cookie
+        .unwrap()
 }
 
 #[tokio::test]
@@ -105,7 +104,7 @@ async fn the_incident_page_is_server_rendered_with_navigation_and_data() {
     assert!(html.contains("ann"), "the user menu names the user");
     for nav in ["Incidents", "Actions", "Known errors", "Dashboard"] {
         assert!(
-            html.contains(&format!(">{nav}</a>")),
+            html.contains(&format!(">{nav}</a>")) || html.contains(&format!(">{nav}<!")),
             "nav link {nav} in {html}"
         );
     }
@@ -176,12 +175,7 @@ async fn the_list_server_function_answers_json_to_signed_in_users_only() {
         .await
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
-    let keys: Vec<&str> = v["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["key"].as_str().unwrap())
-        .collect();
+    let keys = tests::http::item_keys(&v);
     assert_eq!(keys, ["INC-1"]);
 }
 

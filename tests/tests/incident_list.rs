@@ -2,7 +2,7 @@
 
 use app::domain::{IncidentStatus, Severity};
 use app::model::IncidentFilter;
-use app::ssr::services::incidents;
+use app::ssr::services::incident as incidents;
 use chrono::{Duration, TimeZone, Utc};
 use tests::{db_test, seed};
 

@@ -4,24 +4,7 @@ use app::domain::Role;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 use tests::db_test;
-use tests::http::{Client, PASSWORD, user as add_user};
-
-async fn responder(db: &sea_orm::DatabaseConnection) -> Client {
-    add_user(db, "ic@example.org", Role::Responder).await;
-    Client::new(db.clone())
-        .login("ic@example.org", PASSWORD)
-        .await
-}
-
-async fn declare(c: &Client, body: Value) -> Value {
-    let r = c.post("/api/v1/incidents", body).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    r.body
-}
-
-fn field(r: &tests::http::Reply) -> &str {
-    r.body["error"]["fields"][0]["field"].as_str().unwrap_or("")
-}
+use tests::http::{column, declare, field, item_keys, responder, signed_in};
 
 db_test!(
     declaring_needs_only_title_and_severity_and_keys_are_sequential,
@@ -205,12 +188,12 @@ db_test!(sev1_and_sev2_close_only_with_a_published_postmortem, |db| {
         r.body
     );
     use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
-    let inc = app::ssr::services::incident_write::find(&db, "INC-1")
+    let inc = app::ssr::services::incident::find(&db, "INC-1")
         .await
         .unwrap();
     let now = chrono::Utc::now().timestamp_millis();
     let mut pm = app::ssr::entities::postmortem::ActiveModel {
-        incident_id: Set(inc.id),
+        incident_id: Set(app::domain::IncidentId(inc.id)),
         status: Set(app::domain::PostmortemStatus::InReview),
         body: Set(String::new()),
         root_cause: Set("x".into()),
@@ -532,8 +515,7 @@ db_test!(only_responders_and_admins_write_incidents, |db| {
         ("mem@example.org", Role::Member),
         ("view@example.org", Role::Viewer),
     ] {
-        add_user(&db, email, role).await;
-        let other = c.login(email, PASSWORD).await;
+        let other = signed_in(&db, email, role).await;
         assert_eq!(
             other
                 .post(
@@ -570,8 +552,7 @@ db_test!(only_responders_and_admins_write_incidents, |db| {
             "{email} reads"
         );
     }
-    add_user(&db, "boss@example.org", Role::Admin).await;
-    let admin = c.login("boss@example.org", PASSWORD).await;
+    let admin = signed_in(&db, "boss@example.org", Role::Admin).await;
     assert_eq!(
         admin
             .patch("/api/v1/incidents/INC-1", json!({"title": "by admin"}))
@@ -581,12 +562,7 @@ db_test!(only_responders_and_admins_write_incidents, |db| {
     );
     // Every write is in the incident's history.
     let h = c.get("/api/v1/history/incident/INC-1").await.body;
-    let actions: Vec<&str> = h
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["action"].as_str().unwrap())
-        .collect();
+    let actions = column(&h, "action");
     assert!(
         actions.contains(&"create") && actions.contains(&"update"),
         "{actions:?}"
@@ -619,24 +595,16 @@ db_test!(list_filters_work_through_the_api, |db| {
         json!({"title": "Search slow", "severity": "sev3", "services": ["search"]}),
     )
     .await;
-    let keys = |v: &Value| {
-        v["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| i["key"].as_str().unwrap().to_owned())
-            .collect::<Vec<_>>()
-    };
     assert_eq!(
-        keys(&c.get("/api/v1/incidents?severity=sev1").await.body),
+        item_keys(&c.get("/api/v1/incidents?severity=sev1").await.body),
         ["INC-1"]
     );
     assert_eq!(
-        keys(&c.get("/api/v1/incidents?service=search").await.body),
+        item_keys(&c.get("/api/v1/incidents?service=search").await.body),
         ["INC-2"]
     );
     assert_eq!(
-        keys(&c.get("/api/v1/incidents?q=checkout").await.body),
+        item_keys(&c.get("/api/v1/incidents?q=checkout").await.body),
         ["INC-1"]
     );
     let r = c.get("/api/v1/incidents?severity=urgent").await;
@@ -655,20 +623,12 @@ db_test!(
             json!({"kind": "deploy", "body": "Deployed hotfix for the flaky cronjob"}),
         )
         .await;
-        let keys = |v: Value| {
-            v["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|i| i["key"].as_str().unwrap().to_owned())
-                .collect::<Vec<_>>()
-        };
         let search = |q: &str| {
             let c = c.clone();
             let q = q.to_owned();
             async move {
-                keys(
-                    c.get(&format!("/api/v1/incidents?q={}", q.replace(' ', "+")))
+                item_keys(
+                    &c.get(&format!("/api/v1/incidents?q={}", q.replace(' ', "+")))
                         .await
                         .body,
                 )
@@ -697,7 +657,7 @@ db_test!(
             "query syntax is plain words, never an error: {}",
             hostile.body
         );
-        assert!(keys(hostile.body).is_empty());
+        assert!(item_keys(&hostile.body).is_empty());
         // Edits are found at once.
         c.patch(
             "/api/v1/incidents/INC-3",

@@ -6,23 +6,11 @@ use app::domain::Role;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 use tests::db_test;
-use tests::http::{Client, PASSWORD, Reply, user as add_user};
+use tests::http::{Client, assert_refused, field, item_keys, post_ok, signed_in};
 
+/// `pm@example.org`, a responder (a problem manager), signed in.
 async fn responder(db: &sea_orm::DatabaseConnection) -> Client {
-    add_user(db, "pm@example.org", Role::Responder).await;
-    Client::new(db.clone())
-        .login("pm@example.org", PASSWORD)
-        .await
-}
-
-fn field(r: &Reply) -> &str {
-    r.body["error"]["fields"][0]["field"].as_str().unwrap_or("")
-}
-
-async fn post_ok(c: &Client, path: &str, body: Value) -> Value {
-    let r = c.post(path, body).await;
-    assert!(r.status.is_success(), "{path}: {} {}", r.status, r.body);
-    r.body
+    signed_in(db, "pm@example.org", Role::Responder).await
 }
 
 db_test!(records_keys_and_the_fix_version_rule, |db| {
@@ -54,13 +42,7 @@ db_test!(records_keys_and_the_fix_version_rule, |db| {
         ),
     ] {
         let r = c.post("/api/v1/known-errors", body.clone()).await;
-        assert_eq!(
-            r.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{body}: {}",
-            r.body
-        );
-        assert_eq!(field(&r), f, "{body}: {}", r.body);
+        assert_refused(&r, &body, f);
     }
     // Nothing was written by the refusals: the next key is KE-2.
     let ke2 = post_ok(
@@ -106,10 +88,7 @@ db_test!(records_keys_and_the_fix_version_rule, |db| {
         StatusCode::NOT_FOUND
     );
     // Members read but do not write.
-    add_user(&db, "m@example.org", Role::Member).await;
-    let m = Client::new(db.clone())
-        .login("m@example.org", PASSWORD)
-        .await;
+    let m = signed_in(&db, "m@example.org", Role::Member).await;
     assert_eq!(
         m.get("/api/v1/known-errors/KE-1").await.status,
         StatusCode::OK
@@ -197,14 +176,14 @@ db_test!(links_from_both_sides_and_recurrence, |db| {
         let verified = chrono::DateTime::parse_from_rfc3339("2026-02-20T10:00:00Z")
             .unwrap()
             .timestamp_millis();
-        let ke_id = app::ssr::services::known_errors::find(&db, "KE-1")
+        let ke_id = app::ssr::services::known_error::find(&db, "KE-1")
             .await
             .unwrap()
             .id;
         action::ActiveModel {
             key: Set("ACT-1".into()),
             seq: Set(1),
-            known_error_id: Set(Some(ke_id)),
+            known_error_id: Set(Some(app::domain::KnownErrorId(ke_id))),
             title: Set("Raise the pool size".into()),
             description: Set(String::new()),
             kind: Set(app::domain::ActionKind::Corrective),
@@ -300,14 +279,7 @@ db_test!(the_list_filters_searches_and_pages, |db| {
         )
         .await;
     }
-    let keys = |r: Value| -> Vec<String> {
-        r["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| i["key"].as_str().unwrap().to_owned())
-            .collect()
-    };
+    let keys = |r: Value| item_keys(&r);
     assert_eq!(
         keys(c.get("/api/v1/known-errors").await.body),
         ["KE-3", "KE-2", "KE-1"]
@@ -437,12 +409,13 @@ async fn evaluate(
     with_services: bool,
 ) -> (f64, f64, f64, Vec<Vec<String>>) {
     use app::ssr::auth::Actor;
-    use app::ssr::services::{incident_write, known_errors};
+    use app::ssr::services::known_error as known_errors;
+    use tests::seed;
     let set: Value = serde_json::from_str(include_str!("../fixtures/kedb_labelled.json")).unwrap();
     let sys = Actor::system();
     let now = chrono::Utc::now();
     for k in set["known_errors"].as_array().unwrap() {
-        known_errors::create(
+        seed::known_error(
             db,
             &sys,
             app::model::NewKnownError {
@@ -455,14 +428,13 @@ async fn evaluate(
             },
             now,
         )
-        .await
-        .unwrap();
+        .await;
     }
     let (mut p3, mut r3, mut hit1) = (0.0, 0.0, 0.0);
     let mut rankings = Vec::new();
     let incidents = set["incidents"].as_array().unwrap();
     for i in incidents {
-        let inc = incident_write::create(
+        let inc = seed::declared(
             db,
             &sys,
             app::model::NewIncident {
@@ -478,10 +450,9 @@ async fn evaluate(
             },
             now,
         )
-        .await
-        .unwrap();
+        .await;
         for note in i["timeline"].as_array().unwrap() {
-            incident_write::add_event(
+            seed::event(
                 db,
                 &sys,
                 &inc.key,
@@ -493,8 +464,7 @@ async fn evaluate(
                 },
                 now,
             )
-            .await
-            .unwrap();
+            .await;
         }
         let relevant: Vec<String> = i["relevant"]
             .as_array()

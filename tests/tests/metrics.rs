@@ -8,13 +8,15 @@ use app::domain::{ActionStatus, PostmortemStatus, Priority, Role, RootCauseCateg
 use app::model::{
     ActionTransition, NewAction, NewIncident, NewKnownError, PostmortemInput, PostmortemTransition,
 };
-use app::ssr::auth::{Actor, Via};
-use app::ssr::services::{actions, incident_write, known_errors, postmortems, users};
+use app::ssr::auth::Actor;
+use app::ssr::services::{
+    action as actions, known_error as known_errors, postmortem as postmortems,
+};
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Value, json};
-use tests::db_test;
 use tests::http::{Client, PASSWORD, user as add_user};
+use tests::{db_test, seed};
 
 fn t(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()
@@ -22,12 +24,6 @@ fn t(s: &str) -> DateTime<Utc> {
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
-}
-
-async fn actor(db: &sea_orm::DatabaseConnection, email: &str, role: Role) -> Actor {
-    add_user(db, email, role).await;
-    let u = users::find(db, email).await.unwrap().unwrap();
-    Actor::from_user(&u, Via::Token(0))
 }
 
 struct Inc<'a> {
@@ -42,7 +38,7 @@ struct Inc<'a> {
 
 async fn incident(db: &sea_orm::DatabaseConnection, a: &Actor, i: Inc<'_>) -> String {
     let resolved = i.resolved.map(t);
-    incident_write::create(
+    seed::declared(
         db,
         a,
         NewIncident {
@@ -59,7 +55,6 @@ async fn incident(db: &sea_orm::DatabaseConnection, a: &Actor, i: Inc<'_>) -> St
         resolved.unwrap_or(t(i.detected)),
     )
     .await
-    .unwrap()
     .key
 }
 
@@ -117,8 +112,8 @@ db_test!(every_edge_the_spec_names, |db| {
     )
     .await
     .unwrap();
-    let admin = actor(&db, "admin@example.org", Role::Admin).await;
-    let owner = actor(&db, "owner@example.org", Role::Member).await;
+    let admin = seed::actor(&db, "admin@example.org", Role::Admin).await;
+    let owner = seed::actor(&db, "owner@example.org", Role::Member).await;
     let _ = owner;
 
     // January 2026 in Berlin (UTC+1): 2025-12-31T23:00Z to 2026-01-31T23:00Z.
@@ -257,7 +252,7 @@ db_test!(every_edge_the_spec_names, |db| {
     // Sev1 update gaps: INC-6 gets updates 30 and 50 minutes after detection (longest gap 30
     // to the resolution at 60); INC-7 none (60).
     for m in [30, 50] {
-        incident_write::add_event(
+        seed::event(
             &db,
             &admin,
             &s1,
@@ -269,14 +264,13 @@ db_test!(every_edge_the_spec_names, |db| {
             },
             t("2026-01-09T09:00:00Z"),
         )
-        .await
-        .unwrap();
+        .await;
     }
 
     // Recurrence: INC-3 and INC-4 share a detection minute and a known error: neither is
     // "strictly earlier". INC-1 (earlier) links another known error with INC-5... no: with
     // the later INC-3 through KE-2, so INC-3 recurs.
-    let ke1 = known_errors::create(
+    let ke1 = seed::known_error(
         &db,
         &admin,
         NewKnownError {
@@ -286,9 +280,8 @@ db_test!(every_edge_the_spec_names, |db| {
         t("2026-01-06T00:00:00Z"),
     )
     .await
-    .unwrap()
     .key;
-    let ke2 = known_errors::create(
+    let ke2 = seed::known_error(
         &db,
         &admin,
         NewKnownError {
@@ -298,7 +291,6 @@ db_test!(every_edge_the_spec_names, |db| {
         t("2026-01-06T00:00:00Z"),
     )
     .await
-    .unwrap()
     .key;
     for (ke, inc) in [(&ke1, &i3), (&ke1, &i4), (&ke2, &i1), (&ke2, &i3)] {
         known_errors::link(&db, &admin, ke, inc, t("2026-01-06T00:00:00Z"))
@@ -531,7 +523,7 @@ db_test!(every_edge_the_spec_names, |db| {
 });
 
 db_test!(a_new_time_zone_moves_the_dates_the_metrics_compare, |db| {
-    let admin = actor(&db, "admin@example.org", Role::Admin).await;
+    let admin = seed::actor(&db, "admin@example.org", Role::Admin).await;
     add_user(&db, "owner@example.org", Role::Member).await;
     // Completed at 23:30 UTC on its due date: on time in UTC, a day late in Berlin.
     action(
@@ -571,10 +563,10 @@ db_test!(a_new_time_zone_moves_the_dates_the_metrics_compare, |db| {
 });
 
 db_test!(prometheus_metrics_count_open_work_and_time_requests, |db| {
-    let admin = actor(&db, "admin@example.org", Role::Admin).await;
+    let admin = seed::actor(&db, "admin@example.org", Role::Admin).await;
     let now = Utc::now();
     for sev in [Severity::Sev1, Severity::Sev2, Severity::Sev2] {
-        incident_write::create(
+        seed::declared(
             &db,
             &admin,
             NewIncident {
@@ -584,8 +576,7 @@ db_test!(prometheus_metrics_count_open_work_and_time_requests, |db| {
             },
             now,
         )
-        .await
-        .unwrap();
+        .await;
     }
     let overdue = NewAction {
         title: "overdue".into(),
@@ -663,7 +654,7 @@ async fn the_sqlite_reader_pool_sees_commits_and_cannot_write() {
     let url = format!("sqlite://{}?mode=rwc", dir.join("h.db").display());
     let db = app::ssr::db::connect_and_migrate(&url).await.unwrap();
     let reader = app::ssr::db::connect_reader(&url, &db).await.unwrap();
-    let admin = actor(&db, "admin@x.org", Role::Admin).await;
+    let admin = seed::actor(&db, "admin@x.org", Role::Admin).await;
     let key = incident(
         &db,
         &admin,

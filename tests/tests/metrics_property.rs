@@ -13,7 +13,7 @@ use app::ssr::entities::{
     action, incident, incident_service, known_error, known_error_incident, postmortem,
     timeline_event,
 };
-use app::ssr::services::{actions, incidents};
+use app::ssr::services::{action as actions, incident as incidents};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -327,7 +327,7 @@ async fn load(db: &DatabaseConnection, c: &Case) -> Dataset {
                 .flatten();
             let category = cat.map(|c| RootCauseCategory::ALL[c]);
             postmortem::Entity::insert(postmortem::ActiveModel {
-                incident_id: Set(id),
+                incident_id: Set(app::domain::IncidentId(id)),
                 status: Set(status),
                 body: Set(String::new()),
                 root_cause_category: Set(category),
@@ -419,7 +419,7 @@ async fn load(db: &DatabaseConnection, c: &Case) -> Dataset {
         action::Entity::insert(action::ActiveModel {
             key: Set(format!("ACT-{}", n + 1)),
             seq: Set(n as i64 + 1),
-            incident_id: Set(a.incident_id),
+            incident_id: Set(a.incident_id.map(app::domain::IncidentId)),
             title: Set(format!("action {n}")),
             description: Set(String::new()),
             kind: Set(ActionKind::Corrective),

@@ -6,41 +6,20 @@ use app::domain::Role;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 use tests::db_test;
-use tests::http::{Client, PASSWORD, Reply, user as add_user};
-
-async fn responder(db: &sea_orm::DatabaseConnection) -> Client {
-    add_user(db, "ic@example.org", Role::Responder).await;
-    Client::new(db.clone())
-        .login("ic@example.org", PASSWORD)
-        .await
-}
-
-async fn admin(db: &sea_orm::DatabaseConnection) -> Client {
-    add_user(db, "admin@example.org", Role::Admin).await;
-    Client::new(db.clone())
-        .login("admin@example.org", PASSWORD)
-        .await
-}
-
-async fn declare(c: &Client, body: Value) -> String {
-    let r = c.post("/api/v1/incidents", body).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    r.body["key"].as_str().unwrap().to_owned()
-}
+use tests::http::{
+    Client, PASSWORD, Reply, admin, all_signed_in, column, declare_key, field, responder,
+    signed_in, user as add_user,
+};
 
 /// A sev1 incident resolved on Friday 2 January 2026 at 10:00 UTC.
 async fn resolved_sev1(c: &Client) -> String {
-    declare(
+    declare_key(
         c,
         json!({"title": "Checkout down", "severity": "sev1", "status": "resolved",
                "detected_at": "2026-01-02T09:00:00Z", "resolved_at": "2026-01-02T10:00:00Z",
                "services": ["checkout"]}),
     )
     .await
-}
-
-fn field(r: &Reply) -> &str {
-    r.body["error"]["fields"][0]["field"].as_str().unwrap_or("")
 }
 
 async fn transition(c: &Client, key: &str, to: &str) -> Reply {
@@ -53,7 +32,7 @@ async fn transition(c: &Client, key: &str, to: &str) -> Reply {
 
 db_test!(created_from_the_severity_template_then_edited, |db| {
     let c = responder(&db).await;
-    let key = declare(&c, json!({"title": "Search slow", "severity": "sev3"})).await;
+    let key = declare_key(&c, json!({"title": "Search slow", "severity": "sev3"})).await;
     let path = format!("/api/v1/incidents/{key}/postmortem");
     assert_eq!(c.get(&path).await.status, StatusCode::NOT_FOUND);
     assert_eq!(
@@ -130,8 +109,8 @@ db_test!(templates_are_a_setting_per_severity, |db| {
         app::domain::postmortem::default_template(),
         "the others keep the default"
     );
-    let k1 = declare(&a, json!({"title": "Down", "severity": "sev1"})).await;
-    let k2 = declare(&a, json!({"title": "Slow", "severity": "sev2"})).await;
+    let k1 = declare_key(&a, json!({"title": "Down", "severity": "sev1"})).await;
+    let k2 = declare_key(&a, json!({"title": "Slow", "severity": "sev2"})).await;
     let p1 = a
         .put(&format!("/api/v1/incidents/{k1}/postmortem"), json!({}))
         .await;
@@ -141,7 +120,7 @@ db_test!(templates_are_a_setting_per_severity, |db| {
         .await;
     assert_eq!(p2.body["body"], app::domain::postmortem::default_template());
     // A body given at creation wins over the template.
-    let k3 = declare(&a, json!({"title": "Odd", "severity": "sev1"})).await;
+    let k3 = declare_key(&a, json!({"title": "Odd", "severity": "sev1"})).await;
     let p3 = a
         .put(
             &format!("/api/v1/incidents/{k3}/postmortem"),
@@ -287,7 +266,7 @@ db_test!(sev1_and_sev2_close_only_after_publication, |db| {
     let r = c.patch(&inc, json!({"status": "closed"})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     // A sev3 closes without one.
-    let k3 = declare(
+    let k3 = declare_key(
         &c,
         json!({"title": "Minor", "severity": "sev3", "status": "resolved"}),
     )
@@ -360,11 +339,8 @@ db_test!(due_at_counts_business_days_and_follows_settings, |db| {
 
 db_test!(two_editors_never_overwrite_each_other, |db| {
     let c = responder(&db).await;
-    add_user(&db, "second@example.org", Role::Responder).await;
-    let d = Client::new(db.clone())
-        .login("second@example.org", PASSWORD)
-        .await;
-    let key = declare(&c, json!({"title": "Race", "severity": "sev2"})).await;
+    let d = signed_in(&db, "second@example.org", Role::Responder).await;
+    let key = declare_key(&c, json!({"title": "Race", "severity": "sev2"})).await;
     let path = format!("/api/v1/incidents/{key}/postmortem");
     let v = c.put(&path, json!({})).await.body["version"].clone();
     // Both editors loaded version 1; the first save wins, the second is refused.
@@ -414,7 +390,7 @@ db_test!(two_editors_never_overwrite_each_other, |db| {
 
 db_test!(bad_edits_are_422_and_write_nothing, |db| {
     let c = responder(&db).await;
-    let key = declare(&c, json!({"title": "Edits", "severity": "sev2"})).await;
+    let key = declare_key(&c, json!({"title": "Edits", "severity": "sev2"})).await;
     let path = format!("/api/v1/incidents/{key}/postmortem");
     c.put(&path, json!({"root_cause": "kept"})).await;
     for (body, f) in [
@@ -453,15 +429,15 @@ db_test!(bad_edits_are_422_and_write_nothing, |db| {
 
 db_test!(reviewers_approve_in_review, |db| {
     let c = responder(&db).await;
-    add_user(&db, "rev@example.org", Role::Member).await;
-    add_user(&db, "other@example.org", Role::Member).await;
-    let rev = Client::new(db.clone())
-        .login("rev@example.org", PASSWORD)
-        .await;
-    let other = Client::new(db.clone())
-        .login("other@example.org", PASSWORD)
-        .await;
-    let key = declare(&c, json!({"title": "Reviewed", "severity": "sev2"})).await;
+    let [rev, other] = all_signed_in(
+        &db,
+        [
+            ("rev@example.org", Role::Member),
+            ("other@example.org", Role::Member),
+        ],
+    )
+    .await;
+    let key = declare_key(&c, json!({"title": "Reviewed", "severity": "sev2"})).await;
     let path = format!("/api/v1/incidents/{key}/postmortem");
     let r = c
         .put(
@@ -521,7 +497,7 @@ db_test!(the_list_filters_and_pages, |db| {
     let c = responder(&db).await;
     let mut keys = Vec::new();
     for (i, sev) in ["sev1", "sev2", "sev3", "sev2", "sev1"].iter().enumerate() {
-        let k = declare(
+        let k = declare_key(
             &c,
             json!({"title": format!("Incident {i}"), "severity": sev}),
         )
@@ -535,12 +511,7 @@ db_test!(the_list_filters_and_pages, |db| {
     }
     transition(&c, &keys[1], "in_review").await;
     let all = c.get("/api/v1/postmortems").await.body;
-    let got: Vec<&str> = all["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["incident"].as_str().unwrap())
-        .collect();
+    let got = column(&all["items"], "incident");
     assert_eq!(got, ["INC-5", "INC-4", "INC-3", "INC-2", "INC-1"]);
     let sev2 = c.get("/api/v1/postmortems?severity=sev2").await.body;
     assert_eq!(sev2["items"].as_array().unwrap().len(), 2);
@@ -588,7 +559,7 @@ async fn seed_action(
     action::ActiveModel {
         key: Set("ACT-1".into()),
         seq: Set(1),
-        incident_id: Set(Some(inc.id)),
+        incident_id: Set(Some(app::domain::IncidentId(inc.id))),
         title: Set("Add a canary stage".into()),
         description: Set(String::new()),
         kind: Set(app::domain::ActionKind::Preventive),
@@ -693,7 +664,7 @@ db_test!(
         let md = c.get(&format!("{path}.md")).await;
         assert!(md.text.contains("| High | Done |"), "{}", md.text);
         // No postmortem, no export.
-        let k2 = declare(&c, json!({"title": "x", "severity": "sev3"})).await;
+        let k2 = declare_key(&c, json!({"title": "x", "severity": "sev3"})).await;
         assert_eq!(
             c.get(&format!("/api/v1/incidents/{k2}/postmortem.md"))
                 .await
@@ -709,7 +680,7 @@ db_test!(
 
 db_test!(hostile_markdown_never_reaches_a_reader_as_markup, |db| {
     let c = responder(&db).await;
-    let key = declare(
+    let key = declare_key(
         &c,
         json!({"title": "<script>alert(1)</script>", "severity": "sev2"}),
     )
@@ -743,4 +714,159 @@ db_test!(hostile_markdown_never_reaches_a_reader_as_markup, |db| {
             .unwrap()
             .contains("<script>alert(1)</script>")
     );
+});
+
+db_test!(a_closed_sev1_keeps_its_postmortem_published, |db| {
+    let c = responder(&db).await;
+    let key = resolved_sev1(&c).await;
+    let inc = format!("/api/v1/incidents/{key}");
+    c.put(
+        &format!("{inc}/postmortem"),
+        json!({"root_cause_category": "capacity", "root_cause": "Pool too small"}),
+    )
+    .await;
+    transition(&c, &key, "in_review").await;
+    transition(&c, &key, "published").await;
+    assert_eq!(
+        c.patch(&inc, json!({"status": "closed"})).await.status,
+        StatusCode::OK
+    );
+    let r = transition(&c, &key, "draft").await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(
+        r.body["error"]["message"].as_str().unwrap().contains(&key),
+        "the refusal names the incident: {}",
+        r.body
+    );
+    let pm = c.get(&format!("{inc}/postmortem")).await.body;
+    assert_eq!(pm["status"], "published", "nothing changed");
+    // The data stays importable: the export of it passes the import's own checks.
+    let admin = admin(&db).await;
+    let doc = admin.get("/api/v1/export").await;
+    assert_eq!(doc.status, StatusCode::OK);
+    assert_eq!(
+        doc.body["incidents"][0]["postmortem"]["status"],
+        "published"
+    );
+
+    // Below sev2 a closed incident's postmortem may still be reopened.
+    let k3 = declare_key(
+        &c,
+        json!({"title": "Minor", "severity": "sev3", "status": "resolved"}),
+    )
+    .await;
+    c.put(
+        &format!("/api/v1/incidents/{k3}/postmortem"),
+        json!({"root_cause_category": "capacity", "root_cause": "Small"}),
+    )
+    .await;
+    transition(&c, &k3, "in_review").await;
+    transition(&c, &k3, "published").await;
+    c.patch(
+        &format!("/api/v1/incidents/{k3}"),
+        json!({"status": "closed"}),
+    )
+    .await;
+    assert_eq!(transition(&c, &k3, "draft").await.status, StatusCode::OK);
+});
+
+/// Two first saves of one postmortem racing: the other pool's save creates the row after this
+/// one looked and before it wrote. This one is a 409 and the winner's text stays.
+async fn racing_first_saves(pools: tests::TwoPools) {
+    use app::ssr::auth::Actor;
+    use app::ssr::entities::postmortem;
+    use app::ssr::services::{incident as incidents, postmortem as postmortems};
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, TransactionTrait};
+
+    let system = Actor::system();
+    let now = chrono::Utc::now();
+    let inc = tests::seed::declared(
+        &pools.a,
+        &system,
+        serde_json::from_value(json!({"title": "Race", "severity": "sev2"})).unwrap(),
+        now,
+    )
+    .await;
+    let row = incidents::find(&pools.a, &inc.key).await.unwrap();
+    // The winner: a first save on the other pool, not yet committed.
+    let winner = pools.b.begin().await.unwrap();
+    postmortem::ActiveModel {
+        incident_id: Set(app::domain::IncidentId(row.id)),
+        status: Set(app::domain::PostmortemStatus::Draft),
+        body: Set("the winner's text".into()),
+        root_cause_category: Set(None),
+        root_cause: Set(String::new()),
+        five_whys: Set("[]".into()),
+        contributing_factors: Set("[]".into()),
+        due_at: Set(None),
+        published_at: Set(None),
+        created_at: Set(now.timestamp_millis()),
+        updated_at: Set(now.timestamp_millis()),
+        version: Set(1),
+        ..Default::default()
+    }
+    .insert(&winner)
+    .await
+    .unwrap();
+    let a = pools.a.clone();
+    let key = inc.key.clone();
+    let loser = tokio::spawn(async move {
+        postmortems::put(
+            &a,
+            &Actor::system(),
+            &key,
+            serde_json::from_value(json!({"body": "the loser's text"})).unwrap(),
+            chrono::Utc::now(),
+        )
+        .await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    winner.commit().await.unwrap();
+    let err = loser
+        .await
+        .unwrap()
+        .expect_err("the second first save loses");
+    assert_eq!(err.status(), 409, "{err}");
+    let pm = postmortems::get(&pools.a, &system, &inc.key).await.unwrap();
+    assert_eq!(pm.body, "the winner's text");
+    assert_eq!(pm.version, 1);
+}
+
+#[tokio::test]
+async fn racing_first_saves_one_wins_the_other_409_sqlite() {
+    racing_first_saves(tests::TwoPools::sqlite("pm-race").await).await;
+}
+
+#[tokio::test]
+async fn racing_first_saves_one_wins_the_other_409_postgres() {
+    let Some(pools) = tests::TwoPools::postgres().await else {
+        eprintln!("skipped: TEST_DATABASE_URL is not set, so the PostgreSQL half did not run");
+        return;
+    };
+    racing_first_saves(pools).await;
+}
+
+db_test!(a_corrupt_stored_list_is_an_error_not_an_empty_list, |db| {
+    use app::ssr::entities::postmortem;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    let c = responder(&db).await;
+    let key = declare_key(&c, json!({"title": "Search slow", "severity": "sev3"})).await;
+    let path = format!("/api/v1/incidents/{key}/postmortem");
+    let r = c
+        .put(&path, json!({"five_whys": ["why one", "why two"]}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    postmortem::Entity::update_many()
+        .col_expr(postmortem::Column::FiveWhys, Expr::value("{not json"))
+        .filter(postmortem::Column::Status.eq(app::domain::PostmortemStatus::Draft))
+        .exec(&db)
+        .await
+        .unwrap();
+    let r = c.get(&path).await;
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", r.body);
+    // An edit of another field does not write an empty list over the stored value.
+    let r = c.put(&path, json!({"root_cause": "x"})).await;
+    assert_ne!(r.status, StatusCode::OK, "{}", r.body);
+    let stored = postmortem::Entity::find().one(&db).await.unwrap().unwrap();
+    assert_eq!(stored.five_whys, "{not json");
 });

@@ -1,6 +1,7 @@
 //! Deadline reminders with a fake clock and a recording sender, on SQLite and PostgreSQL:
-//! which actions get one, exactly once per state (also across restarts), again after a
-//! reopen, retried after a failed send, and never stopped by a closed incident.
+//! which actions get one, exactly once per state (also across restarts and with many runs at
+//! once on separate connection pools), again after a reopen, retried after a failed send, and
+//! never stopped by a closed incident.
 
 use std::sync::Mutex;
 
@@ -9,16 +10,21 @@ use app::ssr::services::reminders::{self, Reminder, Sender};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde_json::json;
 use tests::db_test;
-use tests::http::{Client, PASSWORD, user as add_user};
+use tests::http::{all_signed_in, signed_in};
 
 #[derive(Default)]
 struct Recorder {
     sent: Mutex<Vec<Reminder>>,
     fail: bool,
+    /// How long each send takes (a slow webhook), so concurrent runs overlap.
+    pause: Option<std::time::Duration>,
 }
 
 impl Sender for Recorder {
     async fn send(&self, r: &Reminder) -> Result<(), String> {
+        if let Some(p) = self.pause {
+            tokio::time::sleep(p).await;
+        }
         if self.fail {
             return Err("webhook down".into());
         }
@@ -53,11 +59,14 @@ async fn run(db: &sea_orm::DatabaseConnection, r: &Recorder, now: DateTime<Utc>)
 }
 
 db_test!(reminders_go_out_once_per_state, |db| {
-    add_user(&db, "ic@example.org", Role::Responder).await;
-    add_user(&db, "admin@example.org", Role::Admin).await;
-    let c = Client::new(db.clone());
-    let ic = c.login("ic@example.org", PASSWORD).await;
-    let admin = c.login("admin@example.org", PASSWORD).await;
+    let [ic, admin] = all_signed_in(
+        &db,
+        [
+            ("ic@example.org", Role::Responder),
+            ("admin@example.org", Role::Admin),
+        ],
+    )
+    .await;
     ic.post(
         "/api/v1/incidents",
         json!({"title": "Outage", "severity": "sev3", "status": "resolved"}),
@@ -164,11 +173,14 @@ db_test!(reminders_go_out_once_per_state, |db| {
 db_test!(
     the_webhook_address_is_checked_and_kept_from_non_admins,
     |db| {
-        add_user(&db, "ic@example.org", Role::Responder).await;
-        add_user(&db, "admin@example.org", Role::Admin).await;
-        let c = Client::new(db.clone());
-        let ic = c.login("ic@example.org", PASSWORD).await;
-        let admin = c.login("admin@example.org", PASSWORD).await;
+        let [ic, admin] = all_signed_in(
+            &db,
+            [
+                ("ic@example.org", Role::Responder),
+                ("admin@example.org", Role::Admin),
+            ],
+        )
+        .await;
         let r = admin
             .patch(
                 "/api/v1/settings",
@@ -215,16 +227,13 @@ async fn the_webhook_posts_json_with_a_text_field() {
     tokio::spawn(async move { axum::serve(listener, app).await.ok() });
 
     let db = tests::sqlite_db().await;
-    add_user(&db, "ic@example.org", Role::Responder).await;
-    let ic = Client::new(db.clone())
-        .login("ic@example.org", PASSWORD)
-        .await;
+    let ic = signed_in(&db, "ic@example.org", Role::Responder).await;
     ic.post(
         "/api/v1/actions",
         json!({"title": "Late fix", "owner": "ic@example.org", "due_date": "2026-02-01"}),
     )
     .await;
-    let hook = hindsight::jobs::Webhook::new(format!("http://{addr}/hook"));
+    let hook = hindsight::jobs::Webhook::new(format!("http://{addr}/hook")).unwrap();
     let n = reminders::run(&db, &hook, "https://hindsight.example", monday())
         .await
         .unwrap();
@@ -240,7 +249,7 @@ async fn the_webhook_posts_json_with_a_text_field() {
         bodies[0]
     );
     // A receiver that is down: nothing recorded, an error without the address.
-    let down = hindsight::jobs::Webhook::new("http://127.0.0.1:9/hook-secret".into());
+    let down = hindsight::jobs::Webhook::new("http://127.0.0.1:9/hook-secret".into()).unwrap();
     ic.post(
         "/api/v1/actions",
         json!({"title": "Another", "due_date": "2026-02-01"}),
@@ -266,4 +275,84 @@ async fn the_webhook_posts_json_with_a_text_field() {
             .unwrap(),
         0
     );
+}
+
+/// Seeds reminders through pool `a`, then runs the job 8 times at once, alternating between
+/// pools `a` and `b`, with a slow sender: each reminder goes out once, whichever run wins it.
+async fn concurrent_runs_send_once(a: sea_orm::DatabaseConnection, b: sea_orm::DatabaseConnection) {
+    let ic = signed_in(&a, "ic@example.org", Role::Responder).await;
+    let mk = |title: &str, due: &str| json!({"title": title, "owner": "ic@example.org", "due_date": due});
+    for body in [
+        mk("late one", "2026-02-20"),   // ACT-1 overdue
+        mk("late two", "2026-02-01"),   // ACT-2 overdue
+        mk("soon one", "2026-03-03"),   // ACT-3 due soon
+        mk("soon two", "2026-03-04"),   // ACT-4 due soon
+        mk("late three", "2026-01-15"), // ACT-5 overdue
+        mk("far away", "2026-04-01"),   // ACT-6 nothing
+        mk("verify", "2026-02-01"),     // ACT-7 done, verification overdue
+    ] {
+        assert_eq!(
+            ic.post("/api/v1/actions", body).await.status,
+            axum::http::StatusCode::CREATED
+        );
+    }
+    ic.patch(
+        "/api/v1/actions/ACT-7",
+        json!({"verification_due": "2026-02-27"}),
+    )
+    .await;
+    ic.post("/api/v1/actions/ACT-7/transition", json!({"to": "done"}))
+        .await;
+    let expected = [
+        ("ACT-1".to_owned(), "overdue"),
+        ("ACT-2".to_owned(), "overdue"),
+        ("ACT-3".to_owned(), "due_soon"),
+        ("ACT-4".to_owned(), "due_soon"),
+        ("ACT-5".to_owned(), "overdue"),
+        ("ACT-7".to_owned(), "verification_overdue"),
+    ];
+
+    let rec = std::sync::Arc::new(Recorder {
+        pause: Some(std::time::Duration::from_millis(20)),
+        ..Default::default()
+    });
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..8 {
+        let db = if i % 2 == 0 { a.clone() } else { b.clone() };
+        let rec = rec.clone();
+        set.spawn(async move {
+            reminders::run(&db, &*rec, "https://hindsight.example", monday()).await
+        });
+    }
+    let counts: Vec<usize> = set
+        .join_all()
+        .await
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(
+        rec.kinds(),
+        expected,
+        "each reminder once (runs sent {counts:?})"
+    );
+    assert_eq!(counts.iter().sum::<usize>(), expected.len(), "{counts:?}");
+    // And later runs, on either pool, find nothing left to send.
+    let later = Recorder::default();
+    assert_eq!(run(&a, &later, monday() + Duration::hours(1)).await, 0);
+    assert_eq!(run(&b, &later, monday() + Duration::hours(2)).await, 0);
+}
+
+#[tokio::test]
+async fn concurrent_runs_send_each_reminder_once_sqlite() {
+    let pools = tests::TwoPools::sqlite("reminders").await;
+    concurrent_runs_send_once(pools.a.clone(), pools.b.clone()).await;
+}
+
+#[tokio::test]
+async fn concurrent_runs_send_each_reminder_once_postgres() {
+    let Some(pools) = tests::TwoPools::postgres().await else {
+        eprintln!("skipped: TEST_DATABASE_URL is not set, so the PostgreSQL half did not run");
+        return;
+    };
+    concurrent_runs_send_once(pools.a.clone(), pools.b.clone()).await;
 }

@@ -2,6 +2,7 @@
 //! on SQLite and PostgreSQL, migrations go down and up again, and key constraints hold.
 
 use app::domain::enums::*;
+use app::domain::{IncidentId, KnownErrorId, UserId};
 use app::ssr::entities::*;
 use chrono::NaiveDate;
 use migrations::{Migrator, MigratorTrait};
@@ -139,7 +140,7 @@ db_test!(every_table_round_trips_a_full_row, |db| {
             status: IncidentStatus::Monitoring,
             summary: "**bold**".into(),
             customer_impact: "all EU".into(),
-            commander_id: Some(u1.id),
+            commander_id: Some(UserId(u1.id)),
             started_at: Some(T - 60_000),
             detected_at: T,
             acknowledged_at: Some(T + 1),
@@ -191,6 +192,8 @@ db_test!(every_table_round_trips_a_full_row, |db| {
             visibility: Visibility::Customer,
             author_id: Some(u1.id),
             created_at: T + 3,
+            version: 2,
+            edited_at: Some(T + 4),
         }
     );
     let pm = round_trip!(
@@ -198,7 +201,7 @@ db_test!(every_table_round_trips_a_full_row, |db| {
         postmortem,
         postmortem::Model {
             id: 1,
-            incident_id: inc.id,
+            incident_id: IncidentId(inc.id),
             status: PostmortemStatus::InReview,
             body: "## Summary".into(),
             root_cause_category: Some(RootCauseCategory::ConfigChange),
@@ -266,13 +269,13 @@ db_test!(every_table_round_trips_a_full_row, |db| {
             id: 1,
             key: "ACT-1".into(),
             seq: 1,
-            incident_id: Some(inc.id),
-            known_error_id: Some(ke.id),
+            incident_id: Some(IncidentId(inc.id)),
+            known_error_id: Some(KnownErrorId(ke.id)),
             title: "Add alert".into(),
             description: "desc".into(),
             kind: ActionKind::Preventive,
             priority: Priority::Critical,
-            owner_id: Some(u1.id),
+            owner_id: Some(UserId(u1.id)),
             team: Some("payments".into()),
             due_date: Some(d("2026-02-01")),
             status: ActionStatus::Verified,
@@ -283,7 +286,7 @@ db_test!(every_table_round_trips_a_full_row, |db| {
             verification_due: Some(d("2026-01-31")),
             verified_at: Some(T + 20),
             verified_on: Some(d("2026-01-01")),
-            verified_by: Some(u2.id),
+            verified_by: Some(UserId(u2.id)),
             verification_result: Some(VerificationResult::Effective),
             verification_evidence: Some("graphs".into()),
             cancelled_reason: None,
@@ -325,11 +328,17 @@ db_test!(every_table_round_trips_a_full_row, |db| {
         comment,
         comment::Model {
             id: 1,
-            record_type: "action".into(),
+            record_type: app::domain::CommentOn::Action,
             record_key: "ACT-1".into(),
+            parent_id: None,
             author_id: u2.id,
             body: "hi".into(),
-            created_at: T
+            quote: None,
+            resolved: false,
+            deleted_at: None,
+            created_at: T,
+            edited_at: None,
+            version: 1
         }
     );
     round_trip!(
@@ -386,6 +395,8 @@ db_test!(unique_keys_and_foreign_keys_are_enforced, |db| {
         visibility: Visibility::Internal,
         author_id: None,
         created_at: T,
+        version: 1,
+        edited_at: None,
     };
     assert!(
         timeline_event::ActiveModel::from(orphan)

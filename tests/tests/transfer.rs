@@ -15,7 +15,7 @@ use chrono::Utc;
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use serde_json::{Value, json};
 use tests::db_test;
-use tests::http::{Client, PASSWORD, user as add_user};
+use tests::http::{Client, PASSWORD, signed_in, user as add_user};
 
 /// Every table an import writes to, and the key counters.
 async fn snapshot(db: &DatabaseConnection) -> Vec<(String, i64)> {
@@ -130,10 +130,7 @@ db_test!(round_trip_of_a_large_generated_data_set, |db| {
 
     // Over HTTP too, with a body larger than other requests may send.
     let (third, _pg3) = fresh_like(&db).await;
-    add_user(&third, "importer@example.org", Role::Admin).await;
-    let importer = Client::new(third.clone())
-        .login("importer@example.org", PASSWORD)
-        .await;
+    let importer = signed_in(&third, "importer@example.org", Role::Admin).await;
     assert!(first.to_string().len() > 2 << 20);
     let r = importer.post("/api/v1/import", first.clone()).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -142,10 +139,7 @@ db_test!(round_trip_of_a_large_generated_data_set, |db| {
 
     // Key counters moved past the imported keys: new records get new keys.
     let admin_email = "new-admin@example.org";
-    add_user(&other, admin_email, Role::Admin).await;
-    let c = Client::new(other.clone())
-        .login(admin_email, PASSWORD)
-        .await;
+    let c = signed_in(&other, admin_email, Role::Admin).await;
     let r = c
         .post(
             "/api/v1/incidents",
@@ -281,10 +275,7 @@ db_test!(round_trip_of_data_written_through_the_api, |db| {
 
     // A fresh instance with its own admin imports it over HTTP.
     let (other, _pg) = fresh_like(&db).await;
-    add_user(&other, "admin@example.org", Role::Admin).await;
-    let admin2 = Client::new(other.clone())
-        .login("admin@example.org", PASSWORD)
-        .await;
+    let admin2 = signed_in(&other, "admin@example.org", Role::Admin).await;
     let r = admin2.post("/api/v1/import", first.clone()).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["users_existing"], 1);
@@ -691,10 +682,7 @@ db_test!(export_and_import_are_for_admins_only, |db| {
 });
 
 db_test!(an_http_import_reports_every_bad_record, |db| {
-    add_user(&db, "admin@example.org", Role::Admin).await;
-    let admin = Client::new(db.clone())
-        .login("admin@example.org", PASSWORD)
-        .await;
+    let admin = signed_in(&db, "admin@example.org", Role::Admin).await;
     let mut doc = base();
     set(&mut doc, &["incidents", "0", "severity"], json!("sev9"));
     set(
@@ -715,10 +703,7 @@ db_test!(an_http_import_reports_every_bad_record, |db| {
 db_test!(
     backdated_action_history_only_through_admin_transitions,
     |db| {
-        add_user(&db, "ic@example.org", Role::Responder).await;
-        let ic = Client::new(db.clone())
-            .login("ic@example.org", PASSWORD)
-            .await;
+        let ic = signed_in(&db, "ic@example.org", Role::Responder).await;
         let r = ic
             .post(
                 "/api/v1/actions",

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 
 use crate::api::{CreateAction, list_actions, list_users};
 use crate::components::error_box::ErrorBox;
+use crate::components::list::ListTable;
 use crate::components::session::use_session;
 use crate::domain::authz::{Op, allows};
 use crate::domain::{ActionKind, ActionStatus, Priority};
@@ -45,6 +46,17 @@ pub enum Deadline {
     Verification,
 }
 
+const HEADS: [&str; 7] = ["Key", "Title", "Priority", "Status", "Owner", "Team", "Due"];
+const VERIFICATION_HEADS: [&str; 7] = [
+    "Key",
+    "Title",
+    "Priority",
+    "Status",
+    "Owner",
+    "Team",
+    "Verification due",
+];
+
 /// A table of actions. With `today`, deadlines read "due in 3 days"; without, as dates.
 #[component]
 pub fn ActionTable(
@@ -53,40 +65,37 @@ pub fn ActionTable(
     #[prop(optional)] today: Option<NaiveDate>,
     #[prop(default = Deadline::Due)] deadline: Deadline,
 ) -> impl IntoView {
+    let heads = match deadline {
+        Deadline::Due => &HEADS,
+        Deadline::Verification => &VERIFICATION_HEADS,
+    };
     view! {
-        <table class="list" id=id>
-            <thead><tr>
-                <th scope="col">"Key"</th><th scope="col">"Title"</th><th scope="col">"Priority"</th>
-                <th scope="col">"Status"</th><th scope="col">"Owner"</th><th scope="col">"Team"</th>
-                <th scope="col">{if deadline == Deadline::Due { "Due" } else { "Verification due" }}</th>
-            </tr></thead>
-            <tbody>
-                {items.into_iter().map(|a| {
-                    let date = if deadline == Deadline::Due { a.due_date } else { a.verification_due };
-                    let (text, late) = match today {
-                        Some(t) => due_text(date, t),
-                        None => (date.map(|d| d.to_string()).unwrap_or_else(|| "—".into()), false),
-                    };
-                    let late = late || (deadline == Deadline::Due && a.overdue);
-                    view! {
-                        <tr class=if late { "overdue" } else { "" }>
-                            <td class="key"><a href=format!("/actions/{}", a.key)>{a.key.clone()}</a></td>
-                            <td>
-                                {a.title.clone()}
-                                {a.incident.clone().map(|i| view! { " "<a class="muted small" href=format!("/incidents/{i}")>{i.clone()}</a> })}
-                            </td>
-                            <td><PriorityBadge priority=a.priority/></td>
-                            <td><ActionStatusBadge status=a.status/></td>
-                            <td>{a.owner.clone().unwrap_or_else(|| "unassigned".into())}</td>
-                            <td class="muted">{a.team.clone().unwrap_or_default()}</td>
-                            <td class=if late { "countdown overdue" } else { "countdown" } title=date.map(|d| d.to_string()).unwrap_or_default()>
-                                {if late { "⚠ " } else { "" }}{text}
-                            </td>
-                        </tr>
-                    }
-                }).collect_view()}
-            </tbody>
-        </table>
+        <ListTable id=id heads=heads>
+            {items.into_iter().map(|a| {
+                let date = if deadline == Deadline::Due { a.due_date } else { a.verification_due };
+                let (text, late) = match today {
+                    Some(t) => due_text(date, t),
+                    None => (date.map(|d| d.to_string()).unwrap_or_else(|| "—".into()), false),
+                };
+                let late = late || (deadline == Deadline::Due && a.overdue);
+                view! {
+                    <tr class=if late { "overdue" } else { "" }>
+                        <td class="key"><a href=format!("/actions/{}", a.key)>{a.key.clone()}</a></td>
+                        <td>
+                            {a.title.clone()}
+                            {a.incident.clone().map(|i| view! { " "<a class="muted small" href=format!("/incidents/{i}")>{i.clone()}</a> })}
+                        </td>
+                        <td><PriorityBadge priority=a.priority/></td>
+                        <td><ActionStatusBadge status=a.status/></td>
+                        <td>{a.owner.clone().unwrap_or_else(|| "unassigned".into())}</td>
+                        <td class="muted">{a.team.clone().unwrap_or_default()}</td>
+                        <td class=if late { "countdown overdue" } else { "countdown" } title=date.map(|d| d.to_string()).unwrap_or_default()>
+                            {if late { "⚠ " } else { "" }}{text}
+                        </td>
+                    </tr>
+                }
+            }).collect_view()}
+        </ListTable>
     }
 }
 

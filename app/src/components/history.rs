@@ -10,11 +10,12 @@ use crate::model::AuditEntry;
 
 #[component]
 pub fn RecordHistory(
-    record_type: &'static str,
+    record_type: crate::domain::RecordType,
     key: String,
     #[prop(optional)] label: Option<&'static str>,
 ) -> impl IntoView {
-    let load = Action::new(move |_: &()| record_history(record_type.to_owned(), key.clone()));
+    let load =
+        Action::new(move |_: &()| record_history(record_type.as_str().to_owned(), key.clone()));
     let on_toggle = move |_| {
         if load.value().get_untracked().is_none() && !load.pending().get_untracked() {
             load.dispatch(());
@@ -33,7 +34,7 @@ pub fn RecordHistory(
 }
 
 #[component]
-fn HistoryTable(list: Vec<AuditEntry>) -> impl IntoView {
+pub fn HistoryTable(list: Vec<AuditEntry>) -> impl IntoView {
     if list.is_empty() {
         return view! { <p class="muted">"No recorded changes."</p> }.into_any();
     }

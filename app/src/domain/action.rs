@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::calendar::{OrgCalendar, add_days};
 use super::enums::{ActionStatus, Priority, VerificationResult};
 use super::ids::UserId;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, FieldError};
 
 /// Default days from completion to the verification deadline (a setting).
 pub const DEFAULT_VERIFICATION_DAYS: u32 = 30;
@@ -87,6 +87,102 @@ pub fn urgency(due: Option<NaiveDate>, priority: Priority) -> (bool, Option<Naiv
         .position(|p| *p == priority)
         .unwrap_or(Priority::ALL.len());
     (due.is_none(), due, rank)
+}
+
+/// Open or in progress with a due date before `today`.
+pub fn overdue(status: ActionStatus, due: Option<NaiveDate>, today: NaiveDate) -> bool {
+    status.is_open() && due.is_some_and(|d| d < today)
+}
+
+/// The status-bound fields of an action, with people as `P` (ids in the database, e-mails in
+/// an import document).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Carried<'a, P> {
+    pub status: ActionStatus,
+    pub owner: Option<P>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub cancelled_reason: Option<&'a str>,
+    pub verified_at: Option<DateTime<Utc>>,
+    pub verified_by: Option<P>,
+    pub verification_result: Option<VerificationResult>,
+    pub verification_evidence: Option<&'a str>,
+}
+
+/// The four-eyes rule's words, wherever it refuses.
+pub const FOUR_EYES: &str =
+    "four-eyes rule: an action must be verified by someone other than its owner";
+
+/// What an action of each status carries, as the transitions leave it: completion from done
+/// on, a reason when cancelled, and a verification (time, someone other than the owner, the
+/// result `effective`, evidence, not before completion) exactly when verified. Every bad field
+/// at once.
+pub fn check<P: PartialEq>(c: &Carried<'_, P>) -> Vec<FieldError> {
+    use ActionStatus::*;
+    let mut bad = Vec::new();
+    let status = c.status;
+    let mut add = |field: &str, message: String| bad.push(FieldError::new(field, message));
+    match status {
+        Open | InProgress if c.completed_at.is_some() => add(
+            "completed_at",
+            format!("cannot be set while the action is {status}"),
+        ),
+        Done | Verified if c.completed_at.is_none() => add(
+            "completed_at",
+            format!("is required while the action is {status}"),
+        ),
+        _ => {}
+    }
+    let blank = |v: Option<&str>| v.is_none_or(|t| t.trim().is_empty());
+    if status == Cancelled {
+        if blank(c.cancelled_reason) {
+            add("cancelled_reason", "is required to cancel".into());
+        }
+    } else if c.cancelled_reason.is_some() {
+        add(
+            "cancelled_reason",
+            format!("cannot be set while the action is {status}"),
+        );
+    }
+    if status == Verified {
+        if c.verified_at.is_none() {
+            add("verified_at", "is required while verified".into());
+        }
+        match &c.verified_by {
+            None => add("verified_by", "is required while verified".into()),
+            Some(v) if c.owner.as_ref() == Some(v) => add("verified_by", FOUR_EYES.into()),
+            Some(_) => {}
+        }
+        match c.verification_result {
+            None => add(
+                "verification_result",
+                "is required while verified (effective)".into(),
+            ),
+            Some(VerificationResult::NotEffective) => add(
+                "verification_result",
+                "a verified action's result is effective (not_effective reopens it)".into(),
+            ),
+            Some(VerificationResult::Effective) => {}
+        }
+        if blank(c.verification_evidence) {
+            add("verification_evidence", "is required while verified".into());
+        }
+    } else {
+        let set = [
+            ("verified_at", c.verified_at.is_some()),
+            ("verified_by", c.verified_by.is_some()),
+            ("verification_result", c.verification_result.is_some()),
+            ("verification_evidence", c.verification_evidence.is_some()),
+        ];
+        if let Some((field, _)) = set.iter().find(|(_, on)| *on) {
+            add(field, format!("cannot be set while the action is {status}"));
+        }
+    }
+    if let (Some(done), Some(verified)) = (c.completed_at, c.verified_at)
+        && verified < done
+    {
+        add("verified_at", "must not be before completed_at".into());
+    }
+    bad
 }
 
 /// Checks a transition and works out its effects.
@@ -176,6 +272,82 @@ pub fn check_transition(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn carried(status: ActionStatus) -> Carried<'static, &'static str> {
+        Carried {
+            status,
+            owner: Some("owner"),
+            completed_at: None,
+            cancelled_reason: None,
+            verified_at: None,
+            verified_by: None,
+            verification_result: None,
+            verification_evidence: None,
+        }
+    }
+
+    fn fields(bad: Vec<FieldError>) -> Vec<String> {
+        bad.into_iter().map(|f| f.field).collect()
+    }
+
+    #[test]
+    fn what_each_status_carries() {
+        let t = Utc::now();
+        assert!(check(&carried(ActionStatus::Open)).is_empty());
+        let done_early = Carried {
+            completed_at: Some(t),
+            ..carried(ActionStatus::InProgress)
+        };
+        assert_eq!(fields(check(&done_early)), ["completed_at"]);
+        assert_eq!(
+            fields(check(&carried(ActionStatus::Done))),
+            ["completed_at"]
+        );
+        assert_eq!(
+            fields(check(&carried(ActionStatus::Cancelled))),
+            ["cancelled_reason"]
+        );
+        let verified = Carried {
+            completed_at: Some(t),
+            verified_at: Some(t),
+            verified_by: Some("someone else"),
+            verification_result: Some(VerificationResult::Effective),
+            verification_evidence: Some("graphs"),
+            ..carried(ActionStatus::Verified)
+        };
+        assert!(check(&verified).is_empty());
+        let own = Carried {
+            verified_by: Some("owner"),
+            ..verified
+        };
+        assert_eq!(check(&own)[0].message, FOUR_EYES);
+        let early = Carried {
+            verified_at: Some(t - chrono::Duration::hours(1)),
+            ..verified
+        };
+        assert_eq!(fields(check(&early)), ["verified_at"]);
+        let not_effective = Carried {
+            verification_result: Some(VerificationResult::NotEffective),
+            ..verified
+        };
+        assert_eq!(fields(check(&not_effective)), ["verification_result"]);
+        let leftover = Carried {
+            verification_evidence: Some("x"),
+            ..carried(ActionStatus::Open)
+        };
+        assert_eq!(fields(check(&leftover)), ["verification_evidence"]);
+    }
+
+    #[test]
+    fn overdue_is_open_work_past_its_date() {
+        let today = NaiveDate::from_ymd_opt(2026, 5, 10).unwrap();
+        let yesterday = today.pred_opt().unwrap();
+        assert!(overdue(ActionStatus::Open, Some(yesterday), today));
+        assert!(overdue(ActionStatus::InProgress, Some(yesterday), today));
+        assert!(!overdue(ActionStatus::Open, Some(today), today));
+        assert!(!overdue(ActionStatus::Done, Some(yesterday), today));
+        assert!(!overdue(ActionStatus::Open, None, today));
+    }
     use ActionStatus::*;
     use chrono::TimeZone;
 

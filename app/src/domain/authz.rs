@@ -10,7 +10,8 @@ pub enum Op {
     Read,
     /// Users, roles, other people's tokens, settings, import.
     Administer,
-    /// Create or revoke an API token for oneself.
+    /// Create or revoke an API token for oneself (every role: the SPEC's "every user manages
+    /// their own API tokens", e.g. a viewer's calendar feed; a token never widens its role).
     ManageOwnTokens,
     /// Create and edit incidents and their timelines.
     WriteIncident,
@@ -37,7 +38,7 @@ pub fn allows(role: Role, me: UserId, op: Op) -> bool {
             ChangeAction { owner } => owner == Some(me),
             _ => false,
         },
-        Role::Viewer => matches!(op, Read),
+        Role::Viewer => matches!(op, Read | ManageOwnTokens),
     }
 }
 
@@ -80,7 +81,7 @@ mod tests {
             assert_eq!(allows(Role::Member, ME, op), member, "member {op:?}");
             assert_eq!(
                 allows(Role::Viewer, ME, op),
-                op == Op::Read,
+                matches!(op, Op::Read | Op::ManageOwnTokens),
                 "viewer {op:?}"
             );
         }

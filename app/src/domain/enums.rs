@@ -79,6 +79,16 @@ wire_enum!(
 );
 
 impl Severity {
+    /// 1 for sev1 (the highest) … 4 for sev4: a lower number is a higher severity.
+    pub const fn level(self) -> u8 {
+        match self {
+            Severity::Sev1 => 1,
+            Severity::Sev2 => 2,
+            Severity::Sev3 => 3,
+            Severity::Sev4 => 4,
+        }
+    }
+
     /// sev1 and sev2 need a published postmortem before the incident may close.
     pub const fn requires_postmortem(self) -> bool {
         matches!(self, Severity::Sev1 | Severity::Sev2)
@@ -220,6 +230,86 @@ wire_enum!(
     }
 );
 
+wire_enum!(
+    /// The kinds of record the audit log keeps a history of.
+    RecordType {
+        Incident = "incident" / "Incident",
+        Postmortem = "postmortem" / "Postmortem",
+        KnownError = "known_error" / "Known error",
+        Action = "action" / "Action",
+        User = "user" / "User",
+        ApiToken = "api_token" / "API token",
+        Settings = "settings" / "Settings",
+        Comment = "comment" / "Comment",
+    }
+);
+
+wire_enum!(
+    /// The kinds of record people comment on.
+    CommentOn {
+        Incident = "incident" / "Incident",
+        Postmortem = "postmortem" / "Postmortem",
+        Action = "action" / "Action",
+        KnownError = "known_error" / "Known error",
+    }
+);
+
+impl CommentOn {
+    /// The path segment of the REST API (`/api/v1/{segment}/{key}/comments`).
+    pub const fn segment(self) -> &'static str {
+        match self {
+            CommentOn::Incident => "incidents",
+            CommentOn::Postmortem => "postmortems",
+            CommentOn::Action => "actions",
+            CommentOn::KnownError => "known-errors",
+        }
+    }
+
+    /// The record type of a path segment (`known-errors`), if it is one people comment on.
+    pub fn from_segment(segment: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|t| t.segment() == segment)
+    }
+
+    /// The page of a record of this type (a postmortem's key is its incident's).
+    pub fn page(self, key: &str) -> String {
+        match self {
+            CommentOn::Incident => format!("/incidents/{key}"),
+            CommentOn::Postmortem => format!("/incidents/{key}/postmortem"),
+            CommentOn::Action => format!("/actions/{key}"),
+            CommentOn::KnownError => format!("/known-errors/{key}"),
+        }
+    }
+}
+
+wire_enum!(
+    /// Why someone got a notification.
+    NotificationKind {
+        Mention = "mention" / "Mentioned you",
+        ReviewRequest = "review_request" / "Review requested",
+    }
+);
+
+wire_enum!(
+    /// What a history entry records.
+    AuditAction {
+        Create = "create" / "Created",
+        Update = "update" / "Changed",
+        Transition = "transition" / "Status changed",
+        TimelineAdd = "timeline_add" / "Timeline entry added",
+        TimelineEdit = "timeline_edit" / "Timeline entry corrected",
+        Approve = "approve" / "Approved",
+        Link = "link" / "Linked",
+        Unlink = "unlink" / "Unlinked",
+        Login = "login" / "Signed in",
+        Logout = "logout" / "Signed out",
+        Revoke = "revoke" / "Revoked",
+        Import = "import" / "Imported",
+        Resolve = "resolve" / "Resolved",
+        Reopen = "reopen" / "Reopened",
+        Delete = "delete" / "Deleted",
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,6 +338,22 @@ mod tests {
         check(Priority::ALL);
         check(ActionStatus::ALL);
         check(VerificationResult::ALL);
+        check(RecordType::ALL);
+        check(AuditAction::ALL);
+        check(CommentOn::ALL);
+        check(NotificationKind::ALL);
+    }
+
+    #[test]
+    fn comment_path_segments_round_trip() {
+        for t in CommentOn::ALL {
+            assert_eq!(CommentOn::from_segment(t.segment()), Some(*t));
+        }
+        assert_eq!(CommentOn::from_segment("known_error"), None);
+        assert_eq!(
+            CommentOn::Postmortem.page("INC-2"),
+            "/incidents/INC-2/postmortem"
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::enums::{IncidentStatus, PostmortemStatus, Severity};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, FieldError};
 
 /// Longest title allowed (characters).
 pub const TITLE_MAX: usize = 200;
@@ -138,6 +138,55 @@ pub struct StatusEffect {
 /// Checks a status change. Any status may move forward, skipping steps; `resolved →
 /// investigating` reopens; everything else is refused. Closing a sev1/sev2 incident needs a
 /// published postmortem.
+/// The close rule: a closed sev1 or sev2 incident has a published postmortem.
+pub fn check_close(
+    status: IncidentStatus,
+    severity: Severity,
+    postmortem: Option<PostmortemStatus>,
+) -> Option<FieldError> {
+    (status == IncidentStatus::Closed
+        && severity.requires_postmortem()
+        && postmortem != Some(PostmortemStatus::Published))
+    .then(|| {
+        FieldError::new(
+            "status",
+            format!("a {severity} incident can be closed only once its postmortem is published"),
+        )
+    })
+}
+
+/// The key times each status carries: `resolved_at` exactly while resolved or closed,
+/// `closed_at` exactly while closed. Every bad field at once (the writes and the import both
+/// check with it).
+pub fn check_times(status: IncidentStatus, times: &KeyTimes) -> Vec<FieldError> {
+    use IncidentStatus::*;
+    let mut bad = Vec::new();
+    let resolvedish = matches!(status, Resolved | Closed);
+    match (resolvedish, times.resolved_at.is_some()) {
+        (false, true) => bad.push(FieldError::new(
+            "resolved_at",
+            format!("cannot be set while the incident is {status}"),
+        )),
+        (true, false) => bad.push(FieldError::new(
+            "resolved_at",
+            format!("is required while the incident is {status}"),
+        )),
+        _ => {}
+    }
+    match (status == Closed, times.closed_at.is_some()) {
+        (false, true) => bad.push(FieldError::new(
+            "closed_at",
+            format!("cannot be set while the incident is {status}"),
+        )),
+        (true, false) => bad.push(FieldError::new(
+            "closed_at",
+            "is required while the incident is closed",
+        )),
+        _ => {}
+    }
+    bad
+}
+
 pub fn check_status_change(
     from: IncidentStatus,
     to: IncidentStatus,
@@ -160,14 +209,8 @@ pub fn check_status_change(
         };
         return Err(AppError::invalid("status", hint));
     }
-    if to == Closed
-        && severity.requires_postmortem()
-        && postmortem != Some(PostmortemStatus::Published)
-    {
-        return Err(AppError::invalid(
-            "status",
-            format!("a {severity} incident can be closed only once its postmortem is published"),
-        ));
+    if let Some(e) = check_close(to, severity, postmortem) {
+        return Err(AppError::invalid_many(vec![e]));
     }
     Ok(StatusEffect {
         to,
@@ -181,6 +224,36 @@ pub fn check_status_change(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_status_carries_its_key_times() {
+        use IncidentStatus::*;
+        let t = Utc::now();
+        let times = |resolved: bool, closed: bool| KeyTimes {
+            started_at: None,
+            detected_at: Some(t),
+            acknowledged_at: None,
+            mitigated_at: None,
+            resolved_at: resolved.then_some(t),
+            closed_at: closed.then_some(t),
+        };
+        let fields = |s, r, c| {
+            check_times(s, &times(r, c))
+                .into_iter()
+                .map(|f| f.field)
+                .collect::<Vec<_>>()
+        };
+        assert!(fields(Investigating, false, false).is_empty());
+        assert_eq!(fields(Monitoring, true, false), ["resolved_at"]);
+        assert_eq!(fields(Resolved, false, false), ["resolved_at"]);
+        assert_eq!(fields(Resolved, true, true), ["closed_at"]);
+        assert_eq!(fields(Closed, true, false), ["closed_at"]);
+        assert!(fields(Closed, true, true).is_empty());
+        assert!(check_close(Closed, Severity::Sev1, Some(PostmortemStatus::Draft)).is_some());
+        assert!(check_close(Closed, Severity::Sev1, Some(PostmortemStatus::Published)).is_none());
+        assert!(check_close(Closed, Severity::Sev3, None).is_none());
+        assert!(check_close(Resolved, Severity::Sev1, None).is_none());
+    }
     use IncidentStatus::*;
 
     fn t(s: &str) -> Option<DateTime<Utc>> {

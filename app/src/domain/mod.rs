@@ -4,12 +4,15 @@
 pub mod action;
 pub mod authz;
 pub mod calendar;
+pub mod comment;
 pub mod enums;
 pub mod ids;
 pub mod incident;
 pub mod known_error;
+pub mod live;
 pub mod metrics;
 pub mod postmortem;
+pub mod reminder;
 pub mod settings;
 pub mod timeline;
 

@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::calendar::OrgCalendar;
-use super::enums::{PostmortemStatus, RootCauseCategory, Severity};
-use crate::error::{AppError, AppResult};
+use super::enums::{IncidentStatus, PostmortemStatus, RootCauseCategory, Severity};
+use crate::error::{AppError, AppResult, FieldError};
 
 /// Business days after `resolved_at` within which the postmortem is due, per severity
 /// (a setting; `None` means no deadline).
@@ -99,6 +99,62 @@ pub fn check_transition(
     })
 }
 
+/// A closed sev1 or sev2 incident always has a published postmortem: its postmortem cannot
+/// leave `published` until the incident is reopened (a 409 naming the incident).
+pub fn check_reopen(
+    incident: &str,
+    incident_status: IncidentStatus,
+    severity: Severity,
+    from: PostmortemStatus,
+    to: PostmortemStatus,
+) -> AppResult<()> {
+    if from == PostmortemStatus::Published
+        && to != PostmortemStatus::Published
+        && incident_status == IncidentStatus::Closed
+        && severity.requires_postmortem()
+    {
+        return Err(AppError::conflict(format!(
+            "{incident} is a closed {severity} incident, which must keep a published postmortem; reopen {incident} first"
+        )));
+    }
+    Ok(())
+}
+
+/// What a postmortem of each status carries: a published one a root-cause category, a root
+/// cause and its publication time; any other none. Every bad field at once (the import checks
+/// stored records with it; the workflow only ever leaves records that pass).
+pub fn check(
+    status: PostmortemStatus,
+    root_cause_category: Option<RootCauseCategory>,
+    root_cause: &str,
+    published_at: Option<DateTime<Utc>>,
+) -> Vec<FieldError> {
+    let mut bad = Vec::new();
+    if status == PostmortemStatus::Published {
+        if root_cause_category.is_none() {
+            bad.push(FieldError::new(
+                "root_cause_category",
+                "is required to publish",
+            ));
+        }
+        if root_cause.trim().is_empty() {
+            bad.push(FieldError::new("root_cause", "is required to publish"));
+        }
+        if published_at.is_none() {
+            bad.push(FieldError::new(
+                "published_at",
+                "is required when published",
+            ));
+        }
+    } else if published_at.is_some() {
+        bad.push(FieldError::new(
+            "published_at",
+            format!("cannot be set while the postmortem is {status}"),
+        ));
+    }
+    bad
+}
+
 /// The sections of the default template, in order.
 pub const DEFAULT_SECTIONS: [&str; 11] = [
     "Summary",
@@ -130,6 +186,32 @@ mod tests {
     use super::*;
     use PostmortemStatus::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn a_closed_sev1_or_sev2_incident_keeps_its_postmortem_published() {
+        use IncidentStatus as I;
+        let refused =
+            check_reopen("INC-1", I::Closed, Severity::Sev2, Published, Draft).unwrap_err();
+        assert_eq!(refused.status(), 409);
+        assert!(refused.to_string().contains("INC-1"));
+        assert!(check_reopen("INC-1", I::Resolved, Severity::Sev1, Published, Draft).is_ok());
+        assert!(check_reopen("INC-1", I::Closed, Severity::Sev3, Published, Draft).is_ok());
+        assert!(check_reopen("INC-1", I::Closed, Severity::Sev1, InReview, Draft).is_ok());
+    }
+
+    #[test]
+    fn what_each_status_carries() {
+        let cat = Some(RootCauseCategory::ConfigChange);
+        let at = Some(Utc::now());
+        assert!(check(Published, cat, "flag", at).is_empty());
+        let fields = |b: Vec<FieldError>| b.into_iter().map(|f| f.field).collect::<Vec<_>>();
+        assert_eq!(
+            fields(check(Published, None, " ", None)),
+            ["root_cause_category", "root_cause", "published_at"]
+        );
+        assert_eq!(fields(check(Draft, cat, "x", at)), ["published_at"]);
+        assert!(check(InReview, None, "", None).is_empty());
+    }
 
     #[test]
     fn workflow_steps() {

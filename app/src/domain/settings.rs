@@ -84,6 +84,21 @@ impl Default for OrgSettings {
     }
 }
 
+/// What stands for a set `reminder_webhook_url` where the address itself is not shown.
+pub const WEBHOOK_SET: &str = "(set)";
+
+impl OrgSettings {
+    /// The settings with the webhook address replaced by [`WEBHOOK_SET`] (when set): for
+    /// non-admins, and for pages, which never need the address once it is saved.
+    pub fn without_secrets(mut self) -> Self {
+        self.reminder_webhook_url = self
+            .reminder_webhook_url
+            .filter(|u| !u.is_empty())
+            .map(|_| WEBHOOK_SET.to_owned());
+        self
+    }
+}
+
 /// The longest template, in characters.
 pub const MAX_TEMPLATE_CHARS: usize = 50_000;
 

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_params_map;
 
 use crate::api::{
     TransitionAction, UpdateAction, get_action, list_actions, list_users, my_actions,
@@ -16,31 +16,23 @@ use crate::components::actions::{
 use crate::components::error_box::ErrorBox;
 use crate::components::format;
 use crate::components::history::RecordHistory;
+use crate::components::layout::PageHead;
+use crate::components::list::{ListResults, StatusTabs, Tab, href, query_filter};
 use crate::components::session::use_session;
 use crate::domain::authz::{Op, allows};
 use crate::domain::{ActionKind, ActionStatus, Priority, VerificationResult};
 use crate::error::AppError;
 use crate::markdown::render;
 use crate::model::{
-    Action, ActionFilter, ActionInbox, ActionPatch, ActionSummary, ActionTransition, CurrentUser,
-    Page, User,
+    Action, ActionFilter, ActionInbox, ActionPatch, ActionTransition, CurrentUser, User,
 };
-
-fn href(f: &ActionFilter) -> String {
-    let qs = serde_urlencoded::to_string(f).unwrap_or_default();
-    if qs.is_empty() {
-        "/actions/all".to_owned()
-    } else {
-        format!("/actions/all?{qs}")
-    }
-}
 
 #[component]
 fn SectionTabs(mine: bool) -> impl IntoView {
     view! {
         <nav class="tabs" aria-label="Actions">
-            <a href="/actions" class="tab" aria-current=mine.then_some("page")>"My actions"</a>
-            <a href="/actions/all" class="tab" aria-current=(!mine).then_some("page")>"All actions"</a>
+            <Tab href="/actions".into() current=mine label="My actions"/>
+            <Tab href="/actions/all".into() current=!mine label="All actions"/>
         </nav>
     }
 }
@@ -51,8 +43,7 @@ pub fn MyActionsPage() -> impl IntoView {
     let session = use_session();
     let inbox = Resource::new(|| (), |_| my_actions());
     view! {
-        <Title text="My actions"/>
-        <div class="page-head"><h1>"My actions"</h1><SectionTabs mine=true/></div>
+        <PageHead heading="My actions"><SectionTabs mine=true/></PageHead>
         <Transition fallback=|| view! { <p class="muted">"Loading your actions…"</p> }>
             {move || Suspend::new(async move {
                 let email = session.user.await.ok().flatten().map(|u| u.email);
@@ -118,41 +109,9 @@ fn Inbox(inbox: ActionInbox, email: Option<String>) -> impl IntoView {
 /// Every action, newest first, with the list's filters; paginated by key.
 #[component]
 pub fn AllActionsPage() -> impl IntoView {
-    let query = use_query_map();
-    let filter = Memo::new(move |_| {
-        let q = query.read();
-        let text = |k: &str| q.get(k).filter(|s| !s.trim().is_empty());
-        ActionFilter {
-            status: q.get("status").and_then(|s| s.parse().ok()),
-            owner: text("owner"),
-            team: text("team"),
-            overdue: q.get("overdue").and_then(|s| s.parse().ok()),
-            kind: q.get("kind").and_then(|s| s.parse().ok()),
-            priority: q.get("priority").and_then(|s| s.parse().ok()),
-            incident: text("incident"),
-            known_error: text("known_error"),
-            due_from: q.get("due_from").and_then(|s| s.parse().ok()),
-            due_to: q.get("due_to").and_then(|s| s.parse().ok()),
-            verification_overdue: q.get("verification_overdue").and_then(|s| s.parse().ok()),
-            service: text("service"),
-            severity: q.get("severity").and_then(|s| s.parse().ok()),
-            page: text("page"),
-            limit: None,
-        }
-    });
+    let filter = query_filter::<ActionFilter>(&["limit"]);
     let list = Resource::new(move || filter.get(), list_actions);
     let people = Resource::new(|| (), |_| list_users());
-    let tab = move |status: Option<ActionStatus>, overdue: bool, label: &'static str| {
-        let f = filter.get();
-        let target = href(&ActionFilter {
-            status,
-            overdue: overdue.then_some(true),
-            page: None,
-            ..f.clone()
-        });
-        let current = f.status == status && f.overdue.unwrap_or(false) == overdue;
-        view! { <a href=target class="tab" aria-current=current.then_some("page")>{label}</a> }
-    };
     let csv = move || {
         let f = ActionFilter {
             page: None,
@@ -162,16 +121,9 @@ pub fn AllActionsPage() -> impl IntoView {
         format!("/api/v1/actions.csv?{qs}")
     };
     view! {
-        <Title text="All actions"/>
-        <div class="page-head"><h1>"Actions"</h1><SectionTabs mine=false/></div>
+        <PageHead heading="Actions" title="All actions"><SectionTabs mine=false/></PageHead>
         <div class="filters">
-            <nav class="tabs" aria-label="Status">
-                {move || view! {
-                    {tab(None, false, "All")}
-                    {ActionStatus::ALL.iter().map(|s| tab(Some(*s), false, s.label())).collect_view()}
-                    {tab(None, true, "Overdue")}
-                }}
-            </nav>
+            <StatusTabs filter=filter/>
         </div>
         <Form method="GET" action="/actions/all" attr:class="filters" attr:id="action-filters">
             {move || {
@@ -207,14 +159,10 @@ pub fn AllActionsPage() -> impl IntoView {
             let scope = scope_text(&f);
             (!scope.is_empty()).then(|| view! { <p class="muted" id="action-scope">{scope}" · "<a href=href(&ActionFilter::default())>"show all"</a></p> })
         }}
-        <Transition fallback=|| view! { <p class="muted">"Loading actions…"</p> }>
-            {move || Suspend::new(async move {
-                match list.await {
-                    Ok(page) => view! { <ActionList page=page filter=filter.get()/> }.into_any(),
-                    Err(e) => view! { <ErrorBox error=e/> }.into_any(),
-                }
-            })}
-        </Transition>
+        <ListResults filter=filter list=list loading="Loading actions…"
+            empty_id="action-list-empty" none="No actions yet. Create them from an incident's or a postmortem's page."
+            no_match="No actions match these filters."
+            rows=|items| view! { <ActionTable items=items id="action-list"/> }/>
     }
 }
 
@@ -247,38 +195,6 @@ fn scope_text(f: &ActionFilter) -> String {
         (None, None) => {}
     }
     parts.join(" · ")
-}
-
-#[component]
-fn ActionList(page: Page<ActionSummary>, filter: ActionFilter) -> impl IntoView {
-    if page.items.is_empty() {
-        let message = if filter == ActionFilter::default() {
-            "No actions yet. Create them from an incident's or a postmortem's page."
-        } else {
-            "No actions match these filters."
-        };
-        return view! { <p class="empty-state" id="action-list-empty">{message}</p> }.into_any();
-    }
-    let next_page = page.next.clone().map(|c| {
-        href(&ActionFilter {
-            page: Some(c),
-            ..filter.clone()
-        })
-    });
-    let first_page = filter.page.is_some().then(|| {
-        href(&ActionFilter {
-            page: None,
-            ..filter.clone()
-        })
-    });
-    view! {
-        <ActionTable items=page.items id="action-list"/>
-        <nav class="pager" aria-label="Pages">
-            {first_page.map(|h| view! { <a href=h>"← First page"</a> })}
-            {next_page.map(|h| view! { <a href=h rel="next">"Next page →"</a> })}
-        </nav>
-    }
-    .into_any()
 }
 
 #[component]
@@ -339,7 +255,7 @@ fn ActionView(
                 {a.due_date.map(|d| d.to_string()).unwrap_or_else(|| "no due date".into())}{a.overdue.then_some(" · overdue")}</dd>
             {a.incident.clone().map(|i| view! { <dt>"Incident"</dt><dd><a href=format!("/incidents/{i}")>{i.clone()}</a>" · "<a href=format!("/incidents/{i}/postmortem")>"postmortem"</a></dd> })}
             {a.known_error.clone().map(|k| view! { <dt>"Known error"</dt><dd><a href=format!("/known-errors/{k}")>{k.clone()}</a></dd> })}
-            {a.external_url.clone().map(|u| view! { <dt>"Tracker"</dt><dd><a href=u.clone() rel="noopener noreferrer" target="_blank">{u.clone()}</a></dd> })}
+            {a.external_url.clone().map(|u| view! { <dt>"Tracker"</dt><dd><a href=u.clone() class="tracker-link" id="action-tracker" title=u.clone() rel="noopener noreferrer" target="_blank">{u.clone()}</a></dd> })}
             {a.completed_at.map(|t| view! { <dt>"Completed"</dt><dd>{format::datetime(t)}</dd> })}
             {(a.reopen_count > 0).then(|| view! { <dt>"Reopened"</dt><dd>{format!("{}×", a.reopen_count)}</dd> })}
         </dl>
@@ -397,7 +313,7 @@ fn ActionView(
                     {markdown_or(&a.description, "No description.", "action-description")}
                 </section>
                 {verification}
-                <section class="card"><RecordHistory record_type="action" key=a.key.clone()/></section>
+                <section class="card"><RecordHistory record_type=crate::domain::RecordType::Action key=a.key.clone()/></section>
             </div>
             <aside>
                 <section class="card">
@@ -524,7 +440,7 @@ fn VerifyForm(
                 {VerificationResult::ALL.iter().map(|r| {
                     let r = *r;
                     view! {
-                        <label class="pill">
+                        <label class=format!("pill result-{}", r.as_str())>
                             <input type="radio" name="verification-result" id=format!("verify-{}", r.as_str()) value=r.as_str()
                                 checked=r == VerificationResult::Effective on:change=move |_| result.set(r)/>
                             {r.label()}

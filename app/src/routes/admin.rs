@@ -1,5 +1,5 @@
-//! Administration: users and roles (admins), API tokens (everyone who may have them),
-//! settings, and the export of all data.
+//! Administration: users and roles (admins), API tokens (admins see everyone's; each user
+//! manages their own on `/me`), every setting, and the export of all data.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -42,8 +42,9 @@ fn DataSection() -> impl IntoView {
     }
 }
 
-/// Organisation settings: calendar, deadlines, sessions and postmortem templates. Everyone
-/// signed in sees them; admins change them.
+/// Organisation settings, every one of them (`OrgSettings::KEYS`): calendar, deadlines,
+/// sessions, the reminder webhook and postmortem templates. Everyone signed in sees them
+/// (the webhook only as set or not); admins change them.
 #[component]
 fn SettingsSection() -> impl IntoView {
     let session = use_session();
@@ -90,6 +91,13 @@ fn SettingsForm(
     ];
     let verification = RwSignal::new(settings.verification_days.to_string());
     let idle = RwSignal::new(settings.session_idle_minutes.to_string());
+    let absolute = RwSignal::new(settings.session_absolute_hours.to_string());
+    let update_gap = RwSignal::new(settings.update_gap_target_minutes.to_string());
+    // The saved address never comes back to the page: only whether one is set. The field
+    // starts empty; what is typed replaces the address, and "remove" clears it.
+    let webhook_set = settings.reminder_webhook_url.is_some();
+    let webhook = RwSignal::new(String::new());
+    let webhook_clear = RwSignal::new(false);
     let t = &settings.postmortem_templates;
     let templates = [
         RwSignal::new(t.sev1.clone()),
@@ -126,6 +134,14 @@ fn SettingsForm(
         );
         patch.insert("verification_days".into(), num(verification));
         patch.insert("session_idle_minutes".into(), num(idle));
+        patch.insert("session_absolute_hours".into(), num(absolute));
+        patch.insert("update_gap_target_minutes".into(), num(update_gap));
+        let typed = webhook.get_untracked().trim().to_owned();
+        if !typed.is_empty() {
+            patch.insert("reminder_webhook_url".into(), typed.into());
+        } else if webhook_clear.get_untracked() {
+            patch.insert("reminder_webhook_url".into(), serde_json::Value::Null);
+        }
         patch.insert(
             "postmortem_templates".into(),
             serde_json::json!({
@@ -142,7 +158,20 @@ fn SettingsForm(
                     <label class="field"><span>"Time zone (IANA)"</span><input type="text" id="set-timezone" bind:value=timezone/></label>
                     <label class="field"><span>"Days to verify an action"</span><input type="number" min="1" id="set-verification" bind:value=verification/></label>
                     <label class="field"><span>"Session idle timeout (minutes)"</span><input type="number" min="5" id="set-idle" bind:value=idle/></label>
+                    <label class="field"><span>"Session lifetime (hours)"</span><input type="number" min="1" max="720" id="set-absolute" bind:value=absolute/></label>
+                    <label class="field"><span>"Sev1 customer-update gap target (minutes)"</span><input type="number" min="1" max="1440" id="set-update-gap" bind:value=update_gap/></label>
                 </div>
+                <fieldset class="field">
+                    <legend>"Reminder webhook"</legend>
+                    <p class="muted small">"Deadline reminders are posted here as JSON with a Slack-compatible "<code>"text"</code>". The address often holds a secret: once saved it is never shown again."</p>
+                    <label class="field"><span>{if webhook_set { "Replace the address (one is set)" } else { "Address (none set: reminders are off)" }}</span>
+                        <input type="url" id="set-webhook" autocomplete="off" spellcheck="false"
+                            placeholder=if webhook_set { "•••••••• saved; type a new address to replace it" } else { "https://hooks.example.com/…" }
+                            bind:value=webhook/></label>
+                    {webhook_set.then(|| view! {
+                        <label class="inline"><input type="checkbox" id="set-webhook-clear" bind:checked=webhook_clear/>" Remove the address (turns reminders off)"</label>
+                    })}
+                </fieldset>
                 <fieldset class="field">
                     <legend>"Postmortem due (business days after resolution; blank: no deadline)"</legend>
                     <div class="settings-grid">
@@ -176,7 +205,7 @@ fn SettingsForm(
             })}
             {(!admin).then(|| view! { <p class="muted">"Only admins change settings."</p> })}
         </form>
-        <RecordHistory record_type="settings" key="org".to_owned()/>
+        <RecordHistory record_type=crate::domain::RecordType::Settings key="org".to_owned()/>
     }
 }
 
@@ -306,7 +335,7 @@ fn UserRow(user: User, update: ServerAction<UpdateUser>, admin: bool) -> impl In
                     <button type="submit" class="secondary">"Set"</button>
                 </form>
             </td>
-            <td><RecordHistory record_type="user" key=key label="Show"/></td>
+            <td><RecordHistory record_type=crate::domain::RecordType::User key=key label="Show"/></td>
         </tr>
     }
 }
@@ -334,13 +363,17 @@ fn TokensSection() -> impl IntoView {
             <p class="muted">"A token acts as its owner, with the owner's role. Send it as "<code>"Authorization: Bearer <token>"</code>"."</p>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
-                    let may = session.user.await.ok().flatten().is_some_and(|u| u.role != Role::Viewer);
-                    may.then(|| view! {
-                        <ActionForm action=create node_ref=token_form attr:class="row-form" attr:id="create-token">
-                            <input type="text" name="name" placeholder="what it is for, e.g. CI" aria-label="Token name" required/>
-                            <button type="submit">"Create token"</button>
-                        </ActionForm>
-                    })
+                    let admin = session.user.await.ok().flatten().is_some_and(|u| u.role == Role::Admin);
+                    if admin {
+                        view! {
+                            <ActionForm action=create node_ref=token_form attr:class="row-form" attr:id="create-token">
+                                <input type="text" name="name" placeholder="what it is for, e.g. CI" aria-label="Token name" required/>
+                                <button type="submit">"Create token"</button>
+                            </ActionForm>
+                        }.into_any()
+                    } else {
+                        view! { <p id="tokens-on-me">"Create and revoke your own tokens on "<a href="/me">"your account page"</a>"."</p> }.into_any()
+                    }
                 })}
             </Suspense>
             {move || create.value().get().map(|r| match r {

@@ -3,16 +3,19 @@
 //! printed). Every number links to the records behind it.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::Form;
-use leptos_router::hooks::use_query_map;
 
 use crate::api::get_metrics;
 use crate::components::charts::{BarList, ColumnChart, LineChart, Point};
 use crate::components::error_box::ErrorBox;
 use crate::components::format;
+use crate::components::layout::PageHead;
+use crate::components::list::{href, query_filter};
 use crate::domain::Severity;
-use crate::model::{ActionFilter, IncidentFilter, Metrics, MetricsQuery};
+use crate::model::{
+    ActionFilter, IncidentFilter, Metrics, MetricsQuery, MonthMetrics, NameCount, TeamMetrics,
+    UpdateGap,
+};
 
 fn pct(v: f64) -> String {
     format!("{:.0}%", v * 100.0)
@@ -42,21 +45,11 @@ fn hours(m: f64) -> String {
 }
 
 fn actions_href(f: ActionFilter) -> String {
-    let qs = serde_urlencoded::to_string(&f).unwrap_or_default();
-    if qs.is_empty() {
-        "/actions/all".into()
-    } else {
-        format!("/actions/all?{qs}")
-    }
+    href(&f)
 }
 
 fn incidents_href(f: IncidentFilter) -> String {
-    let qs = serde_urlencoded::to_string(&f).unwrap_or_default();
-    if qs.is_empty() {
-        "/incidents".into()
-    } else {
-        format!("/incidents?{qs}")
-    }
+    href(&f)
 }
 
 /// The first and last day of `month` (`2026-08`) inside the period [from, to].
@@ -75,34 +68,37 @@ fn month_bounds(
     (Some(first.max(from)), Some(last.min(to)))
 }
 
+/// The period's date inputs, filled with `from` and `to`.
+fn period_inputs(from: Option<chrono::NaiveDate>, to: Option<chrono::NaiveDate>) -> AnyView {
+    let text = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+    view! {
+        <label class="inline">"From "<input type="date" name="from" id="dash-from" value=text(from)/></label>
+        <label class="inline">"to "<input type="date" name="to" id="dash-to" value=text(to)/></label>
+    }
+    .into_any()
+}
+
 #[component]
 pub fn DashboardPage() -> impl IntoView {
-    let query = use_query_map();
-    let q = Memo::new(move |_| {
-        let m = query.read();
-        let text = |k: &str| m.get(k).filter(|s| !s.trim().is_empty());
-        MetricsQuery {
-            from: m.get("from").and_then(|s| s.parse().ok()),
-            to: m.get("to").and_then(|s| s.parse().ok()),
-            as_of: None,
-            team: text("team"),
-            service: text("service"),
-            severity: m.get("severity").and_then(|s| s.parse().ok()),
-        }
-    });
+    let q = query_filter::<MetricsQuery>(&["as_of"]);
     let metrics = Resource::new(move || q.get(), get_metrics);
     view! {
-        <Title text="Dashboard"/>
-        <div class="page-head">
-            <h1>"Follow-through"</h1>
+        <PageHead heading="Follow-through" title="Dashboard">
             <button class="secondary no-print" id="print" onclick="window.print()">"Print"</button>
-        </div>
+        </PageHead>
         <Form method="GET" action="/dashboard" attr:class="filters no-print" attr:id="dashboard-filters">
             {move || {
                 let f = q.get();
                 view! {
-                    <label class="inline">"From "<input type="date" name="from" id="dash-from" value=f.from.map(|d| d.to_string()).unwrap_or_default()/></label>
-                    <label class="inline">"to "<input type="date" name="to" id="dash-to" value=f.to.map(|d| d.to_string()).unwrap_or_default()/></label>
+                    <Transition fallback=move || period_inputs(f.from, f.to)>
+                        {move || Suspend::new(async move {
+                            // The period actually shown, also when the address names none.
+                            match metrics.await {
+                                Ok(m) => period_inputs(Some(m.from), Some(m.to)),
+                                Err(_) => period_inputs(f.from, f.to),
+                            }
+                        })}
+                    </Transition>
                     <input type="text" name="team" class="short" placeholder="Team" aria-label="Team" id="dash-team" value=f.team.clone().unwrap_or_default()/>
                     <input type="text" name="service" class="short" placeholder="Service" aria-label="Service" id="dash-service" value=f.service.clone().unwrap_or_default()/>
                     <select name="severity" aria-label="Severity" id="dash-severity">
@@ -143,115 +139,108 @@ fn Tile(
     }
 }
 
-#[component]
-fn Board(m: Metrics, q: MetricsQuery) -> impl IntoView {
-    let team = q.team.clone();
-    let (service, severity) = (q.service.clone(), q.severity);
-    // Actions as the metrics scope them: the team, and the severity and service of their
-    // incident.
-    let scoped = move |f: ActionFilter| ActionFilter {
-        team: f.team.or_else(|| team.clone()),
-        service: service.clone(),
-        severity,
-        ..f
-    };
-    let mttr = |sev: &str| m.incidents.time_to_resolve.get(sev).map(|s| s.mean);
-    let inc_scope = IncidentFilter {
-        service: q.service.clone(),
-        severity: q.severity,
-        detected_from: Some(m.from),
-        detected_to: Some(m.to),
-        ..Default::default()
-    };
-    let period = format!("{} to {}", m.from, m.to);
-    let on_time_points: Vec<Point> = m
-        .trend
-        .iter()
-        .map(|t| {
-            let (first, last) = month_bounds(&t.month, m.from, m.to);
-            Point {
-                label: month_label(&t.month),
-                value: t.on_time_rate,
-                href: Some(actions_href(scoped(ActionFilter {
-                    due_from: first,
-                    due_to: last,
-                    ..Default::default()
-                }))),
-            }
+/// The dashboard's filters as the lists behind its numbers take them.
+#[derive(Debug, Clone)]
+struct Scope {
+    team: Option<String>,
+    service: Option<String>,
+    severity: Option<Severity>,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+}
+
+impl Scope {
+    fn new(m: &Metrics, q: &MetricsQuery) -> Self {
+        Self {
+            team: q.team.clone(),
+            service: q.service.clone(),
+            severity: q.severity,
+            from: m.from,
+            to: m.to,
+        }
+    }
+
+    /// The list of actions as the metrics scope them: the team, and the severity and service of
+    /// their incident.
+    fn actions(&self, f: ActionFilter) -> String {
+        actions_href(ActionFilter {
+            team: f.team.or_else(|| self.team.clone()),
+            service: self.service.clone(),
+            severity: self.severity,
+            ..f
         })
-        .collect();
-    let mttr_points: Vec<Point> = m
-        .trend
-        .iter()
-        .map(|t| {
-            let (first, last) = month_bounds(&t.month, m.from, m.to);
-            Point {
-                label: month_label(&t.month),
-                value: t.mttr_minutes,
-                href: Some(incidents_href(IncidentFilter {
-                    detected_from: first,
-                    detected_to: last,
-                    ..inc_scope.clone()
-                })),
-            }
-        })
-        .collect();
-    let overdue_by_team: Vec<Point> = {
-        let mut rows: Vec<_> = m.by_team.iter().filter(|t| t.overdue > 0).collect();
-        rows.sort_by(|a, b| b.overdue.cmp(&a.overdue).then_with(|| a.team.cmp(&b.team)));
-        rows.into_iter()
-            .map(|t| Point {
-                label: t.team.clone(),
-                value: Some(t.overdue as f64),
-                href: Some(actions_href(scoped(ActionFilter {
-                    team: Some(t.team.clone()),
-                    overdue: Some(true),
-                    ..Default::default()
-                }))),
+    }
+
+    /// Incidents of the service and severity detected in the period.
+    fn incidents(&self) -> IncidentFilter {
+        IncidentFilter {
+            service: self.service.clone(),
+            severity: self.severity,
+            detected_from: Some(self.from),
+            detected_to: Some(self.to),
+            ..Default::default()
+        }
+    }
+
+    /// A point a month of the trend, linking to the records of that month.
+    fn monthly(
+        &self,
+        m: &Metrics,
+        value: fn(&MonthMetrics) -> Option<f64>,
+        link: impl Fn(Option<chrono::NaiveDate>, Option<chrono::NaiveDate>) -> String,
+    ) -> Vec<Point> {
+        m.trend
+            .iter()
+            .map(|t| {
+                let (first, last) = month_bounds(&t.month, self.from, self.to);
+                Point {
+                    label: month_label(&t.month),
+                    value: value(t),
+                    href: Some(link(first, last)),
+                }
             })
             .collect()
-    };
-    let drivers = |rows: &[crate::model::NameCount], link: &dyn Fn(&str) -> Option<String>| {
-        rows.iter()
-            .map(|r| Point {
-                label: r.name.clone(),
-                value: Some(r.count as f64),
-                href: link(&r.name),
-            })
-            .collect::<Vec<_>>()
-    };
-    let categories = drivers(&m.top_drivers.root_cause_category, &|c| {
-        Some(incidents_href(IncidentFilter {
-            root_cause_category: c.parse().ok(),
-            ..inc_scope.clone()
-        }))
-    });
-    let services = drivers(&m.top_drivers.service, &|s| {
-        Some(incidents_href(IncidentFilter {
-            service: Some(s.to_owned()),
-            severity: q.severity,
-            detected_from: Some(m.from),
-            detected_to: Some(m.to),
-            ..Default::default()
-        }))
-    });
-    let kes = drivers(&m.top_drivers.known_error, &|k| {
-        Some(format!("/known-errors/{k}"))
-    });
-    let sev1_gaps = m.comms.sev1_update_gap.clone();
-    let target = m.comms.target_minutes;
+    }
+}
+
+fn drivers(rows: &[NameCount], link: impl Fn(&str) -> String) -> Vec<Point> {
+    rows.iter()
+        .map(|r| Point {
+            label: r.name.clone(),
+            value: Some(r.count as f64),
+            href: Some(link(&r.name)),
+        })
+        .collect()
+}
+
+#[component]
+fn Board(m: Metrics, q: MetricsQuery) -> impl IntoView {
+    let scope = Scope::new(&m, &q);
+    let period = format!("{} to {}", m.from, m.to);
     view! {
         <p class="muted" id="dashboard-period">{period}{q.team.clone().map(|t| format!(" · team {t}"))}{q.service.clone().map(|s| format!(" · service {s}"))}{q.severity.map(|s| format!(" · {}", s.label()))}</p>
+        <Tiles m=m.clone() scope=scope.clone()/>
+        <Charts m=m.clone() scope=scope.clone()/>
+        <ByTeam m=m.clone() scope=scope/>
+        <UpdateGaps m=m/>
+    }
+}
+
+#[component]
+fn Tiles(m: Metrics, scope: Scope) -> impl IntoView {
+    let mttr = |sev: &str| m.incidents.time_to_resolve.get(sev).map(|s| s.mean);
+    let inc_scope = scope.incidents();
+    view! {
         <section class="tiles" id="tiles">
             <Tile label="On-time closure" id="tile-on-time" value=rate_text(m.actions.on_time_rate)
                 note=format!("critical {}", rate_text(m.actions.critical_on_time_rate))
-                href=actions_href(scoped(ActionFilter { due_from: Some(m.from), due_to: Some(m.to), ..Default::default() }))/>
+                href=scope.actions(ActionFilter { due_from: Some(m.from), due_to: Some(m.to), ..Default::default() })/>
             <Tile label="Overdue actions" id="tile-overdue" value=m.actions.overdue.to_string() bad={m.actions.overdue > 0}
                 note=format!("{} critical", m.actions.overdue_by_priority.get("critical").copied().unwrap_or(0))
-                href=actions_href(scoped(ActionFilter { overdue: Some(true), ..Default::default() }))/>
+                href=scope.actions(ActionFilter { overdue: Some(true), ..Default::default() })/>
             <Tile label="Verification overdue" id="tile-verification" value=m.verification.overdue.to_string() bad={m.verification.overdue > 0}
                 note=format!("on time {}", rate_text(m.verification.on_time_rate))
-                href=actions_href(scoped(ActionFilter { verification_overdue: Some(true), ..Default::default() }))/>
+                href=scope.actions(ActionFilter { verification_overdue: Some(true), ..Default::default() })/>
             <Tile label="RCA on time" id="tile-rca" value=rate_text(m.rca.completion_rate)
                 note="sev1 and sev2".to_owned()
                 href=incidents_href(IncidentFilter { rca_due: Some(true), detected_from: None, detected_to: None, resolved_from: Some(m.from), resolved_to: Some(m.to), ..inc_scope.clone() })/>
@@ -265,6 +254,66 @@ fn Board(m: Metrics, q: MetricsQuery) -> impl IntoView {
                 note=incidents_text(m.incidents.count.get("sev2").copied().unwrap_or(0))
                 href=incidents_href(IncidentFilter { severity: Some(Severity::Sev2), ..inc_scope.clone() })/>
         </section>
+    }
+}
+
+#[component]
+fn Charts(m: Metrics, scope: Scope) -> impl IntoView {
+    let inc_scope = scope.incidents();
+    let on_time_points = scope.monthly(
+        &m,
+        |t| t.on_time_rate,
+        |first, last| {
+            scope.actions(ActionFilter {
+                due_from: first,
+                due_to: last,
+                ..Default::default()
+            })
+        },
+    );
+    let mttr_points = scope.monthly(
+        &m,
+        |t| t.mttr_minutes,
+        |first, last| {
+            incidents_href(IncidentFilter {
+                detected_from: first,
+                detected_to: last,
+                ..inc_scope.clone()
+            })
+        },
+    );
+    let overdue_by_team: Vec<Point> = {
+        let mut rows: Vec<_> = m.by_team.iter().filter(|t| t.overdue > 0).collect();
+        rows.sort_by(|a, b| b.overdue.cmp(&a.overdue).then_with(|| a.team.cmp(&b.team)));
+        rows.into_iter()
+            .map(|t| Point {
+                label: t.team.clone(),
+                value: Some(t.overdue as f64),
+                href: Some(scope.actions(ActionFilter {
+                    team: Some(t.team.clone()),
+                    overdue: Some(true),
+                    ..Default::default()
+                })),
+            })
+            .collect()
+    };
+    let categories = drivers(&m.top_drivers.root_cause_category, |c| {
+        incidents_href(IncidentFilter {
+            root_cause_category: c.parse().ok(),
+            ..inc_scope.clone()
+        })
+    });
+    let services = drivers(&m.top_drivers.service, |s| {
+        incidents_href(IncidentFilter {
+            service: Some(s.to_owned()),
+            severity: scope.severity,
+            detected_from: Some(m.from),
+            detected_to: Some(m.to),
+            ..Default::default()
+        })
+    });
+    let kes = drivers(&m.top_drivers.known_error, |k| format!("/known-errors/{k}"));
+    view! {
         <div class="chart-grid">
             <section class="card">
                 <h2>"On-time closure by month"</h2>
@@ -288,6 +337,12 @@ fn Board(m: Metrics, q: MetricsQuery) -> impl IntoView {
                 <BarList points=kes label="Incidents by known error".into() id="drivers-known-error"/>
             </section>
         </div>
+    }
+}
+
+#[component]
+fn ByTeam(m: Metrics, scope: Scope) -> impl IntoView {
+    view! {
         <section class="card">
             <h2>"By team"</h2>
             {if m.by_team.is_empty() {
@@ -298,23 +353,20 @@ fn Board(m: Metrics, q: MetricsQuery) -> impl IntoView {
                         <thead><tr><th scope="col">"Team"</th><th scope="col" class="num">"Open"</th><th scope="col" class="num">"Overdue"</th>
                             <th scope="col" class="num">"On time"</th><th scope="col" class="num">"Verification overdue"</th></tr></thead>
                         <tbody>
-                            {m.by_team.iter().map(|t| {
-                                let f = |overdue: Option<bool>, status| actions_href(scoped(ActionFilter { team: Some(t.team.clone()), overdue, status, ..Default::default() }));
-                                view! {
-                                    <tr>
-                                        <td><a href=f(None, None)>{t.team.clone()}</a></td>
-                                        <td class="num"><a href=f(None, Some(crate::domain::ActionStatus::Open))>{t.open}</a></td>
-                                        <td class="num"><a href=f(Some(true), None)>{t.overdue}</a></td>
-                                        <td class="num">{rate_text(t.on_time_rate)}</td>
-                                        <td class="num"><a href=actions_href(scoped(ActionFilter { team: Some(t.team.clone()), verification_overdue: Some(true), ..Default::default() }))>{t.verification_overdue}</a></td>
-                                    </tr>
-                                }
-                            }).collect_view()}
+                            {m.by_team.iter().map(|t| view! { <TeamRow t=t.clone() scope=scope.clone()/> }).collect_view()}
                         </tbody>
                     </table>
                 }.into_any()
             }}
         </section>
+    }
+}
+
+#[component]
+fn UpdateGaps(m: Metrics) -> impl IntoView {
+    let sev1_gaps = m.comms.sev1_update_gap.clone();
+    let target = m.comms.target_minutes;
+    view! {
         <section class="card">
             <h2>"Sev1 customer updates "<span class="muted small">{format!("(target: every {target} min; within target {})", rate_text(m.comms.within_target_rate))}</span></h2>
             {if sev1_gaps.is_empty() {
@@ -324,19 +376,43 @@ fn Board(m: Metrics, q: MetricsQuery) -> impl IntoView {
                     <table class="list" id="update-gaps">
                         <thead><tr><th scope="col">"Incident"</th><th scope="col" class="num">"Longest gap"</th></tr></thead>
                         <tbody>
-                            {sev1_gaps.into_iter().map(|g| {
-                                let late = g.max_gap_minutes > f64::from(target);
-                                view! {
-                                    <tr class=if late { "overdue" } else { "" }>
-                                        <td class="key"><a href=format!("/incidents/{}", g.incident)>{g.incident.clone()}</a></td>
-                                        <td class="num">{format::minutes(g.max_gap_minutes)}</td>
-                                    </tr>
-                                }
-                            }).collect_view()}
+                            {sev1_gaps.into_iter().map(|g| view! { <GapRow g=g target=target/> }).collect_view()}
                         </tbody>
                     </table>
                 }.into_any()
             }}
         </section>
+    }
+}
+
+#[component]
+fn TeamRow(t: TeamMetrics, scope: Scope) -> impl IntoView {
+    let f = |overdue: Option<bool>, status| {
+        scope.actions(ActionFilter {
+            team: Some(t.team.clone()),
+            overdue,
+            status,
+            ..Default::default()
+        })
+    };
+    view! {
+        <tr>
+            <td><a href=f(None, None)>{t.team.clone()}</a></td>
+            <td class="num"><a href=f(None, Some(crate::domain::ActionStatus::Open))>{t.open}</a></td>
+            <td class="num"><a href=f(Some(true), None)>{t.overdue}</a></td>
+            <td class="num">{rate_text(t.on_time_rate)}</td>
+            <td class="num"><a href=scope.actions(ActionFilter { team: Some(t.team.clone()), verification_overdue: Some(true), ..Default::default() })>{t.verification_overdue}</a></td>
+        </tr>
+    }
+}
+
+#[component]
+fn GapRow(g: UpdateGap, target: u32) -> impl IntoView {
+    let late = g.max_gap_minutes > f64::from(target);
+    view! {
+        <tr class=if late { "overdue" } else { "" }>
+            <td class="key"><a href=format!("/incidents/{}", g.incident)>{g.incident.clone()}</a></td>
+            <td class="num">{format::minutes(g.max_gap_minutes)}</td>
+        </tr>
     }
 }

@@ -1,37 +1,92 @@
 //! The incident page: header with live durations, status and key-time controls, a quick-add
 //! box and the timeline. Every change updates the page in place.
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::{
-    AddTimelineEvent, LinkKnownError, UnlinkKnownError, UpdateIncident, get_incident,
-    incident_known_errors, incident_timeline, suggested_known_errors,
+    AddTimelineEvent, CorrectTimelineEvent, LinkKnownError, UnlinkKnownError, UpdateIncident,
+    get_incident, incident_known_errors, incident_labels, incident_timeline,
+    suggested_known_errors,
 };
 use crate::components::actions::{ActionsCard, ActionsPanel};
-use crate::components::badges::{IncidentStatusBadge, SeverityBadge};
+use crate::components::badges::IncidentStatusBadge;
+use crate::components::comments::{Comments, CommentsPanel};
 use crate::components::error_box::ErrorBox;
 use crate::components::format;
 use crate::components::history::RecordHistory;
-use crate::domain::{EventKind, IncidentStatus, Visibility};
+use crate::components::live::{live_ticks, use_live};
+use crate::components::session::use_session;
+use crate::domain::authz::{Op, allows};
+use crate::domain::live::LiveKind;
+use crate::domain::{CommentOn, EventKind, IncidentStatus, Visibility};
 use crate::model::{Incident, IncidentPatch, NewEvent, TimelineEvent};
+
+use super::incident_room::{
+    Drafts, IncidentDetails, LabelLists, StatusBar, TimelineEntry, TitleAndSeverity,
+    close_on_success, local_value, parse_local,
+};
 
 #[component]
 pub fn IncidentPage() -> impl IntoView {
     let params = use_params_map();
     let key = move || params.read().get("key").unwrap_or_default();
+    let session = use_session();
     let update = ServerAction::<UpdateIncident>::new();
     let add = ServerAction::<AddTimelineEvent>::new();
+    let correct = ServerAction::<CorrectTimelineEvent>::new();
+    // What is typed on the page lives here, above every refetch.
+    let drafts = Drafts::new();
+    close_on_success(drafts, update);
+    // Cleared here, once per page, not in the box: the box is re-rendered by every refetch,
+    // and a new box must not mistake the last answer for a new one and wipe fresh text.
+    Effect::new(move |_| {
+        if matches!(add.value().get(), Some(Ok(_))) {
+            drafts.quick.set(String::new());
+        }
+    });
+    Effect::new(move |_| {
+        if matches!(correct.value().get(), Some(Ok(_))) {
+            drafts.entry.set(None);
+        }
+    });
+    // Someone else's change arrives on the stream; the page refetches what it shows.
+    let live = use_live(move || Some(format!("incident:{}", key())));
+    let changed = live_ticks(live, |m| {
+        matches!(
+            m.kind,
+            LiveKind::IncidentUpdated | LiveKind::TimelineAdded | LiveKind::AlertReceived
+        )
+    });
     let incident = Resource::new(
-        move || (key(), update.version().get(), add.version().get()),
-        |(k, _, _)| get_incident(k),
+        move || {
+            (
+                key(),
+                update.version().get(),
+                add.version().get(),
+                correct.version().get(),
+                drafts.reload.get(),
+                changed.get(),
+            )
+        },
+        |(k, ..)| get_incident(k),
     );
     let timeline = Resource::new(
-        move || (key(), update.version().get(), add.version().get()),
-        |(k, _, _)| incident_timeline(k),
+        move || {
+            (
+                key(),
+                update.version().get(),
+                add.version().get(),
+                correct.version().get(),
+                drafts.reload.get(),
+                changed.get(),
+            )
+        },
+        |(k, ..)| incident_timeline(k),
     );
+    let labels = Resource::new(move || update.version().get(), |_| incident_labels());
     // Known errors: what is linked (with recurrence) and what looks similar. The suggestions
     // follow the incident's text, so they refresh after every change of it.
     let link = ServerAction::<LinkKnownError>::new();
@@ -59,43 +114,90 @@ pub fn IncidentPage() -> impl IntoView {
         linked,
         suggested,
     };
+    // The quick-add box, the timeline and the comments stand outside the incident's own
+    // refetch (a change someone else makes re-renders the header and the details, never the
+    // box being typed in), and are made with the page, not after an await, so their
+    // boundaries hydrate in the order the server rendered them.
+    let can_write = move || {
+        session
+            .user
+            .get()
+            .and_then(Result::ok)
+            .flatten()
+            .is_some_and(|u| allows(u.role, u.id, Op::WriteIncident))
+    };
+    let comments = CommentsPanel::new(CommentOn::Incident, key, Some(live));
+    let room = view! {
+        <div class="quick-add-slot" hidden=move || !can_write()>
+            <QuickAdd key=Signal::derive(key) add=add drafts=drafts/>
+        </div>
+        <TimelineList timeline=timeline key=Signal::derive(key) drafts=drafts correct=correct/>
+        <Comments panel=comments/>
+    };
+    let may = move |op: Op| async move {
+        session
+            .user
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|u| allows(u.role, u.id, op))
+    };
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading incident…"</p> }>
             {move || Suspend::new(async move {
+                let can_write = may(Op::WriteIncident).await;
                 match incident.await {
                     Ok(inc) => view! {
                         <Title text=format!("{} {}", inc.key, inc.title)/>
-                        {view! { <IncidentHeader inc=inc.clone()/> }.into_any()}
-                        {move || update.value().get().and_then(Result::err).map(|e| view! { <ErrorBox error=e/> })}
-                        <div class="incident-grid">
-                            {view! {
-                                <div>
-                                    <QuickAdd key=inc.key.clone() add=add/>
-                                    <TimelineList timeline=timeline/>
-                                </div>
-                            }.into_any()}
-                            {view! {
-                                <aside>
-                                    <StatusControls inc=inc.clone() update=update/>
-                                    <PostmortemCard inc=inc.clone()/>
-                                    <ActionsCard incident=inc.key.clone() panel=actions/>
-                                    <KnownErrorsCard key=inc.key.clone() panel=ke/>
-                                    <People inc=inc.clone() update=update/>
-                                    <KeyTimes inc=inc.clone() update=update/>
-                                    <section class="card"><RecordHistory record_type="incident" key=inc.key.clone()/></section>
-                                </aside>
-                            }.into_any()}
-                        </div>
+                        <StatusBar inc=inc.clone()/>
+                        {view! { <IncidentHeader inc=inc.clone() can_write=can_write drafts=drafts update=update/> }.into_any()}
+                        {move || drafts.saving.get().is_none().then(|| update.value().get().and_then(Result::err).map(|e| view! { <ErrorBox error=e/> })).flatten()}
                     }.into_any(),
                     Err(e) => view! { <ErrorBox error=e/> }.into_any(),
                 }
             })}
         </Transition>
+        <LabelLists labels=labels/>
+        <div class="incident-grid">
+            <div>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let can_write = may(Op::WriteIncident).await;
+                        incident.await.ok().map(|inc| view! {
+                            <IncidentDetails inc=inc can_write=can_write drafts=drafts update=update/>
+                        })
+                    })}
+                </Transition>
+                {room}
+            </div>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let can_write = may(Op::WriteIncident).await;
+                    let can_link = may(Op::WriteKnownError).await;
+                    incident.await.ok().map(|inc| view! {
+                        <aside>
+                            {can_write.then(|| view! { <StatusControls inc=inc.clone() update=update/> })}
+                            <PostmortemCard inc=inc.clone()/>
+                            <ActionsCard incident=inc.key.clone() panel=actions/>
+                            <KnownErrorsCard key=inc.key.clone() panel=ke can_link=can_link/>
+                            {can_write.then(|| view! { <People inc=inc.clone() update=update/> })}
+                            {can_write.then(|| view! { <KeyTimes inc=inc.clone() update=update/> })}
+                            <section class="card"><RecordHistory record_type=crate::domain::RecordType::Incident key=inc.key.clone()/></section>
+                        </aside>
+                    }.into_any())
+                })}
+            </Transition>
+        </div>
     }
 }
 
 #[component]
-fn IncidentHeader(inc: Incident) -> impl IntoView {
+fn IncidentHeader(
+    inc: Incident,
+    can_write: bool,
+    drafts: Drafts,
+    update: ServerAction<UpdateIncident>,
+) -> impl IntoView {
     let now = crate::components::countdown::ticking_now(std::time::Duration::from_secs(1));
     let detected = inc.detected_at;
     let resolved = inc.resolved_at;
@@ -114,8 +216,7 @@ fn IncidentHeader(inc: Incident) -> impl IntoView {
         <header class="incident-head">
             <div class="incident-title">
                 <span class="key">{inc.key.clone()}</span>
-                <h1>{inc.title.clone()}</h1>
-                <SeverityBadge severity=inc.severity/>
+                <TitleAndSeverity inc=inc.clone() can_write=can_write drafts=drafts update=update/>
                 <span id="incident-status"><IncidentStatusBadge status=inc.status/></span>
             </div>
             <div class="stats">
@@ -147,7 +248,7 @@ struct KnownErrorPanel {
 /// Linked known errors with their workaround and recurrence, and suggestions to link in one
 /// click.
 #[component]
-fn KnownErrorsCard(key: String, panel: KnownErrorPanel) -> impl IntoView {
+fn KnownErrorsCard(key: String, panel: KnownErrorPanel, can_link: bool) -> impl IntoView {
     let KnownErrorPanel {
         link,
         unlink,
@@ -200,7 +301,9 @@ fn KnownErrorsCard(key: String, panel: KnownErrorPanel) -> impl IntoView {
                                             {(!ke.workaround.trim().is_empty()).then(|| view! {
                                                 <details class="small" open=true><summary>"Workaround"</summary><div class="doc" inner_html=crate::markdown::render(&ke.workaround)></div></details>
                                             })}
-                                            <button class="link-button small" on:click=move |_| { unlink.dispatch(UnlinkKnownError { known_error: kk.clone(), incident: ik.clone() }); }>"Unlink"</button>
+                                            {can_link.then(|| view! {
+                                                <button class="link-button small" on:click=move |_| { unlink.dispatch(UnlinkKnownError { known_error: kk.clone(), incident: ik.clone() }); }>"Unlink"</button>
+                                            })}
                                         </li>
                                     }
                                 }).collect_view()}
@@ -209,10 +312,12 @@ fn KnownErrorsCard(key: String, panel: KnownErrorPanel) -> impl IntoView {
                     })
                 }}
             </Transition>
-            <form class="row-form" on:submit=link_manual id="link-ke-form">
-                <input type="text" class="short" placeholder="KE-12" aria-label="Known error key" bind:value=manual/>
-                <button type="submit" class="secondary small">"Link"</button>
-            </form>
+            {can_link.then(|| view! {
+                <form class="row-form" on:submit=link_manual id="link-ke-form">
+                    <input type="text" class="short" placeholder="KE-12" aria-label="Known error key" bind:value=manual/>
+                    <button type="submit" class="secondary small">"Link"</button>
+                </form>
+            })}
             <h3 class="small">"Suggested"</h3>
             <Transition fallback=|| ()>
                 {move || {
@@ -231,8 +336,10 @@ fn KnownErrorsCard(key: String, panel: KnownErrorPanel) -> impl IntoView {
                                         <li>
                                             <a class="key" href=format!("/known-errors/{}", s.key)>{s.key.clone()}</a>" "{s.title.clone()}
                                             " "<span class="muted small">{why}</span>
-                                            <button class="secondary small link-ke" id=format!("link-{}", s.key)
-                                                on:click=move |_| { link.dispatch(LinkKnownError { known_error: kk.clone(), incident: ik.clone() }); }>"Link"</button>
+                                            {can_link.then(|| view! {
+                                                <button class="secondary small link-ke" id=format!("link-{}", s.key)
+                                                    on:click=move |_| { link.dispatch(LinkKnownError { known_error: kk.clone(), incident: ik.clone() }); }>"Link"</button>
+                                            })}
                                         </li>
                                     }
                                 }).collect_view()}
@@ -301,18 +408,6 @@ fn StatusControls(inc: Incident, update: ServerAction<UpdateIncident>) -> impl I
     }
 }
 
-/// `datetime-local` value (UTC) for a time.
-fn local_value(t: Option<DateTime<Utc>>) -> String {
-    t.map(|t| t.format("%Y-%m-%dT%H:%M").to_string())
-        .unwrap_or_default()
-}
-
-fn parse_local(s: &str) -> Option<DateTime<Utc>> {
-    chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M")
-        .ok()
-        .map(|n| n.and_utc())
-}
-
 #[component]
 fn KeyTimes(inc: Incident, update: ServerAction<UpdateIncident>) -> impl IntoView {
     let started = RwSignal::new(local_value(inc.started_at));
@@ -345,7 +440,7 @@ fn KeyTimes(inc: Incident, update: ServerAction<UpdateIncident>) -> impl IntoVie
         }
     };
     view! {
-        <section class="card">
+        <section class="card" id="key-times">
             <h2>"Key times " <span class="muted small">"(UTC)"</span></h2>
             <dl class="times">
                 <dt>"RCA due"</dt><dd>{inc.rca_due_at.map(format::datetime).unwrap_or_else(|| "—".into())}</dd>
@@ -414,11 +509,15 @@ fn People(inc: Incident, update: ServerAction<UpdateIncident>) -> impl IntoView 
     }
 }
 
+/// The quick-add box. Its draft (text, kind, audience) lives in the page's [`Drafts`], so a
+/// refetch that re-renders the box keeps what is being typed.
 #[component]
-fn QuickAdd(key: String, add: ServerAction<AddTimelineEvent>) -> impl IntoView {
-    let body = RwSignal::new(String::new());
-    let kind = RwSignal::new(EventKind::Update);
-    let customer = RwSignal::new(false);
+fn QuickAdd(
+    key: Signal<String>,
+    add: ServerAction<AddTimelineEvent>,
+    drafts: Drafts,
+) -> impl IntoView {
+    let (body, kind, customer) = (drafts.quick, drafts.quick_kind, drafts.quick_customer);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let event = NewEvent {
@@ -432,20 +531,15 @@ fn QuickAdd(key: String, add: ServerAction<AddTimelineEvent>) -> impl IntoView {
             }),
         };
         add.dispatch(AddTimelineEvent {
-            key: key.clone(),
+            key: key.get_untracked(),
             event,
         });
     };
-    Effect::new(move |_| {
-        if matches!(add.value().get(), Some(Ok(_))) {
-            body.set(String::new());
-        }
-    });
     view! {
         <form class="card quick-add" on:submit=submit id="quick-add">
             <div class="row-form">
-                <select aria-label="Event kind" id="quick-kind" on:change=move |ev| { if let Ok(k) = event_target_value(&ev).parse() { kind.set(k); } }>
-                    {EventKind::ALL.iter().filter(|k| **k != EventKind::StatusChange).map(|k| view! { <option value=k.as_str() selected=*k == EventKind::Update>{k.label()}</option> }).collect_view()}
+                <select aria-label="Event kind" id="quick-kind" prop:value=move || kind.get().as_str() on:change=move |ev| { if let Ok(k) = event_target_value(&ev).parse() { kind.set(k); } }>
+                    {EventKind::ALL.iter().filter(|k| **k != EventKind::StatusChange).map(|k| view! { <option value=k.as_str() selected=*k == kind.get_untracked()>{k.label()}</option> }).collect_view()}
                 </select>
                 <input type="text" id="quick-body" class="grow" placeholder="What happened? (Enter to add)" aria-label="Event text" bind:value=body/>
                 <label class="inline"><input type="checkbox" bind:checked=customer/>" customer-facing"</label>
@@ -459,23 +553,31 @@ fn QuickAdd(key: String, add: ServerAction<AddTimelineEvent>) -> impl IntoView {
 #[component]
 fn TimelineList(
     timeline: Resource<Result<Vec<TimelineEvent>, crate::error::AppError>>,
+    key: Signal<String>,
+    drafts: Drafts,
+    correct: ServerAction<CorrectTimelineEvent>,
 ) -> impl IntoView {
+    let session = use_session();
     view! {
         <section class="card">
             <h2>"Timeline"</h2>
             <Transition fallback=|| view! { <p class="muted">"Loading timeline…"</p> }>
                 {move || Suspend::new(async move {
+                    let me = session.user.await.ok().flatten();
+                    let responder = me
+                        .as_ref()
+                        .is_some_and(|u| allows(u.role, u.id, Op::WriteIncident));
+                    let may_write = me
+                        .as_ref()
+                        .is_some_and(|u| u.role != crate::domain::Role::Viewer);
+                    let my_email = me.map(|u| u.email);
+                    let key = key.get_untracked();
                     match timeline.await {
                         Ok(events) => view! {
                             <ol class="timeline" id="timeline">
-                                {events.into_iter().map(|e| view! {
-                                    <li class=format!("event kind-{} vis-{}", e.kind.as_str(), e.visibility.as_str())>
-                                        <time datetime=e.occurred_at.to_rfc3339()>{e.occurred_at.format("%m-%d %H:%M").to_string()}</time>
-                                        <span class="event-kind">{e.kind.label()}</span>
-                                        {(e.visibility == Visibility::Customer).then(|| view! { <span class="badge">"customer"</span> })}
-                                        <span class="event-body doc" inner_html=crate::markdown::render(&e.body)></span>
-                                        <span class="muted small">{e.author.unwrap_or_default()}</span>
-                                    </li>
+                                {events.into_iter().map(|e| {
+                                    let mine = may_write && e.author.is_some() && e.author == my_email;
+                                    view! { <TimelineEntry e=e key=key.clone() can_correct=responder || mine drafts=drafts correct=correct/> }
                                 }).collect_view()}
                             </ol>
                         }.into_any(),

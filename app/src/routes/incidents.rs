@@ -1,83 +1,46 @@
 //! The incident list: filters in the address (so a filtered view can be shared), keyset pages.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::Form;
-use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::list_incidents;
 use crate::components::badges::{IncidentStatusBadge, SeverityBadge};
-use crate::components::error_box::ErrorBox;
 use crate::components::filters::SeverityFilter;
 use crate::components::format;
-use crate::domain::{IncidentStatus, Severity};
-use crate::model::{IncidentFilter, IncidentSummary, Page};
-
-/// The list's address for a filter.
-fn href(f: &IncidentFilter) -> String {
-    let qs = serde_urlencoded::to_string(f).unwrap_or_default();
-    if qs.is_empty() {
-        "/incidents".to_owned()
-    } else {
-        format!("/incidents?{qs}")
-    }
-}
+use crate::components::layout::PageHead;
+use crate::components::list::{ListResults, ListTable, StatusTabs, href, query_filter, refilter};
+use crate::components::live::{live_ticks, use_live};
+use crate::domain::live::LiveKind;
+use crate::model::{IncidentFilter, IncidentSummary};
 
 #[component]
 pub fn IncidentsPage() -> impl IntoView {
-    let query = use_query_map();
-    let filter = Memo::new(move |_| {
-        let q = query.read();
-        let text = |k: &str| q.get(k).filter(|s| !s.trim().is_empty());
-        IncidentFilter {
-            status: q.get("status").and_then(|s| s.parse().ok()),
-            severity: q.get("severity").and_then(|s| s.parse().ok()),
-            service: text("service"),
-            q: text("q"),
-            detected_from: q.get("detected_from").and_then(|s| s.parse().ok()),
-            detected_to: q.get("detected_to").and_then(|s| s.parse().ok()),
-            resolved_from: q.get("resolved_from").and_then(|s| s.parse().ok()),
-            resolved_to: q.get("resolved_to").and_then(|s| s.parse().ok()),
-            root_cause_category: q.get("root_cause_category").and_then(|s| s.parse().ok()),
-            recurring: q.get("recurring").and_then(|s| s.parse().ok()),
-            rca_due: q.get("rca_due").and_then(|s| s.parse().ok()),
-            page: text("page"),
-            limit: None,
-        }
-    });
-    let incidents = Resource::new(move || filter.get(), list_incidents);
-    let with = move |change: &dyn Fn(&mut IncidentFilter)| {
-        let mut f = filter.get();
-        f.page = None;
-        change(&mut f);
-        href(&f)
-    };
-    let status_tab = move |status: Option<IncidentStatus>, label: &'static str| {
-        let target = with(&|f| f.status = status);
-        let current = move || filter.get().status == status;
-        view! { <a href=target class="tab" aria-current=move || current().then_some("page")>{label}</a> }
-    };
-    let navigate = use_navigate();
-    let on_severity = move |severity: Option<Severity>| {
-        let mut f = filter.get_untracked();
-        f.page = None;
-        f.severity = severity;
-        navigate(&href(&f), Default::default());
-    };
+    let filter = query_filter::<IncidentFilter>(&["limit"]);
+    // Declared, changed or resolved anywhere: the list and the active ones follow by themselves.
+    let live = use_live(|| Some("incidents".to_owned()));
+    let moved = live_ticks(live, |m| m.kind == LiveKind::IncidentUpdated);
+    let incidents = Resource::new(
+        move || (filter.get(), moved.get()),
+        |(f, _)| list_incidents(f),
+    );
+    let active = Resource::new(
+        move || moved.get(),
+        |_| {
+            list_incidents(IncidentFilter {
+                active: Some(true),
+                limit: Some(50),
+                ..Default::default()
+            })
+        },
+    );
+    let on_severity = refilter(filter, |f, severity| f.severity = severity);
 
     view! {
-        <Title text="Incidents"/>
-        <div class="page-head">
-            <h1>"Incidents"</h1>
+        <PageHead heading="Incidents">
             <a class="button" href="/incidents/new" accesskey="n" id="declare-link">"Declare incident"</a>
-        </div>
+        </PageHead>
         <div class="filters" role="search">
-            <nav class="tabs" aria-label="Status">
-                {move || view! {
-                    {status_tab(None, "All")}
-                    {IncidentStatus::ALL.iter().map(|s| status_tab(Some(*s), s.label())).collect_view()}
-                }}
-            </nav>
+            <StatusTabs filter=filter/>
             <SeverityFilter id="filter-severity" value=Signal::derive(move || filter.get().severity) on_pick=on_severity/>
             <Form method="GET" action="/incidents" attr:class="search">
                 {move || filter.get().status.map(|s| view! { <input type="hidden" name="status" value=s.as_str()/> })}
@@ -90,6 +53,29 @@ pub fn IncidentsPage() -> impl IntoView {
                 <button type="submit">"Search"</button>
             </Form>
         </div>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let list = active.await.map(|p| p.items).unwrap_or_default();
+                (!list.is_empty()).then(|| view! {
+                    <section class="card active-now" id="active-incidents" aria-label="Active incidents">
+                        <h2>"Active now"<span class="nav-count active-count">{list.len()}</span></h2>
+                        <ul class="active-list">
+                            {list.into_iter().map(|i| view! {
+                                <li>
+                                    <a href=format!("/incidents/{}", i.key) class="active-item">
+                                        <SeverityBadge severity=i.severity/>
+                                        <span class="key">{i.key.clone()}</span>
+                                        <span class="grow">{i.title}</span>
+                                        <IncidentStatusBadge status=i.status/>
+                                        <span class="muted small">{i.commander.map(|c| format!("IC {c}"))}</span>
+                                    </a>
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    </section>
+                })
+            })}
+        </Transition>
         {move || {
             let f = filter.get();
             let scope = scope_text(&f);
@@ -108,14 +94,10 @@ pub fn IncidentsPage() -> impl IntoView {
                 view! { <p class="muted" id="detected-range">{scope}" · "<a href=all>"clear"</a></p> }
             })
         }}
-        <Transition fallback=|| view! { <p class="muted">"Loading incidents…"</p> }>
-            {move || Suspend::new(async move {
-                match incidents.await {
-                    Ok(page) => view! { <IncidentTable page=page filter=filter.get()/> }.into_any(),
-                    Err(e) => view! { <ErrorBox error=e/> }.into_any(),
-                }
-            })}
-        </Transition>
+        <ListResults filter=filter list=incidents loading="Loading incidents…"
+            empty_id="incident-list-empty" none="No incidents recorded yet."
+            no_match="No incidents match these filters."
+            rows=|items| view! { <IncidentTable items=items/> }/>
     }
 }
 
@@ -181,58 +163,21 @@ fn hidden_scope(f: &IncidentFilter) -> Vec<(&'static str, String)> {
 }
 
 #[component]
-fn IncidentTable(page: Page<IncidentSummary>, filter: IncidentFilter) -> impl IntoView {
-    if page.items.is_empty() {
-        let message = if filter == IncidentFilter::default() {
-            "No incidents recorded yet."
-        } else {
-            "No incidents match these filters."
-        };
-        return view! { <p class="empty-state" id="incident-list-empty">{message}</p> }.into_any();
-    }
-    let first_page = filter.page.is_some().then(|| {
-        href(&IncidentFilter {
-            page: None,
-            ..filter.clone()
-        })
-    });
-    let next_page = page.next.clone().map(|c| {
-        href(&IncidentFilter {
-            page: Some(c),
-            ..filter.clone()
-        })
-    });
+fn IncidentTable(items: Vec<IncidentSummary>) -> impl IntoView {
     view! {
-        <table class="list" id="incident-list">
-            <thead>
+        <ListTable id="incident-list" numeric=&["Time to resolve"]
+            heads=&["Key", "Title", "Severity", "Status", "Services", "Detected", "Time to resolve"]>
+            {items.into_iter().map(|i| view! {
                 <tr>
-                    <th scope="col">"Key"</th>
-                    <th scope="col">"Title"</th>
-                    <th scope="col">"Severity"</th>
-                    <th scope="col">"Status"</th>
-                    <th scope="col">"Services"</th>
-                    <th scope="col">"Detected"</th>
-                    <th scope="col" class="num">"Time to resolve"</th>
+                    <td class="key"><a href=format!("/incidents/{}", i.key)>{i.key.clone()}</a></td>
+                    <td>{i.title}</td>
+                    <td><SeverityBadge severity=i.severity/></td>
+                    <td><IncidentStatusBadge status=i.status/></td>
+                    <td class="muted">{i.services.join(", ")}</td>
+                    <td><time datetime=i.detected_at.to_rfc3339()>{format::datetime(i.detected_at)}</time></td>
+                    <td class="num">{i.durations.time_to_resolve.map(format::minutes).unwrap_or_else(|| "—".into())}</td>
                 </tr>
-            </thead>
-            <tbody>
-                {page.items.into_iter().map(|i| view! {
-                    <tr>
-                        <td class="key"><a href=format!("/incidents/{}", i.key)>{i.key.clone()}</a></td>
-                        <td>{i.title}</td>
-                        <td><SeverityBadge severity=i.severity/></td>
-                        <td><IncidentStatusBadge status=i.status/></td>
-                        <td class="muted">{i.services.join(", ")}</td>
-                        <td><time datetime=i.detected_at.to_rfc3339()>{format::datetime(i.detected_at)}</time></td>
-                        <td class="num">{i.durations.time_to_resolve.map(format::minutes).unwrap_or_else(|| "—".into())}</td>
-                    </tr>
-                }).collect_view()}
-            </tbody>
-        </table>
-        <nav class="pager" aria-label="Pages">
-            {first_page.map(|h| view! { <a href=h>"← First page"</a> })}
-            {next_page.map(|h| view! { <a href=h rel="next">"Next page →"</a> })}
-        </nav>
+            }).collect_view()}
+        </ListTable>
     }
-    .into_any()
 }

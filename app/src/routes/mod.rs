@@ -5,10 +5,13 @@ mod admin;
 mod dashboard;
 mod declare;
 mod incident;
+mod incident_room;
 mod incidents;
 mod known_errors;
 mod login;
+mod me;
 mod not_found;
+mod notifications;
 mod postmortem;
 mod postmortems;
 
@@ -70,6 +73,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/known-errors/:key") view=|| view! { <RequireUser><known_errors::KnownErrorPage/></RequireUser> }/>
                     <Route path=path!("/dashboard") view=|| view! { <RequireUser><dashboard::DashboardPage/></RequireUser> }/>
                     <Route path=path!("/admin") view=|| view! { <RequireUser><admin::AdminPage/></RequireUser> }/>
+                    <Route path=path!("/me") view=|| view! { <RequireUser><me::MePage/></RequireUser> }/>
+                    <Route path=path!("/notifications") view=|| view! { <RequireUser><notifications::NotificationsPage/></RequireUser> }/>
                 </Routes>
             </main>
         </Router>

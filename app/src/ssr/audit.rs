@@ -9,6 +9,7 @@ use sea_orm::{
 };
 use sha2::{Digest, Sha256};
 
+use crate::domain::{AuditAction, RecordType};
 use crate::error::AppResult;
 use crate::model::AuditEntry;
 use crate::ssr::entities::audit_log;
@@ -179,17 +180,13 @@ async fn lock_head(txn: &impl ConnectionTrait) -> AppResult<String> {
 /// Moves the chain's head to the last row written.
 async fn set_head(txn: &impl ConnectionTrait, last_id: i64, hash: String) -> AppResult<()> {
     let backend = txn.get_database_backend();
-    txn.execute_raw(sea_orm::Statement::from_sql_and_values(
-        backend,
-        match backend {
-            sea_orm::DbBackend::Postgres => {
-                "UPDATE audit_head SET last_id = $1, last_hash = $2 WHERE id = 1"
-            }
-            _ => "UPDATE audit_head SET last_id = ?, last_hash = ? WHERE id = 1",
-        },
-        [last_id.into(), hash.into()],
-    ))
-    .await?;
+    let mut p = crate::ssr::services::common::Sql::new();
+    let sql = format!(
+        "UPDATE audit_head SET last_id = {}, last_hash = {} WHERE id = 1",
+        p.bind(last_id),
+        p.bind(hash)
+    );
+    txn.execute_raw(p.statement(backend, sql)).await?;
     Ok(())
 }
 
@@ -199,9 +196,9 @@ pub async fn record(
     txn: &impl ConnectionTrait,
     who: &Who,
     at: DateTime<Utc>,
-    record_type: &str,
+    record_type: RecordType,
     record_key: &str,
-    action: &str,
+    action: AuditAction,
     changes: &[FieldChange],
 ) -> AppResult<()> {
     let mut prev = lock_head(txn).await?;
@@ -218,7 +215,15 @@ pub async fn record(
     };
     let mut last_id = 0;
     for c in rows {
-        let (row, hash) = chained_row(&prev, at, who, record_type, record_key, action, c);
+        let (row, hash) = chained_row(
+            &prev,
+            at,
+            who,
+            record_type.as_str(),
+            record_key,
+            action.as_str(),
+            c,
+        );
         let res = audit_log::Entity::insert(row).exec(txn).await?;
         last_id = res.last_insert_id;
         prev = hash;
@@ -233,8 +238,8 @@ pub async fn record_many(
     txn: &impl ConnectionTrait,
     who: &Who,
     at: DateTime<Utc>,
-    action: &str,
-    records: &[(&str, String)],
+    action: AuditAction,
+    records: &[(RecordType, String)],
 ) -> AppResult<()> {
     if records.is_empty() {
         return Ok(());
@@ -244,7 +249,15 @@ pub async fn record_many(
     let mut rows = Vec::with_capacity(records.len());
     let no_field = FieldChange::new("", None, None);
     for (record_type, record_key) in records {
-        let (row, hash) = chained_row(&prev, at, who, record_type, record_key, action, &no_field);
+        let (row, hash) = chained_row(
+            &prev,
+            at,
+            who,
+            record_type.as_str(),
+            record_key,
+            action.as_str(),
+            &no_field,
+        );
         rows.push(row);
         prev = hash;
     }
@@ -328,30 +341,56 @@ pub async fn verify(db: &impl ConnectionTrait) -> AppResult<Verdict> {
     Ok(Verdict::Intact { rows })
 }
 
+/// The record type a history address names; one the log does not keep is a 404.
+pub fn record_type(name: &str) -> AppResult<RecordType> {
+    name.parse()
+        .map_err(|_| crate::error::AppError::not_found(format!("records of type `{name}`")))
+}
+
+/// The history of one field of a record, newest first (a timeline entry's text over time).
+pub async fn field_history(
+    db: &impl ConnectionTrait,
+    record_type: RecordType,
+    record_key: &str,
+    field: &str,
+    limit: u64,
+) -> AppResult<Vec<AuditEntry>> {
+    let rows = audit_log::Entity::find()
+        .filter(audit_log::Column::RecordType.eq(record_type.as_str()))
+        .filter(Expr::col(audit_log::Column::RecordKey).eq(record_key))
+        .filter(audit_log::Column::Field.eq(field))
+        .order_by_desc(audit_log::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(entry).collect())
+}
+
+fn entry(m: audit_log::Model) -> AuditEntry {
+    AuditEntry {
+        id: m.id,
+        at: from_ms(m.at),
+        actor: m.actor,
+        action: m.action,
+        field: m.field,
+        old: m.old_value,
+        new: m.new_value,
+    }
+}
+
 /// A record's history, newest first.
 pub async fn history(
     db: &impl ConnectionTrait,
-    record_type: &str,
+    record_type: RecordType,
     record_key: &str,
     limit: u64,
 ) -> AppResult<Vec<AuditEntry>> {
     let rows = audit_log::Entity::find()
-        .filter(audit_log::Column::RecordType.eq(record_type))
+        .filter(audit_log::Column::RecordType.eq(record_type.as_str()))
         .filter(Expr::col(audit_log::Column::RecordKey).eq(record_key))
         .order_by_desc(audit_log::Column::Id)
         .limit(limit)
         .all(db)
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|m| AuditEntry {
-            id: m.id,
-            at: from_ms(m.at),
-            actor: m.actor,
-            action: m.action,
-            field: m.field,
-            old: m.old_value,
-            new: m.new_value,
-        })
-        .collect())
+    Ok(rows.into_iter().map(entry).collect())
 }

@@ -1,6 +1,7 @@
 //! Who is asking: sessions (cookie) and API tokens (bearer), sign-in with rate limiting, and
 //! the authorisation check every service runs first.
 
+use crate::domain::{AuditAction, RecordType};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -280,7 +281,16 @@ pub async fn login<C: ConnectionTrait + TransactionTrait>(
     .insert(&txn)
     .await?;
     let actor = Actor::from_user(&u, Via::Session(id));
-    audit::record(&txn, &actor.who(), now, "user", &u.email, "login", &[]).await?;
+    audit::record(
+        &txn,
+        &actor.who(),
+        now,
+        RecordType::User,
+        &u.email,
+        AuditAction::Login,
+        &[],
+    )
+    .await?;
     txn.commit().await?;
     Ok(NewSession {
         secret,
@@ -306,7 +316,16 @@ pub async fn logout<C: ConnectionTrait + TransactionTrait>(
             user_id: Some(u.id),
             label: u.email.clone(),
         };
-        audit::record(&txn, &who, now, "user", &u.email, "logout", &[]).await?;
+        audit::record(
+            &txn,
+            &who,
+            now,
+            RecordType::User,
+            &u.email,
+            AuditAction::Logout,
+            &[],
+        )
+        .await?;
     }
     txn.commit().await?;
     Ok(())

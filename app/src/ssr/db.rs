@@ -92,9 +92,60 @@ pub async fn connect_reader(
     Database::connect(opts).await
 }
 
+/// The PostgreSQL advisory lock that serialises migrations across processes (any constant
+/// of Hindsight's own would do; this one spells "hindsight" in its bytes).
+pub const MIGRATION_LOCK: i64 = 0x6869_6e64_7369_6768;
+
 /// Applies every pending migration.
+///
+/// On PostgreSQL several processes may start at once: each takes the advisory lock
+/// [`MIGRATION_LOCK`] first, on a connection of its own that it holds until the migrations are
+/// done, so one migrates and the others wait, then find nothing left to apply. SQLite's one
+/// writer needs no such lock.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Migrator::up(db, None).await;
+    }
+    // A pool of exactly one connection: the session lock, every migration and the unlock all
+    // run on the same PostgreSQL session.
+    let options = (*db.get_postgres_connection_pool().connect_options()).clone();
+    let pool = sea_orm::sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .min_connections(0)
+        .acquire_timeout(Duration::from_secs(30))
+        .connect_with(options)
+        .await
+        .map_err(|e| DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e.into())))?;
+    let session = sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool);
+    let result = migrate_locked(&session).await;
+    // Closing the session also releases the lock, should the unlock have failed.
+    let _ = session.close().await;
+    result
+}
+
+/// Takes the migration lock on `session` (waiting for another process's migrations), migrates
+/// and releases the lock.
+async fn migrate_locked(session: &DatabaseConnection) -> Result<(), DbErr> {
+    let lock = |f: &str| {
+        sea_orm::Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            format!("SELECT {f}($1)"),
+            [MIGRATION_LOCK.into()],
+        )
+    };
+    let free = session
+        .query_one_raw(lock("pg_try_advisory_lock"))
+        .await?
+        .map(|r| r.try_get_by_index::<bool>(0))
+        .transpose()?
+        .unwrap_or(false);
+    if !free {
+        tracing::info!("another process is migrating the database; waiting for it");
+        session.execute_raw(lock("pg_advisory_lock")).await?;
+    }
+    let result = Migrator::up(session, None).await;
+    let unlocked = session.execute_raw(lock("pg_advisory_unlock")).await;
+    result.and(unlocked.map(|_| ()))
 }
 
 /// Names of the migrations not yet applied.

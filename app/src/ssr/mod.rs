@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod db;
 pub mod entities;
+pub mod live;
 pub mod search;
 pub mod secrets;
 pub mod services;
@@ -25,6 +26,8 @@ pub struct RuntimeConfig {
     pub secure_cookies: bool,
     /// Bearer token a `/metrics` scrape must send (`HINDSIGHT_METRICS_TOKEN`); none: open.
     pub metrics_token: Option<String>,
+    /// How often `/api/v1/stream` sends a comment line to stay open through proxies.
+    pub stream_heartbeat: std::time::Duration,
 }
 
 impl RuntimeConfig {
@@ -34,6 +37,7 @@ impl RuntimeConfig {
             secure_cookies: public_origin.starts_with("https://"),
             public_origin,
             metrics_token: None,
+            stream_heartbeat: std::time::Duration::from_secs(20),
         }
     }
 }
@@ -47,6 +51,8 @@ pub struct AppState {
     /// database has no separate readers.
     pub reader: DatabaseConnection,
     pub config: std::sync::Arc<RuntimeConfig>,
+    /// This process's fan-out of live updates (`/api/v1/stream`).
+    pub live: live::Hub,
 }
 
 impl FromRef<AppState> for LeptosOptions {

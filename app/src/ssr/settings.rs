@@ -1,5 +1,6 @@
 //! Organisation settings as stored: one JSON value per key over the defaults.
 
+use crate::domain::{AuditAction, RecordType};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, TransactionSession,
@@ -32,14 +33,10 @@ pub async fn load(db: &impl ConnectionTrait) -> AppResult<OrgSettings> {
 /// The settings as anyone signed in may read them.
 pub async fn get(db: &impl ConnectionTrait, actor: &Actor) -> AppResult<OrgSettings> {
     actor.require(Op::Read)?;
-    let mut s = load(db).await?;
-    if !crate::domain::authz::allows(
-        actor.role,
-        actor.user_id().unwrap_or(crate::domain::UserId(0)),
-        Op::Administer,
-    ) {
+    let s = load(db).await?;
+    if actor.require(Op::Administer).is_err() {
         // The webhook address may hold a secret.
-        s.reminder_webhook_url = s.reminder_webhook_url.map(|_| "(set)".to_owned());
+        return Ok(s.without_secrets());
     }
     Ok(s)
 }
@@ -131,18 +128,18 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
         || old.holidays != new.holidays
         || old.rca_deadlines != new.rca_deadlines
     {
-        crate::ssr::services::postmortems::recompute_due(&txn, &new).await?;
+        crate::ssr::services::incident::recompute_due(&txn, &new).await?;
     }
     if old.timezone != new.timezone {
-        crate::ssr::services::actions::recompute_dates(&txn, &new).await?;
+        crate::ssr::services::action::recompute_dates(&txn, &new).await?;
     }
     audit::record(
         &txn,
         &actor.who(),
         now,
-        "settings",
+        RecordType::Settings,
         "org",
-        "update",
+        AuditAction::Update,
         &changes,
     )
     .await?;

@@ -1,9 +1,11 @@
 //! Sessions, users and API tokens.
 
-use app::model::{AuditEntry, CreatedToken, CurrentUser, NewUser, TokenInfo, User, UserPatch};
+use app::model::{
+    AuditEntry, CreatedToken, CurrentUser, MePatch, NewUser, TokenInfo, User, UserPatch,
+};
 use app::ssr::AppState;
 use app::ssr::auth;
-use app::ssr::services::{tokens, users};
+use app::ssr::services::{me as account, tokens, users};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -22,6 +24,9 @@ pub fn router() -> Router<AppState> {
         .route("/tokens", get(list_tokens).post(create_token))
         .route("/tokens/{id}", delete(revoke_token))
         .route("/history/{record_type}/{key}", get(history))
+        .route("/me", get(get_me).patch(update_me))
+        .route("/me/tokens", get(list_my_tokens).post(create_my_token))
+        .route("/me/tokens/{id}", delete(revoke_my_token))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -129,15 +134,66 @@ async fn revoke_token(
     Ok(Json(tokens::revoke(&s.db, &me, id, Utc::now()).await?))
 }
 
+#[utoipa::path(get, path = "/api/v1/me", tag = "me", responses((status = 200, description = "One's own account", body = User), (status = 401, body = ErrorBody)))]
+async fn get_me(State(s): State<AppState>, Me(me): Me) -> ApiResult<impl IntoResponse> {
+    Ok(Json(account::get(&s.db, &me).await?))
+}
+
+#[utoipa::path(patch, path = "/api/v1/me", tag = "me", request_body = MePatch,
+    responses((status = 200, description = "Changed; a new password ends every other session of the user", body = User), (status = 409, body = ErrorBody), (status = 422, description = "A bad name or password, or a wrong `current_password` (named in `fields`)", body = ErrorBody), (status = 429, description = "Too many wrong passwords for the account in the last hour", body = ErrorBody)))]
+async fn update_me(
+    State(s): State<AppState>,
+    Me(me): Me,
+    ApiJson(patch): ApiJson<MePatch>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(account::update(&s.db, &me, patch, Utc::now()).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct NewOwnToken {
+    name: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/me/tokens", tag = "me", responses((status = 200, description = "One's own tokens, newest first (admins too: only their own)", body = Vec<TokenInfo>)))]
+async fn list_my_tokens(State(s): State<AppState>, Me(me): Me) -> ApiResult<impl IntoResponse> {
+    Ok(Json(account::list_tokens(&s.db, &me).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/me/tokens", tag = "me", request_body = NewOwnToken,
+    responses((status = 201, description = "The secret is in `token`, shown this once", body = CreatedToken), (status = 422, body = ErrorBody)))]
+async fn create_my_token(
+    State(s): State<AppState>,
+    Me(me): Me,
+    ApiJson(t): ApiJson<NewOwnToken>,
+) -> ApiResult<impl IntoResponse> {
+    Ok((
+        StatusCode::CREATED,
+        Json(account::create_token(&s.db, &me, &t.name, Utc::now()).await?),
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/v1/me/tokens/{id}", tag = "me", params(("id" = i64, Path)), responses((status = 200, body = TokenInfo), (status = 404, description = "No token of yours has this id", body = ErrorBody)))]
+async fn revoke_my_token(
+    State(s): State<AppState>,
+    Me(me): Me,
+    Path(id): Path<i64>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(
+        account::revoke_token(&s.db, &me, id, Utc::now()).await?,
+    ))
+}
+
 #[utoipa::path(get, path = "/api/v1/history/{record_type}/{key}", tag = "audit", params(("record_type" = String, Path, description = "incident, user, api_token, …"), ("key" = String, Path)),
-    responses((status = 200, description = "Newest first", body = Vec<AuditEntry>)))]
+    responses((status = 200, description = "Newest first", body = Vec<AuditEntry>), (status = 404, description = "A record type the log does not keep")))]
 async fn history(
     State(s): State<AppState>,
     Me(me): Me,
     Path((record_type, key)): Path<(String, String)>,
 ) -> ApiResult<impl IntoResponse> {
     me.require(app::domain::authz::Op::Read)?;
+    let record_type = app::ssr::audit::record_type(&record_type)?;
     Ok(Json(
-        app::ssr::audit::history(&s.db, &record_type, &key, 500).await?,
+        app::ssr::audit::history(&s.db, record_type, &key, 500).await?,
     ))
 }

@@ -7,7 +7,7 @@ use app::model::{
 };
 use app::ssr::AppState;
 use app::ssr::auth::Auth;
-use app::ssr::services::actions;
+use app::ssr::services::action as actions;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};

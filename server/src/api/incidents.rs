@@ -1,11 +1,11 @@
 //! Incidents and their timelines.
 
 use app::model::{
-    Incident, IncidentFilter, IncidentPatch, IncidentSummary, NewEvent, NewIncident, Page,
-    TimelineEvent,
+    AuditEntry, EventPatch, Incident, IncidentFilter, IncidentPatch, IncidentSummary, Labels,
+    NewEvent, NewIncident, Page, TimelineEvent,
 };
 use app::ssr::AppState;
-use app::ssr::services::{incident_write, incidents};
+use app::ssr::services::incident as incidents;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -20,6 +20,12 @@ pub fn router() -> Router<AppState> {
         .route("/incidents", get(list).post(create))
         .route("/incidents/{key}", get(show).patch(update))
         .route("/incidents/{key}/timeline", get(timeline).post(add_event))
+        .route(
+            "/incidents/{key}/timeline/{id}",
+            axum::routing::patch(correct_event),
+        )
+        .route("/incidents/{key}/timeline/{id}/history", get(event_history))
+        .route("/labels", get(labels))
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents", tag = "incidents", params(IncidentFilter),
@@ -41,7 +47,7 @@ async fn create(
 ) -> ApiResult<impl IntoResponse> {
     Ok((
         StatusCode::CREATED,
-        Json(incident_write::create(&s.db, &me, new, Utc::now()).await?),
+        Json(incidents::create(&s.db, &me, new, Utc::now()).await?),
     ))
 }
 
@@ -52,7 +58,7 @@ async fn show(
     Me(me): Me,
     Path(key): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(Json(incident_write::get(&s.db, &me, &key).await?))
+    Ok(Json(incidents::get(&s.db, &me, &key).await?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/incidents/{key}", tag = "incidents", params(("key" = String, Path)), request_body = IncidentPatch,
@@ -64,7 +70,7 @@ async fn update(
     ApiJson(p): ApiJson<IncidentPatch>,
 ) -> ApiResult<impl IntoResponse> {
     Ok(Json(
-        incident_write::update(&s.db, &me, &key, p, Utc::now()).await?,
+        incidents::update(&s.db, &me, &key, p, Utc::now()).await?,
     ))
 }
 
@@ -75,7 +81,7 @@ async fn timeline(
     Me(me): Me,
     Path(key): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(Json(incident_write::timeline(&s.db, &me, &key).await?))
+    Ok(Json(incidents::timeline(&s.db, &me, &key).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/incidents/{key}/timeline", tag = "incidents", params(("key" = String, Path)), request_body = NewEvent,
@@ -88,6 +94,38 @@ async fn add_event(
 ) -> ApiResult<impl IntoResponse> {
     Ok((
         StatusCode::CREATED,
-        Json(incident_write::add_event(&s.db, &me, &key, e, Utc::now()).await?),
+        Json(incidents::add_event(&s.db, &me, &key, e, Utc::now()).await?),
     ))
+}
+
+#[utoipa::path(patch, path = "/api/v1/incidents/{key}/timeline/{id}", tag = "incidents",
+    params(("key" = String, Path), ("id" = i64, Path, description = "The entry's id")), request_body = EventPatch,
+    description = "Corrects a timeline entry (its author or a responder). The earlier text stays in the entry's history. The server's `status_change` entries are not corrected.",
+    responses((status = 200, body = TimelineEvent), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "Stale version; the message names who changed it", body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn correct_event(
+    State(s): State<AppState>,
+    Me(me): Me,
+    Path((key, id)): Path<(String, i64)>,
+    ApiJson(p): ApiJson<EventPatch>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(
+        incidents::correct_event(&s.db, &me, &key, id, p, Utc::now()).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/incidents/{key}/timeline/{id}/history", tag = "incidents",
+    params(("key" = String, Path), ("id" = i64, Path)),
+    responses((status = 200, description = "How the entry was written and each correction, newest first", body = Vec<AuditEntry>), (status = 404, body = ErrorBody)))]
+async fn event_history(
+    State(s): State<AppState>,
+    Me(me): Me,
+    Path((key, id)): Path<(String, i64)>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(incidents::event_history(&s.db, &me, &key, id).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/labels", tag = "incidents",
+    responses((status = 200, description = "The services and tags in use, most used first", body = Labels), (status = 401, body = ErrorBody)))]
+async fn labels(State(s): State<AppState>, Me(me): Me) -> ApiResult<impl IntoResponse> {
+    Ok(Json(incidents::labels(&s.db, &me).await?))
 }

@@ -6,7 +6,7 @@ use app::model::{
     LinkIncident, LinkKnownError, NewKnownError, Page, Suggestion,
 };
 use app::ssr::AppState;
-use app::ssr::services::known_errors;
+use app::ssr::services::known_error as known_errors;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;

@@ -3,10 +3,12 @@
 
 mod accounts;
 mod actions;
+mod comments;
 mod incidents;
 mod known_errors;
 mod metrics;
 mod postmortems;
+mod stream;
 mod transfer;
 
 use app::error::AppError;
@@ -235,12 +237,20 @@ struct RecordProblem {
         accounts::create_token,
         accounts::revoke_token,
         accounts::history,
+        accounts::get_me,
+        accounts::update_me,
+        accounts::list_my_tokens,
+        accounts::create_my_token,
+        accounts::revoke_my_token,
         incidents::list,
         incidents::create,
         incidents::show,
         incidents::update,
         incidents::timeline,
         incidents::add_event,
+        incidents::correct_event,
+        incidents::event_history,
+        incidents::labels,
         actions::list,
         metrics::show,
         actions::mine,
@@ -271,6 +281,14 @@ struct RecordProblem {
         postmortems::update_settings,
         transfer::export,
         transfer::import,
+        stream::stream,
+        stream::presence,
+        comments::list,
+        comments::create,
+        comments::update,
+        comments::remove,
+        comments::notifications_list,
+        comments::read,
     ),
     components(schemas(ErrorBody, ErrorDetail, RecordProblem))
 )]
@@ -291,6 +309,8 @@ pub fn router() -> Router<AppState> {
         .merge(actions::router())
         .merge(metrics::router())
         .merge(transfer::router())
+        .merge(stream::router())
+        .merge(comments::router())
         .fallback(not_found)
 }
 

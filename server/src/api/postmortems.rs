@@ -6,7 +6,7 @@ use app::model::{
     Page, Postmortem, PostmortemFilter, PostmortemInput, PostmortemSummary, PostmortemTransition,
 };
 use app::ssr::AppState;
-use app::ssr::services::postmortems;
+use app::ssr::services::postmortem as postmortems;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -18,7 +18,10 @@ use app::domain::{
 use app::model::{ActionFilter, IncidentFilter, PostmortemFilter};
 use app::ssr::auth::Actor;
 use app::ssr::entities::{action, incident, incident_service, postmortem, timeline_event};
-use app::ssr::services::{actions, incident_write, incidents, known_errors, postmortems};
+use app::ssr::services::{
+    action as actions, incident as incidents, known_error as known_errors,
+    postmortem as postmortems,
+};
 use sea_orm::{ConnectionTrait, EntityTrait, Set, TransactionTrait};
 
 const SERVICES: [&str; 12] = [
@@ -121,7 +124,7 @@ async fn main() {
                     PostmortemStatus::ALL[(i % 2) as usize]
                 };
                 pms.push(postmortem::ActiveModel {
-                    incident_id: Set(seq),
+                    incident_id: Set(app::domain::IncidentId(seq)),
                     status: Set(pm_status),
                     body: Set(app::domain::postmortem::default_template()),
                     root_cause_category: Set(Some(RootCauseCategory::ALL[(i % 10) as usize])),
@@ -265,7 +268,7 @@ async fn main() {
         let db = db.clone();
         let actor = actor.clone();
         async move {
-            incident_write::get(&db, &actor, &format!("INC-{}", 1 + (i as i64 * 7919) % n))
+            incidents::get(&db, &actor, &format!("INC-{}", 1 + (i as i64 * 7919) % n))
                 .await
                 .unwrap()
         }
@@ -275,7 +278,7 @@ async fn main() {
         let db = db.clone();
         let actor = actor.clone();
         async move {
-            incident_write::timeline(&db, &actor, &format!("INC-{}", 1 + (i as i64 * 7919) % n))
+            incidents::timeline(&db, &actor, &format!("INC-{}", 1 + (i as i64 * 7919) % n))
                 .await
                 .unwrap()
         }
@@ -395,12 +398,12 @@ async fn main() {
                 action::ActiveModel {
                     key: Set(format!("ACT-{}", i + 1)),
                     seq: Set(i + 1),
-                    incident_id: Set(Some(1 + i / 3)),
+                    incident_id: Set(Some(app::domain::IncidentId(1 + i / 3))),
                     title: Set(format!("{} fix #{i}", WORDS[(i % 12) as usize])),
                     description: Set(String::new()),
                     kind: Set(ActionKind::ALL[(i % 6) as usize]),
                     priority: Set(Priority::ALL[(i % 4) as usize]),
-                    owner_id: Set(Some(owners[(i % 40) as usize])),
+                    owner_id: Set(Some(app::domain::UserId(owners[(i % 40) as usize]))),
                     team: Set(Some(SERVICES[(i % 12) as usize].to_owned())),
                     due_date: Set(Some(today + chrono::Duration::days(i % 120 - 60))),
                     status: Set(status),

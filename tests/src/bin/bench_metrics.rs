@@ -340,7 +340,7 @@ async fn generate(db: &DatabaseConnection, n: i64, now: DateTime<Utc>) {
             {
                 let published = rng.below(10) < 8;
                 pms.push(postmortem::ActiveModel {
-                    incident_id: Set(seq),
+                    incident_id: Set(app::domain::IncidentId(seq)),
                     status: Set(if published {
                         PostmortemStatus::Published
                     } else {
@@ -400,7 +400,7 @@ async fn generate(db: &DatabaseConnection, n: i64, now: DateTime<Utc>) {
                 acts.push(action::ActiveModel {
                     key: Set(format!("ACT-{n_actions}")),
                     seq: Set(n_actions),
-                    incident_id: Set(Some(seq)),
+                    incident_id: Set(Some(app::domain::IncidentId(seq))),
                     title: Set(format!("action {n_actions}")),
                     description: Set(String::new()),
                     kind: Set(ActionKind::ALL[rng.below(6) as usize]),

@@ -9,11 +9,17 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub record_type: String,
+    pub record_type: CommentOn,
     pub record_key: String,
+    pub parent_id: Option<i64>,
     pub author_id: i64,
     pub body: String,
+    pub quote: Option<String>,
+    pub resolved: bool,
+    pub deleted_at: Option<i64>,
     pub created_at: i64,
+    pub edited_at: Option<i64>,
+    pub version: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -17,7 +17,7 @@ pub struct Model {
     pub status: IncidentStatus,
     pub summary: String,
     pub customer_impact: String,
-    pub commander_id: Option<i64>,
+    pub commander_id: Option<UserId>,
     pub started_at: Option<i64>,
     pub detected_at: i64,
     pub acknowledged_at: Option<i64>,

@@ -10,7 +10,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     #[sea_orm(unique)]
-    pub incident_id: i64,
+    pub incident_id: IncidentId,
     pub status: PostmortemStatus,
     pub body: String,
     pub root_cause_category: Option<RootCauseCategory>,

@@ -16,6 +16,8 @@ pub struct Model {
     pub visibility: Visibility,
     pub author_id: Option<i64>,
     pub created_at: i64,
+    pub version: i32,
+    pub edited_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,72 +1,37 @@
 //! Deadline reminders: which actions are due soon, overdue, or awaiting a verification that is
-//! due or overdue, and one reminder per action per state — recorded in `reminders_sent`, so a
-//! restart never sends the same reminder twice. Reminders follow the action alone: a closed
-//! incident does not stop them.
+//! due or overdue, and one reminder per action per state — claimed in `reminders_sent` before
+//! it is sent, so neither a restart nor several processes running the job send it twice.
+//! Reminders follow the action alone: a closed incident does not stop them.
 
 use std::future::Future;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    QueryFilter, QueryOrder,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    TryInsertResult,
 };
 use serde::Serialize;
 
-use crate::domain::ActionStatus;
+use crate::domain::reminder::{self, ReminderInput};
 use crate::error::AppResult;
 use crate::ssr::entities::{action, reminder_sent};
-use crate::ssr::services::users;
 use crate::ssr::settings;
 use crate::ssr::to_ms;
 
-/// Days ahead that count as "due soon".
-pub const DUE_SOON_DAYS: i64 = 2;
+pub use crate::domain::reminder::{DUE_SOON_DAYS, ReminderKind};
 
-/// Which deadline a reminder is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReminderKind {
-    DueSoon,
-    Overdue,
-    VerificationDueSoon,
-    VerificationOverdue,
-}
-
-impl ReminderKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReminderKind::DueSoon => "due_soon",
-            ReminderKind::Overdue => "overdue",
-            ReminderKind::VerificationDueSoon => "verification_due_soon",
-            ReminderKind::VerificationOverdue => "verification_overdue",
-        }
-    }
-}
-
-/// The reminder an action needs today, if any, with the deadline it is about.
+/// The reminder an action needs today, if any, with the deadline it is about (the rule is
+/// [`crate::domain::reminder::needed`]).
 pub fn needed(a: &action::Model, today: NaiveDate) -> Option<(ReminderKind, NaiveDate)> {
-    let soon = today + Duration::days(DUE_SOON_DAYS);
-    if a.status.is_open() {
-        let due = a.due_date?;
-        return if due < today {
-            Some((ReminderKind::Overdue, due))
-        } else if due <= soon {
-            Some((ReminderKind::DueSoon, due))
-        } else {
-            None
-        };
-    }
-    if a.status == ActionStatus::Done && a.verification_required {
-        let due = a.verification_due?;
-        return if due < today {
-            Some((ReminderKind::VerificationOverdue, due))
-        } else if due <= soon {
-            Some((ReminderKind::VerificationDueSoon, due))
-        } else {
-            None
-        };
-    }
-    None
+    reminder::needed(
+        ReminderInput {
+            status: a.status,
+            due_date: a.due_date,
+            verification_required: a.verification_required,
+            verification_due: a.verification_due,
+        },
+        today,
+    )
 }
 
 /// What the webhook receives: a Slack-compatible `text` plus the facts.
@@ -87,8 +52,9 @@ pub trait Sender {
     fn send(&self, r: &Reminder) -> impl Future<Output = Result<(), String>> + Send;
 }
 
-/// Sends what is due and not yet sent. Returns how many were sent. A reminder that fails to
-/// send is not recorded, so the next run tries it again.
+/// Sends what is due and not yet sent. Returns how many this run sent. Each reminder is
+/// claimed (a row in `reminders_sent`) before it is sent; a reminder that fails to send gives
+/// its claim back, so the next run tries it again.
 pub async fn run(
     db: &impl ConnectionTrait,
     sender: &impl Sender,
@@ -100,23 +66,7 @@ pub async fn run(
     let soon = today + Duration::days(DUE_SOON_DAYS);
     // Candidates: open work due by `soon`, completed work whose verification is due by `soon`.
     let candidates = action::Entity::find()
-        .filter(
-            Condition::any()
-                .add(
-                    Condition::all()
-                        .add(
-                            action::Column::Status
-                                .is_in([ActionStatus::Open, ActionStatus::InProgress]),
-                        )
-                        .add(action::Column::DueDate.lte(soon)),
-                )
-                .add(
-                    Condition::all()
-                        .add(action::Column::Status.eq(ActionStatus::Done))
-                        .add(action::Column::VerificationRequired.eq(true))
-                        .add(action::Column::VerificationDue.lte(soon)),
-                ),
-        )
+        .filter(super::common::conditions::action_deadlines(Some(soon)))
         .order_by_asc(action::Column::Seq)
         .all(db)
         .await?;
@@ -131,7 +81,8 @@ pub async fn run(
         .into_iter()
         .map(|r| (r.action_id, r.kind, r.marker))
         .collect();
-    let owners = users::emails(db, candidates.iter().filter_map(|a| a.owner_id).collect()).await?;
+    let owners =
+        super::common::lookup::emails(db, candidates.iter().filter_map(|a| a.owner_id)).await?;
     let mut count = 0;
     for a in candidates {
         let Some((kind, deadline)) = needed(&a, today) else {
@@ -142,7 +93,7 @@ pub async fn run(
         if sent.contains(&(a.id, kind.as_str().to_owned(), marker.clone())) {
             continue;
         }
-        let owner = a.owner_id.and_then(|id| owners.get(&id).cloned());
+        let owner = a.owner_id.and_then(|id| owners.get(&id.0).cloned());
         let what = match kind {
             ReminderKind::DueSoon => format!("is due {deadline}"),
             ReminderKind::Overdue => format!("is overdue (due {deadline})"),
@@ -172,21 +123,63 @@ pub async fn run(
             deadline,
             url,
         };
+        // Claim first, send after: with several processes (or overlapping runs) only the one
+        // whose claim row went in sends, so each reminder goes out once.
+        if !claim(db, a.id, kind, &marker, now).await? {
+            continue;
+        }
         match sender.send(&r).await {
-            Ok(()) => {
-                reminder_sent::ActiveModel {
-                    action_id: Set(a.id),
-                    kind: Set(kind.as_str().to_owned()),
-                    marker: Set(marker),
-                    sent_at: Set(to_ms(now)),
-                    ..Default::default()
-                }
-                .insert(db)
-                .await?;
-                count += 1;
+            Ok(()) => count += 1,
+            Err(e) => {
+                tracing::warn!(action = %a.key, error = %e, "reminder not sent; will retry");
+                // Give the claim back, so the next run tries again.
+                release(db, a.id, kind, &marker).await?;
             }
-            Err(e) => tracing::warn!(action = %a.key, error = %e, "reminder not sent; will retry"),
         }
     }
     Ok(count)
+}
+
+/// Records that this run sends the reminder (`action_id`, `kind`, `marker`): true when the row
+/// went in, false when it was there already (sent, or being sent by another run). The unique
+/// key on the three columns makes the insert the arbiter, on both databases.
+async fn claim(
+    db: &impl ConnectionTrait,
+    action_id: i64,
+    kind: ReminderKind,
+    marker: &str,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    let row = reminder_sent::ActiveModel {
+        action_id: Set(action_id),
+        kind: Set(kind.as_str().to_owned()),
+        marker: Set(marker.to_owned()),
+        sent_at: Set(to_ms(now)),
+        ..Default::default()
+    };
+    let res = reminder_sent::Entity::insert(row)
+        .on_conflict_do_nothing_on([
+            reminder_sent::Column::ActionId,
+            reminder_sent::Column::Kind,
+            reminder_sent::Column::Marker,
+        ])
+        .exec_without_returning(db)
+        .await?;
+    Ok(matches!(res, TryInsertResult::Inserted(1)))
+}
+
+/// Removes a claim whose reminder could not be sent.
+async fn release(
+    db: &impl ConnectionTrait,
+    action_id: i64,
+    kind: ReminderKind,
+    marker: &str,
+) -> AppResult<()> {
+    reminder_sent::Entity::delete_many()
+        .filter(reminder_sent::Column::ActionId.eq(action_id))
+        .filter(reminder_sent::Column::Kind.eq(kind.as_str()))
+        .filter(reminder_sent::Column::Marker.eq(marker))
+        .exec(db)
+        .await?;
+    Ok(())
 }

@@ -1,5 +1,6 @@
 //! API tokens: created for oneself (admins: for anyone), shown once, stored hashed, revocable.
 
+use crate::domain::{AuditAction, RecordType};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
@@ -86,9 +87,9 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         &txn,
         &actor.who(),
         now,
-        "api_token",
+        RecordType::ApiToken,
         &t.id.to_string(),
-        "create",
+        AuditAction::Create,
         &[
             FieldChange::new("name", None, Some(name.to_owned())),
             FieldChange::new("owner", None, Some(owner_model.email.clone())),
@@ -112,6 +113,23 @@ pub async fn list(db: &impl ConnectionTrait, actor: &Actor) -> AppResult<Vec<Tok
         q = q.filter(api_token::Column::UserId.eq(me.0));
     }
     let rows = q.order_by_desc(api_token::Column::Id).all(db).await?;
+    with_owners(db, rows).await
+}
+
+/// The tokens of one user, newest first (their own list on `/me`).
+pub async fn list_of(db: &impl ConnectionTrait, owner: &user::Model) -> AppResult<Vec<TokenInfo>> {
+    let rows = api_token::Entity::find()
+        .filter(api_token::Column::UserId.eq(owner.id))
+        .order_by_desc(api_token::Column::Id)
+        .all(db)
+        .await?;
+    Ok(rows.iter().map(|t| info(t, &owner.email)).collect())
+}
+
+async fn with_owners(
+    db: &impl ConnectionTrait,
+    rows: Vec<api_token::Model>,
+) -> AppResult<Vec<TokenInfo>> {
     let mut owner_ids: Vec<i64> = rows.iter().map(|t| t.user_id).collect();
     owner_ids.sort_unstable();
     owner_ids.dedup();
@@ -160,9 +178,9 @@ pub async fn revoke<C: ConnectionTrait + TransactionTrait>(
         &txn,
         &actor.who(),
         now,
-        "api_token",
+        RecordType::ApiToken,
         &id.to_string(),
-        "revoke",
+        AuditAction::Revoke,
         &[FieldChange::new("revoked_at", None, Some(now.to_rfc3339()))],
     )
     .await?;

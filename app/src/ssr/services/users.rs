@@ -1,5 +1,6 @@
 //! Users: listing, creation, changes (name, role, active, password) and the first admin.
 
+use crate::domain::{AuditAction, RecordType};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
@@ -14,6 +15,7 @@ use crate::ssr::audit::{self, Diff, FieldChange};
 use crate::ssr::auth::{Actor, normalise_email};
 use crate::ssr::entities::{session, user};
 use crate::ssr::secrets::{check_password_rules, hash_password};
+use crate::ssr::services::common::save_version;
 use crate::ssr::{from_ms, to_ms};
 
 pub fn to_user(m: &user::Model) -> User {
@@ -60,25 +62,6 @@ pub async fn list(db: &impl ConnectionTrait, actor: &Actor) -> AppResult<Vec<Use
         .all(db)
         .await?;
     Ok(rows.iter().map(to_user).collect())
-}
-
-/// E-mail by user id for a set of ids, in one query (none for an empty set).
-pub async fn emails(
-    db: &impl ConnectionTrait,
-    mut ids: Vec<i64>,
-) -> AppResult<std::collections::HashMap<i64, String>> {
-    ids.sort_unstable();
-    ids.dedup();
-    if ids.is_empty() {
-        return Ok(std::collections::HashMap::new());
-    }
-    Ok(user::Entity::find()
-        .filter(user::Column::Id.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.email))
-        .collect())
 }
 
 pub async fn find(db: &impl ConnectionTrait, email: &str) -> AppResult<Option<user::Model>> {
@@ -141,7 +124,16 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         // The hash is a secret too: the log says that a password was set, not what it is.
         changes.push(FieldChange::new("password", None, Some("(set)".into())));
     }
-    audit::record(&txn, &actor.who(), now, "user", &email, "create", &changes).await?;
+    audit::record(
+        &txn,
+        &actor.who(),
+        now,
+        RecordType::User,
+        &email,
+        AuditAction::Create,
+        &changes,
+    )
+    .await?;
     txn.commit().await?;
     Ok(to_user(&m))
 }
@@ -206,9 +198,13 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
     if let Some(h) = hash.clone() {
         am.password_hash = Set(Some(h));
     }
-    am.updated_at = Set(to_ms(now));
-    am.version = Set(old.version + 1);
-    let m = am.update(&txn).await?;
+    // Compare-and-set: a change that landed since `old` was read makes this a 409.
+    let what = format!("user {}", old.email);
+    save_version(&txn, am, old.id, old.version, now, &what).await?;
+    let m = user::Entity::find_by_id(old.id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::not_found(&what))?;
     if hash.is_some() || !new_active {
         session::Entity::delete_many()
             .filter(session::Column::UserId.eq(old.id))
@@ -219,9 +215,9 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
         &txn,
         &actor.who(),
         now,
-        "user",
+        RecordType::User,
         &old.email,
-        "update",
+        AuditAction::Update,
         &diff.0,
     )
     .await?;

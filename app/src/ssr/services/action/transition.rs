@@ -1,0 +1,193 @@
+//! The action machine: start, complete, verify (four eyes), reopen and cancel.
+
+use crate::domain::{AuditAction, RecordType};
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, TransactionSession, TransactionTrait,
+};
+
+use super::find::{find, view};
+use super::write::check_text;
+use crate::domain::Role;
+use crate::domain::action::{ActionState, TransitionRequest, check_transition};
+use crate::domain::action::{Carried, check as check_carried};
+use crate::domain::authz::Op;
+use crate::error::{AppError, AppResult};
+use crate::model::{Action, ActionTransition};
+use crate::ssr::audit::{self, Diff};
+use crate::ssr::auth::Actor;
+use crate::ssr::entities::{action, action_verification};
+use crate::ssr::live::{self, LiveEvent};
+use crate::ssr::services::common::{save_version, text};
+use crate::ssr::settings::{self};
+use crate::ssr::{from_ms, to_ms};
+
+/// Moves an action through its states (see `domain::action::check_transition`). Only admins
+/// may give `at` (backdated history).
+pub async fn transition<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &Actor,
+    key: &str,
+    t: ActionTransition,
+    now: DateTime<Utc>,
+) -> AppResult<Action> {
+    actor.require(Op::Read)?;
+    if t.at.is_some() && actor.role != Role::Admin {
+        return Err(AppError::invalid(
+            "at",
+            "only admins may backdate a transition",
+        ));
+    }
+    let mut bad = Vec::new();
+    check_text(&mut bad, "evidence", t.evidence.as_ref());
+    check_text(&mut bad, "reason", t.reason.as_ref());
+    if !bad.is_empty() {
+        return Err(AppError::invalid_many(bad));
+    }
+    let me = actor
+        .user_id()
+        .ok_or_else(|| AppError::forbidden("a transition is made by a user"))?;
+    let s = settings::load(db).await?;
+    let cal = s.calendar();
+    let txn = db.begin().await?;
+    let old = find(&txn, key).await?;
+    actor.require(Op::ChangeAction {
+        owner: old.owner_id,
+    })?;
+    if t.version.is_some_and(|v| v != old.version) {
+        return Err(AppError::stale(&old.key));
+    }
+    let state = ActionState {
+        status: old.status,
+        owner: old.owner_id,
+        verification_required: old.verification_required,
+        verification_due: old.verification_due,
+    };
+    let req = TransitionRequest {
+        to: t.to,
+        at: t.at,
+        result: t.result,
+        evidence: t.evidence.as_deref(),
+        reason: t.reason.as_deref(),
+    };
+    let c = check_transition(&state, &req, me, now, &cal, s.verification_days)?;
+    if let Some(at) = t.at
+        && at < from_ms(old.created_at)
+    {
+        return Err(AppError::invalid(
+            "at",
+            "must not be before the action was created",
+        ));
+    }
+    let mut am: action::ActiveModel = old.clone().into();
+    let mut diff = Diff::default();
+    let status = c.status.unwrap_or(old.status);
+    diff.field("status", Some(&old.status), Some(&status));
+    am.status = Set(status);
+    if let Some(v) = c.completed_at {
+        diff.field(
+            "completed_at",
+            old.completed_at.map(|t| from_ms(t).to_rfc3339()).as_ref(),
+            v.map(|t| t.to_rfc3339()).as_ref(),
+        );
+        am.completed_at = Set(v.map(to_ms));
+        am.completed_on = Set(v.map(|t| cal.date_of(t)));
+    }
+    if let Some(v) = c.verification_due {
+        diff.field(
+            "verification_due",
+            old.verification_due.as_ref(),
+            v.as_ref(),
+        );
+        am.verification_due = Set(v);
+    }
+    if let Some(v) = c.verified_at {
+        diff.field("verified_at", None, v.map(|t| t.to_rfc3339()).as_ref());
+        am.verified_at = Set(v.map(to_ms));
+        am.verified_on = Set(v.map(|t| cal.date_of(t)));
+    }
+    if let Some(v) = c.verified_by {
+        am.verified_by = Set(v);
+        diff.field("verified_by", None, actor.user.as_ref().map(|u| &u.email));
+    }
+    if let Some(v) = c.verification_result {
+        diff.field("verification_result", None, v.as_ref());
+        am.verification_result = Set(v);
+    }
+    if let Some(v) = c.verification_evidence {
+        diff.field("verification_evidence", None, v.as_ref());
+        am.verification_evidence = Set(v);
+    }
+    if let Some(v) = c.cancelled_reason {
+        diff.field(
+            "cancelled_reason",
+            old.cancelled_reason.as_ref(),
+            v.as_ref(),
+        );
+        am.cancelled_reason = Set(v);
+    }
+    if c.reopen {
+        diff.field(
+            "reopen_count",
+            Some(&old.reopen_count),
+            Some(&(old.reopen_count + 1)),
+        );
+        am.reopen_count = Set(old.reopen_count + 1);
+    }
+    // The rule the import checks stored actions with holds for every state a transition leaves.
+    let carried = check_carried(&Carried {
+        status,
+        owner: am.owner_id.try_as_ref().copied().flatten(),
+        completed_at: am.completed_at.try_as_ref().copied().flatten().map(from_ms),
+        cancelled_reason: am.cancelled_reason.try_as_ref().and_then(|r| r.as_deref()),
+        verified_at: am.verified_at.try_as_ref().copied().flatten().map(from_ms),
+        verified_by: am.verified_by.try_as_ref().copied().flatten(),
+        verification_result: am.verification_result.try_as_ref().copied().flatten(),
+        verification_evidence: am
+            .verification_evidence
+            .try_as_ref()
+            .and_then(|e| e.as_deref()),
+    });
+    text::fail_on(carried)?;
+    save_version(&txn, am, old.id, old.version, now, &old.key).await?;
+    if let Some(v) = c.verification {
+        // Every attempt is kept, a failed one included.
+        action_verification::ActiveModel {
+            action_id: Set(old.id),
+            verified_by: Set(v.verified_by.0),
+            verified_at: Set(to_ms(v.verified_at)),
+            result: Set(v.result),
+            evidence: Set(v.evidence.clone()),
+            created_at: Set(to_ms(now)),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        diff.field(
+            "verification",
+            None,
+            Some(&format!("{}: {}", v.result, v.evidence)),
+        );
+    }
+    audit::record(
+        &txn,
+        &actor.who(),
+        now,
+        RecordType::Action,
+        &old.key,
+        AuditAction::Transition,
+        &diff.0,
+    )
+    .await?;
+    let ev = LiveEvent::action_updated(
+        &old.key,
+        i64::from(old.version) + 1,
+        None,
+        [old.owner_id],
+        actor,
+    );
+    live::publish(&txn, ev).await?;
+    txn.commit().await?;
+    let fresh = find(db, key).await?;
+    view(db, fresh, cal.date_of(now)).await
+}

@@ -1,0 +1,134 @@
+//! Lookups by the set, one query each and none for an empty set: the keys rows stand for, the
+//! e-mails of user ids, and the ids of e-mails a request names.
+
+use std::collections::{BTreeMap, HashMap};
+
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+
+use crate::error::{AppError, AppResult};
+use crate::ssr::auth::normalise_email;
+use crate::ssr::entities::{incident, known_error, user};
+
+/// A keyed table: the columns of its row id and its human key (`INC-7`).
+pub trait Keyed: EntityTrait {
+    const ID: Self::Column;
+    const KEY: Self::Column;
+}
+
+impl Keyed for incident::Entity {
+    const ID: Self::Column = incident::Column::Id;
+    const KEY: Self::Column = incident::Column::Key;
+}
+
+impl Keyed for known_error::Entity {
+    const ID: Self::Column = known_error::Column::Id;
+    const KEY: Self::Column = known_error::Column::Key;
+}
+
+fn distinct<I: Into<i64>>(ids: impl IntoIterator<Item = I>) -> Vec<i64> {
+    let mut ids: Vec<i64> = ids.into_iter().map(Into::into).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// Keys of the rows of `E` by id.
+pub async fn keys<E: Keyed, I: Into<i64>>(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = I>,
+) -> AppResult<HashMap<i64, String>> {
+    let ids = distinct(ids);
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(E::find()
+        .select_only()
+        .column(E::ID)
+        .column(E::KEY)
+        .filter(E::ID.is_in(ids))
+        .into_tuple::<(i64, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// The key of one row of `E` (`None` for no id or a row that is gone).
+pub async fn key<E: Keyed>(
+    db: &impl ConnectionTrait,
+    id: Option<impl Into<i64>>,
+) -> AppResult<Option<String>> {
+    let Some(id) = id.map(Into::into) else {
+        return Ok(None);
+    };
+    Ok(keys::<E, i64>(db, [id]).await?.remove(&id))
+}
+
+/// E-mail by user id.
+pub async fn emails<I: Into<i64>>(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = I>,
+) -> AppResult<HashMap<i64, String>> {
+    let ids = distinct(ids);
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .column(user::Column::Email)
+        .filter(user::Column::Id.is_in(ids))
+        .into_tuple::<(i64, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// User ids of the e-mails `named` (`label → e-mail`): every one must exist, or the 422 names
+/// the first missing one as `field_of(label)`.
+pub async fn user_ids<L: Ord + Clone>(
+    db: &impl ConnectionTrait,
+    named: &BTreeMap<L, String>,
+    field_of: impl Fn(&L) -> String,
+) -> AppResult<BTreeMap<L, i64>> {
+    let mut wanted: Vec<String> = named.values().map(|e| normalise_email(e)).collect();
+    wanted.sort();
+    wanted.dedup();
+    let found: HashMap<String, i64> = if wanted.is_empty() {
+        HashMap::new()
+    } else {
+        user::Entity::find()
+            .select_only()
+            .column(user::Column::Email)
+            .column(user::Column::Id)
+            .filter(user::Column::Email.is_in(wanted))
+            .into_tuple::<(String, i64)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect()
+    };
+    named
+        .iter()
+        .map(|(label, email)| {
+            let email = normalise_email(email);
+            found
+                .get(&email)
+                .map(|id| (label.clone(), *id))
+                .ok_or_else(|| {
+                    AppError::invalid(field_of(label), format!("no user with the e-mail {email}"))
+                })
+        })
+        .collect()
+}
+
+/// The id of one user a field names by e-mail, or a 422 naming `field`.
+pub async fn user_id(db: &impl ConnectionTrait, field: &str, email: &str) -> AppResult<i64> {
+    let one = BTreeMap::from([((), email.to_owned())]);
+    user_ids(db, &one, |_| field.to_owned())
+        .await?
+        .get(&())
+        .copied()
+        .ok_or_else(AppError::internal)
+}

@@ -1,0 +1,111 @@
+//! Finding an incident by key and viewing it whole.
+
+use std::collections::HashMap;
+
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use crate::domain::authz::Op;
+use crate::domain::incident::KeyTimes;
+use crate::domain::{KeyKind, RecordKey};
+use crate::error::{AppError, AppResult};
+use crate::model::Incident;
+use crate::ssr::auth::Actor;
+use crate::ssr::entities::{
+    incident, incident_role, incident_service, incident_tag, postmortem, user,
+};
+use crate::ssr::from_ms;
+
+/// The key times of a stored incident.
+pub fn key_times(m: &incident::Model) -> KeyTimes {
+    KeyTimes {
+        started_at: m.started_at.map(from_ms),
+        detected_at: Some(from_ms(m.detected_at)),
+        acknowledged_at: m.acknowledged_at.map(from_ms),
+        mitigated_at: m.mitigated_at.map(from_ms),
+        resolved_at: m.resolved_at.map(from_ms),
+        closed_at: m.closed_at.map(from_ms),
+    }
+}
+
+/// Finds an incident by key (`INC-7`) or 404.
+pub async fn find(db: &impl ConnectionTrait, key: &str) -> AppResult<incident::Model> {
+    let parsed = RecordKey::parse_as(KeyKind::Incident, key)
+        .ok_or_else(|| AppError::not_found(format!("incident {key}")))?;
+    incident::Entity::find()
+        .filter(incident::Column::Seq.eq(parsed.seq))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("incident {parsed}")))
+}
+
+/// The full incident: services, tags, roles, commander and postmortem status, in one query each.
+pub async fn view(db: &impl ConnectionTrait, m: incident::Model) -> AppResult<Incident> {
+    let services = incident_service::Entity::find()
+        .filter(incident_service::Column::IncidentId.eq(m.id))
+        .order_by_asc(incident_service::Column::Service)
+        .all(db)
+        .await?;
+    let tags = incident_tag::Entity::find()
+        .filter(incident_tag::Column::IncidentId.eq(m.id))
+        .order_by_asc(incident_tag::Column::Tag)
+        .all(db)
+        .await?;
+    let roles = incident_role::Entity::find()
+        .filter(incident_role::Column::IncidentId.eq(m.id))
+        .all(db)
+        .await?;
+    let mut ids: Vec<i64> = roles
+        .iter()
+        .map(|r| r.user_id)
+        .chain(m.commander_id.map(i64::from))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let people: HashMap<i64, user::Model> = user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    let pm = postmortem::Entity::find()
+        .filter(postmortem::Column::IncidentId.eq(m.id))
+        .one(db)
+        .await?;
+    let commander = m.commander_id.and_then(|id| people.get(&id.0));
+    Ok(Incident {
+        durations: key_times(&m).durations(),
+        services: services.into_iter().map(|s| s.service).collect(),
+        tags: tags.into_iter().map(|t| t.tag).collect(),
+        roles: roles
+            .into_iter()
+            .filter_map(|r| people.get(&r.user_id).map(|u| (r.role, u.email.clone())))
+            .collect(),
+        commander: commander.map(|u| u.email.clone()),
+        commander_name: commander.map(|u| u.name.clone()),
+        postmortem_status: pm.map(|p| p.status),
+        key: m.key,
+        title: m.title,
+        severity: m.severity,
+        status: m.status,
+        summary: m.summary,
+        customer_impact: m.customer_impact,
+        started_at: m.started_at.map(from_ms),
+        detected_at: from_ms(m.detected_at),
+        acknowledged_at: m.acknowledged_at.map(from_ms),
+        mitigated_at: m.mitigated_at.map(from_ms),
+        resolved_at: m.resolved_at.map(from_ms),
+        closed_at: m.closed_at.map(from_ms),
+        reopen_count: m.reopen_count,
+        rca_due_at: m.rca_due_at.map(from_ms),
+        created_at: from_ms(m.created_at),
+        updated_at: from_ms(m.updated_at),
+        version: m.version,
+    })
+}
+
+pub async fn get(db: &impl ConnectionTrait, actor: &Actor, key: &str) -> AppResult<Incident> {
+    actor.require(Op::Read)?;
+    let m = find(db, key).await?;
+    view(db, m).await
+}

@@ -1,0 +1,17 @@
+//! Incidents, the lowest aggregate: every other one may read them; they read no other.
+
+mod correct;
+mod find;
+mod labels;
+mod list;
+mod rca_due;
+mod timeline;
+mod write;
+
+pub use correct::{correct_event, entry_field, event_history};
+pub use find::{find, get, key_times, view};
+pub use labels::labels;
+pub use list::{active_count, list, list_at};
+pub use rca_due::{rca_due, recompute_due, sync_due};
+pub use timeline::{add_event, timeline};
+pub use write::{create, update};

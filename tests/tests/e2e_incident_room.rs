@@ -1,0 +1,142 @@
+//! End to end: the commander escalates a sev3 to sev1 with a reason, edits the summary with
+//! its live preview and the services, and corrects a timeline entry — all on the incident
+//! page, without a reload; a viewer sees no edit controls.
+
+use fantoccini::Locator;
+use tests::browser::{
+    E2eConfig, click, press, start_signed_in, text_of, type_into, wait_for, wait_until,
+};
+
+#[tokio::test]
+async fn commander_escalates_edits_in_place_and_corrects_an_entry() {
+    let Some(cfg) = E2eConfig::from_env() else {
+        return;
+    };
+    let (dir, url) = tests::browser::TestServer::new_database_dir("room");
+    {
+        let db = tests::seed::open(&url).await;
+        tests::http::user(&db, "ic@example.org", app::domain::Role::Responder).await;
+        let c = tests::http::Client::new(db.clone())
+            .login("ic@example.org", tests::http::PASSWORD)
+            .await;
+        tests::http::declare(
+            &c,
+            serde_json::json!({"title": "Search latency high", "severity": "sev3", "services": ["search"]}),
+        )
+        .await;
+        c.post(
+            "/api/v1/incidents/INC-1/timeline",
+            serde_json::json!({"kind": "update", "body": "p99 at 4s"}),
+        )
+        .await;
+        db.close().await.unwrap();
+    }
+    let (_server, browser) = start_signed_in(
+        &cfg,
+        dir,
+        &url,
+        "ic@example.org",
+        "/incidents/INC-1",
+        "#status-bar",
+    )
+    .await;
+    let c = &browser.client;
+    browser.mark_page().await;
+    assert!(
+        text_of(c, "#status-bar")
+            .await
+            .contains("Next: set acknowledged")
+    );
+
+    // Escalate: the page asks why, and the timeline says it.
+    press(c, "#edit-severity").await;
+    wait_for(c, "#severity-select", 10, "the severity editor").await;
+    c.find(Locator::Css("#severity-select"))
+        .await
+        .unwrap()
+        .select_by_value("sev1")
+        .await
+        .unwrap();
+    type_into(
+        c,
+        "#severity-reason",
+        "checkout depends on search: orders failing",
+    )
+    .await;
+    let verb = text_of(c, "#severity-save").await;
+    assert!(verb.contains("Escalate"), "{verb}");
+    press(c, "#severity-save").await;
+    wait_until(c, ".incident-title", |t| t.contains("SEV1")).await;
+    let tl = wait_until(c, "#timeline", |t| t.contains("Severity escalated")).await;
+    assert!(
+        tl.contains("SEV3 → SEV1: checkout depends on search: orders failing"),
+        "{tl}"
+    );
+
+    // The summary, with its preview, then the services; typed text survives a refetch.
+    press(c, "#edit-summary").await;
+    type_into(c, "#summary-input", "Search **cluster** lost a node").await;
+    wait_until(c, "#summary-preview", |t| t.contains("cluster")).await;
+    let strong = c
+        .find(Locator::Css("#summary-preview strong"))
+        .await
+        .unwrap();
+    assert_eq!(strong.text().await.unwrap(), "cluster");
+    // Someone else's change refetches the page: the open editor keeps its text.
+    type_into(c, "#quick-body", "node es-3 gone\n").await;
+    wait_until(c, "#timeline", |t| t.contains("node es-3 gone")).await;
+    let kept = c
+        .find(Locator::Css("#summary-input"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(kept.contains("lost a node"), "{kept}");
+    press(c, "#summary-form button[type='submit']").await;
+    wait_until(c, "#summary-value", |t| t.contains("lost a node")).await;
+
+    click(c, "#edit-services").await;
+    let input = c.find(Locator::Css("#services-input")).await.unwrap();
+    input.clear().await.unwrap();
+    input.send_keys("search, checkout\n").await.unwrap();
+    wait_until(c, "#services-value", |t| t.contains("checkout")).await;
+
+    // Correct the first update; the entry says it was edited and keeps its earlier text.
+    let entry = c
+        .find(Locator::XPath(
+            "//li[contains(@class,'event')][.//span[contains(., 'p99 at 4s')]]",
+        ))
+        .await
+        .unwrap();
+    entry
+        .find(Locator::Css(".edit-entry"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let body = c.find(Locator::Css(".entry-body-input")).await.unwrap();
+    body.clear().await.unwrap();
+    body.send_keys("p99 at 4.2s (corrected)").await.unwrap();
+    click(c, ".entry-edit button[type='submit']").await;
+    let tl = wait_until(c, "#timeline", |t| t.contains("corrected)")).await;
+    assert!(!tl.contains("p99 at 4s"), "{tl}");
+    click(c, ".entry-history summary").await;
+    wait_until(c, ".entry-history", |t| t.contains("p99 at 4s")).await;
+
+    assert_eq!(
+        browser.page_mark().await,
+        serde_json::json!(1),
+        "all without a page reload"
+    );
+    assert!(browser.script_errors().await.is_empty());
+    browser.screenshot("incident-room-open").await;
+
+    // Resolved, the bar goes and the durations stay.
+    click(c, "#to-resolved").await;
+    wait_until(c, "#incident-status", |t| t.contains("Resolved")).await;
+    browser.screenshot("incident-room-resolved").await;
+    browser.close().await;
+}
