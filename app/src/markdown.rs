@@ -109,6 +109,27 @@ pub fn one_line(s: &str) -> CowStr<'_> {
     }
 }
 
+/// The words of a markdown text without its markup, whitespace folded to single spaces:
+/// for a short excerpt (a notification), where rendered HTML would not fit.
+pub fn plain_text(markdown: &str) -> String {
+    let mut raw = String::with_capacity(markdown.len());
+    for event in Parser::new_ext(markdown, options()) {
+        match event {
+            Event::Text(t) | Event::Code(t) | Event::Html(t) | Event::InlineHtml(t) => {
+                raw.push_str(&t);
+            }
+            Event::TaskListMarker(done) => raw.push_str(if done { "[x] " } else { "[ ] " }),
+            Event::SoftBreak | Event::HardBreak | Event::Rule => raw.push(' '),
+            Event::End(
+                TagEnd::Emphasis | TagEnd::Strong | TagEnd::Strikethrough | TagEnd::Link,
+            ) => {}
+            Event::End(_) => raw.push(' '),
+            _ => {}
+        }
+    }
+    raw.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Escapes text so markdown shows it literally (titles, names inside generated markdown).
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -199,6 +220,22 @@ pub const HOSTILE: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_text_drops_markup_and_folds_lines() {
+        assert_eq!(
+            plain_text(
+                "Starting with the **staging** pipeline, see [the runbook](https://x.example/r)\n\n- `deploy` first\n- [ ] then *check*"
+            ),
+            "Starting with the staging pipeline, see the runbook deploy first [ ] then check"
+        );
+        assert_eq!(
+            plain_text("# Title\nline one\nline two"),
+            "Title line one line two"
+        );
+        assert_eq!(plain_text("<b>x</b>"), "<b>x</b>");
+        assert_eq!(plain_text("   "), "");
+    }
 
     #[test]
     fn raw_html_is_shown_as_text() {

@@ -134,7 +134,12 @@ impl TestServer {
             .env("HINDSIGHT_ADDR", format!("127.0.0.1:{port}"))
             .env("DATABASE_URL", database_url)
             .env("LEPTOS_SITE_ROOT", &cfg.site)
-            .env_remove("RUST_LOG")
+            // The server's log (`server.log` in `dir`) at the level `E2E_SERVER_LOG` asks for,
+            // e.g. `tower_http=debug,hindsight=debug,info` to see every request.
+            .env(
+                "RUST_LOG",
+                std::env::var("E2E_SERVER_LOG").unwrap_or_default(),
+            )
             .current_dir(&dir)
             .stdout(Stdio::null())
             .stderr(log);
@@ -226,9 +231,19 @@ impl Browser {
             .await;
         if let Err(e) = waited {
             let url = self.client.current_url().await.map(|u| u.to_string());
+            // Whether the document finished (the module script runs only then) and which of
+            // its files arrived: a file that never does points at the connections running out.
+            let state = self
+                .client
+                .execute(
+                    "return document.readyState + ' | ' + performance.getEntriesByType('resource').map(e => e.name.replace(location.origin, '') + '@' + Math.round(e.startTime) + '/' + Math.round(e.duration)).join(' ');",
+                    vec![],
+                )
+                .await
+                .map(|v| v.to_string());
             panic!(
-                "the page ({url:?}) did not hydrate (the WASM bundle loads and runs): {e}; the console says: {:?}",
-                self.script_errors().await
+                "the page ({url:?}) did not hydrate (the WASM bundle loads and runs): {e}; the console says: {:?}; the document and the files it loaded: {state:?}",
+                self.console().await,
             );
         }
     }

@@ -1,7 +1,7 @@
 //! End to end: the incident commander adds an action from the incident page with the
 //! keyboard, and another from the postmortem page; its owner finds it in "My actions", starts and finishes it and is not offered
 //! the verification (four-eyes); another responder finds it waiting for verification and
-//! records it as effective.
+//! records it as effective. The owner comments on the action on the way.
 
 use fantoccini::Locator;
 use fantoccini::key::Key;
@@ -121,8 +121,21 @@ async fn owner_completes_an_action_and_someone_else_verifies_it() {
     click(c, "#owned-actions a[href='/actions/ACT-1']").await;
     wait_until(c, "#action-status", |t| t.contains("Open")).await;
     browser.hydrated().await;
+    // A comment on the action, then a change of status: the thread stays.
+    type_into(c, "#comment-new", "Starting with the **staging** pipeline").await;
+    click(c, "#comment-new-submit").await;
+    wait_until(c, "#comments", |t| {
+        t.contains("Starting with the staging pipeline")
+    })
+    .await;
     click(c, "#act-start").await;
     wait_until(c, "#action-status", |t| t.contains("In progress")).await;
+    assert!(
+        text_of(c, "#comments")
+            .await
+            .contains("Starting with the staging pipeline"),
+        "the thread survives the change of status"
+    );
     click(c, "#act-done").await;
     wait_until(c, "#action-status", |t| t.contains("Done")).await;
     assert!(text_of(c, "#workflow-note").await.contains("four-eyes"));

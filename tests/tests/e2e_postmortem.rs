@@ -212,6 +212,48 @@ async fn commander_writes_a_postmortem_with_live_preview_and_publishes_it() {
         .ok();
     wait_until(c, "#save-state", |t| t.contains("Saved")).await;
 
+    // A review comment on a passage selected in the document: an open thread, which the
+    // review shows, then resolved.
+    c.execute(
+        "const t = document.querySelector('#pm-body'); const i = t.value.indexOf('Pool hit its limit'); \
+         t.focus(); t.setSelectionRange(i, i + 'Pool hit its limit'.length); return null;",
+        vec![],
+    )
+    .await
+    .unwrap();
+    click(c, "#quote-selection").await;
+    wait_until(c, ".quote-draft", |t| t.contains("Pool hit its limit")).await;
+    type_into(c, "#comment-new", "Is 200 enough for the **next** peak?").await;
+    click(c, "#comment-new-submit").await;
+    let thread = wait_until(c, "#comments", |t| {
+        t.contains("Is 200 enough for the next peak?")
+    })
+    .await;
+    assert!(thread.contains("Pool hit its limit"), "the quote: {thread}");
+    wait_until(c, "#open-threads", |t| t.contains("1 open review thread")).await;
+    browser.screenshot("postmortem-editor-comments").await;
+    click(c, "#comments .resolve").await;
+    wait_until(c, "#comments", |t| {
+        t.contains("Resolved") && t.contains("Reopen")
+    })
+    .await;
+    let mut gone = false;
+    for _ in 0..50 {
+        let n = c
+            .execute(
+                "return document.querySelectorAll('#open-threads').length;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if n == serde_json::json!(0) {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(gone, "no open review thread is shown once it is resolved");
+
     // Review and publish.
     click(c, "#to-in_review").await;
     wait_until(c, "#postmortem-status", |t| t.contains("In review")).await;

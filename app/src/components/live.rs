@@ -101,7 +101,10 @@ mod browser {
         set: WriteSignal<Option<LiveMessage>>,
     ) {
         let current: StoredValue<Option<SendWrapper<Stream>>> = StoredValue::new(None);
+        // Moves when the page comes back from the back/forward cache: the stream reopens.
+        let shown = RwSignal::new(0u32);
         Effect::new(move |_| {
+            shown.track();
             let wanted = topics();
             current.update_value(|c| {
                 *c = None; // closes the old stream first
@@ -110,7 +113,24 @@ mod browser {
                     .map(SendWrapper::new);
             });
         });
+        // A page the browser keeps in its back/forward cache would keep its stream's
+        // connection open, and browsers allow six per host over HTTP/1.1: a few pages back
+        // and forth and no new page could load. Close it as the page is hidden; reopen it if
+        // the page is shown again from the cache.
+        let hide = window_event_listener_untyped("pagehide", move |_| {
+            current.try_update_value(|c| *c = None);
+        });
+        let show = window_event_listener_untyped("pageshow", move |ev| {
+            let persisted = ev
+                .dyn_ref::<web_sys::PageTransitionEvent>()
+                .is_some_and(web_sys::PageTransitionEvent::persisted);
+            if persisted {
+                shown.try_update(|n| *n += 1);
+            }
+        });
         on_cleanup(move || {
+            hide.remove();
+            show.remove();
             current.try_update_value(|c| *c = None);
         });
     }

@@ -1,6 +1,6 @@
 //! Corrective and preventive actions: "My actions" (what I owe, by urgency, and what waits for
 //! my verification), the list of all actions with its filters, and an action's page with its
-//! transitions, the four-eyes verification form and its history.
+//! transitions, the four-eyes verification form, its history and its comments.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -13,6 +13,7 @@ use crate::api::{
 use crate::components::actions::{
     ActionStatusBadge, ActionTable, Deadline, PeopleList, PriorityBadge,
 };
+use crate::components::comments::{Comments, CommentsPanel};
 use crate::components::error_box::ErrorBox;
 use crate::components::format;
 use crate::components::history::RecordHistory;
@@ -20,7 +21,7 @@ use crate::components::layout::PageHead;
 use crate::components::list::{ListResults, StatusTabs, Tab, href, query_filter};
 use crate::components::session::use_session;
 use crate::domain::authz::{Op, allows};
-use crate::domain::{ActionKind, ActionStatus, Priority, VerificationResult};
+use crate::domain::{ActionKind, ActionStatus, CommentOn, Priority, VerificationResult};
 use crate::error::AppError;
 use crate::markdown::render;
 use crate::model::{
@@ -209,6 +210,9 @@ pub fn ActionPage() -> impl IntoView {
         |(k, ..)| get_action(k),
     );
     let people = Resource::new(|| (), |_| list_users());
+    // Made with the page, beside the action's view rather than in it: a change of status
+    // re-renders the action, never the thread someone is typing in.
+    let comments = CommentsPanel::new(CommentOn::Action, key, None);
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading action…"</p> }>
             {move || Suspend::new(async move {
@@ -219,6 +223,9 @@ pub fn ActionPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        <div class="incident-grid">
+            <div><Comments panel=comments/></div>
+        </div>
     }
 }
 

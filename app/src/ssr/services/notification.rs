@@ -106,9 +106,13 @@ pub async fn unread(db: &impl ConnectionTrait, actor: &Actor) -> AppResult<u64> 
         .await?)
 }
 
-/// The first line of a comment, shortened for the list.
+/// The start of a comment as plain text (its markdown markup dropped), shortened for the
+/// list.
 fn excerpt(body: &str) -> Option<String> {
-    let line = body.lines().map(str::trim).find(|l| !l.is_empty())?;
+    let line = crate::markdown::plain_text(body);
+    if line.is_empty() {
+        return None;
+    }
     if line.chars().count() > EXCERPT {
         Some(format!(
             "{}…",
@@ -222,10 +226,10 @@ pub async fn mark_all_read(
 #[cfg(test)]
 mod tests {
     #[test]
-    fn excerpts_are_the_first_line_shortened() {
+    fn excerpts_are_the_text_without_markup_shortened() {
         assert_eq!(
-            super::excerpt("\n  hi there \nmore").as_deref(),
-            Some("hi there")
+            super::excerpt("\n  **hi** there \nmore").as_deref(),
+            Some("hi there more")
         );
         assert_eq!(super::excerpt("   "), None);
         let long = "x".repeat(200);
