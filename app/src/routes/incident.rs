@@ -226,10 +226,13 @@ fn IncidentHeader(
                 {dur("Time to mitigate", "stat-ttm", d.time_to_mitigate)}
                 {dur("Time to resolve", "stat-ttr", d.time_to_resolve)}
             </div>
+            // The services are in the details below; here who leads and how often it reopened.
             <p class="muted">
-                {inc.services.join(", ")}
-                {inc.commander_name.clone().map(|n| view! { " · Commander: "{n} })}
-                {(inc.reopen_count > 0).then(|| format!(" · reopened {}×", inc.reopen_count))}
+                {inc.commander_name.clone().map(|n| format!("Commander: {n}"))}
+                {(inc.reopen_count > 0).then(|| {
+                    let sep = if inc.commander_name.is_some() { " · " } else { "" };
+                    format!("{sep}reopened {}×", inc.reopen_count)
+                })}
             </p>
         </header>
     }

@@ -508,11 +508,13 @@ pub fn TimelineEntry(
     };
     let history = Action::new(move |_: &()| timeline_event_history(key.clone(), id));
     let body_html = crate::markdown::render(&e.body);
-    let kind_options = EventKind::ALL
-        .iter()
-        .filter(|k| **k != EventKind::StatusChange)
-        .map(|k| view! { <option value=k.as_str()>{k.label()}</option> })
-        .collect_view();
+    let kind_options = || {
+        EventKind::ALL
+            .iter()
+            .filter(|k| **k != EventKind::StatusChange)
+            .map(|k| view! { <option value=k.as_str()>{k.label()}</option> })
+            .collect_view()
+    };
     view! {
         <li class=format!("event kind-{} vis-{}", e.kind.as_str(), e.visibility.as_str()) id=format!("event-{id}")>
             <time datetime=e.occurred_at.to_rfc3339()>{e.occurred_at.format("%m-%d %H:%M").to_string()}</time>
@@ -521,7 +523,7 @@ pub fn TimelineEntry(
             <Show when=editing fallback=move || view! { <span class="event-body doc" inner_html=body_html.clone()></span> }>
                 <form class="entry-edit" on:submit=submit.clone()>
                     <div class="row-form">
-                        <select aria-label="Entry kind" bind:value=drafts.entry_kind>{kind_options.clone()}</select>
+                        <select aria-label="Entry kind" bind:value=drafts.entry_kind>{kind_options()}</select>
                         <input type="datetime-local" aria-label="When (UTC)" bind:value=drafts.entry_at/>
                         <label class="inline"><input type="checkbox" bind:checked=drafts.entry_customer/>" told customers"</label>
                     </div>
