@@ -13,11 +13,8 @@ use tests::browser::{Browser, E2eConfig, TestServer, click, type_into, wait_unti
 
 /// The commander and a member, and an incident the commander declared.
 async fn seed(db: &sea_orm::DatabaseConnection) {
-    tests::http::user(db, "ic@example.org", app::domain::Role::Responder).await;
     tests::http::user(db, "sam@example.org", app::domain::Role::Member).await;
-    let c = tests::http::Client::new(db.clone())
-        .login("ic@example.org", tests::http::PASSWORD)
-        .await;
+    let c = tests::http::signed_in(db, "ic@example.org", app::domain::Role::Responder).await;
     tests::http::declare(
         &c,
         serde_json::json!({"title": "Payments failing", "severity": "sev2", "services": ["payments"]}),
