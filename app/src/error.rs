@@ -48,6 +48,9 @@ pub enum AppError {
         message: String,
         fields: Vec<FieldError>,
     },
+    /// 413: the body is larger than the endpoint takes.
+    #[error("{message}")]
+    PayloadTooLarge { message: String },
     /// 429: too many attempts.
     #[error("{message}")]
     TooManyRequests { message: String },
@@ -127,6 +130,7 @@ impl AppError {
             Self::NotFound { .. } => 404,
             Self::Conflict { .. } => 409,
             Self::Invalid { .. } => 422,
+            Self::PayloadTooLarge { .. } => 413,
             Self::TooManyRequests { .. } => 429,
             Self::Internal { .. } => 500,
         }
@@ -141,6 +145,7 @@ impl AppError {
             Self::NotFound { .. } => "not_found",
             Self::Conflict { .. } => "conflict",
             Self::Invalid { .. } => "invalid",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::TooManyRequests { .. } => "too_many_requests",
             Self::Internal { .. } => "internal",
         }

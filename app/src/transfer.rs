@@ -146,6 +146,37 @@ pub struct IncidentRecord {
     pub timeline: Vec<EventRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub postmortem: Option<PostmortemRecord>,
+    /// The alerts that opened or joined the incident.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alerts: Vec<AlertRecord>,
+}
+
+/// An alert of an incident, as its sender last reported it. `hook` names the hook it came
+/// through (hooks themselves are not exported: they hold secrets); on import it is linked to
+/// the hook of that name if there is one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AlertRecord {
+    pub source: crate::domain::HookSource,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hook: Option<String>,
+    pub fingerprint: String,
+    #[serde(default)]
+    pub group_key: String,
+    pub status: crate::domain::AlertStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    pub starts_at: DateTime<Utc>,
+    pub first_seen_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<DateTime<Utc>>,
 }
 
 /// A timeline event; events keep the document's order among equal `occurred_at`.

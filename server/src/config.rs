@@ -103,6 +103,16 @@ pub struct Settings {
     )]
     pub reminder_interval: u64,
 
+    /// Milliseconds between looks at the outbox for messages due (a change in this process
+    /// wakes the worker at once; this is for other processes' changes and retries).
+    #[arg(
+        long,
+        global = true,
+        env = "HINDSIGHT_DELIVERY_POLL_MS",
+        default_value_t = 1000
+    )]
+    pub delivery_poll_ms: u64,
+
     /// Milliseconds between the comment lines `/api/v1/stream` sends to stay open through proxies.
     #[arg(
         long,

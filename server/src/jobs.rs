@@ -1,92 +1,78 @@
-//! Background jobs: deadline reminders through the outgoing webhook; pruning of live updates.
+//! Background jobs: deadline reminders (as messages of the outbox), the delivery of the
+//! outbox, and the pruning of live updates. Each is safe with several processes on one
+//! PostgreSQL: reminders are claimed once per action and state, deliveries with
+//! `FOR UPDATE SKIP LOCKED`.
 
 use std::time::Duration;
 
-use app::ssr::services::reminders::{self, Reminder, Sender};
+use app::ssr::services::notify::{channels, deliver};
+use app::ssr::services::reminders;
 use sea_orm::DatabaseConnection;
 
-/// Posts reminders as JSON to the webhook in the settings (`reminder_webhook_url`); the body
-/// has a Slack-compatible `text`. No webhook, no sending (and nothing recorded as sent).
-#[derive(Clone)]
-pub struct Webhook {
-    client: reqwest::Client,
-    url: String,
-}
-
-/// How long one webhook request may take before it counts as failed (and is retried later).
-pub const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The webhook's HTTP client could not be built (e.g. no TLS roots): without it the
-/// reminders cannot go out with their timeout, so the server refuses to start.
+/// The HTTP client could not be built (e.g. no TLS roots): without it no message can go
+/// out with its timeout, so the server refuses to start.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot build the webhook's HTTP client: {0}")]
+#[error("cannot build the HTTP client for outgoing messages: {0}")]
 pub struct ClientError(#[from] reqwest::Error);
 
-/// The HTTP client every webhook request goes through: with [`WEBHOOK_TIMEOUT`], or an error.
+/// The HTTP client every outgoing message goes through.
 pub fn client() -> Result<reqwest::Client, ClientError> {
-    Ok(reqwest::Client::builder()
-        .timeout(WEBHOOK_TIMEOUT)
-        .build()?)
+    Ok(app::ssr::http_client()?)
 }
 
-impl Webhook {
-    /// A sender to `url` with its own client (see [`client`]).
-    pub fn new(url: String) -> Result<Self, ClientError> {
-        Ok(Self::with_client(client()?, url))
-    }
-
-    /// A sender to `url` over a client built (and checked) before, e.g. at start-up.
-    pub fn with_client(client: reqwest::Client, url: String) -> Self {
-        Self { client, url }
-    }
+/// Brings the channel of the `reminder_webhook_url` setting in step with the setting.
+pub async fn sync_reminder_channel(db: &DatabaseConnection) -> app::error::AppResult<()> {
+    let s = app::ssr::settings::load(db).await?;
+    channels::sync_reminder_channel(db, s.reminder_webhook_url.as_deref(), chrono::Utc::now()).await
 }
 
-impl Sender for Webhook {
-    async fn send(&self, r: &Reminder) -> Result<(), String> {
-        let res = self
-            .client
-            .post(&self.url)
-            .json(r)
-            .send()
-            .await
-            // The webhook's address may hold a secret: errors never name it.
-            .map_err(|e| format!("webhook request failed: {}", e.without_url()))?;
-        if res.status().is_success() {
-            Ok(())
-        } else {
-            Err(format!("webhook answered {}", res.status()))
-        }
-    }
-}
-
-/// Runs the reminder job every `every`, from now until the process ends, over `client`
-/// (built at start-up with [`client`], so a client that cannot be built stops the start).
-pub async fn reminders_loop(
-    db: DatabaseConnection,
-    client: reqwest::Client,
-    public_origin: String,
-    every: Duration,
-) {
+/// Runs the reminder job every `every`: each reminder due becomes a message of the outbox.
+pub async fn reminders_loop(db: DatabaseConnection, public_origin: String, every: Duration) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let result = async {
-            let settings = app::ssr::settings::load(&db).await?;
-            let Some(url) = settings
-                .reminder_webhook_url
-                .filter(|u| !u.trim().is_empty())
-            else {
-                return Ok(0);
-            };
-            let hook = Webhook::with_client(client.clone(), url);
-            reminders::run(&db, &hook, &public_origin, chrono::Utc::now()).await
-        }
-        .await;
-        match result {
+        match reminders::run(&db, &public_origin, chrono::Utc::now()).await {
             Ok(0) => {}
-            Ok(n) => tracing::info!(sent = n, "deadline reminders sent"),
+            Ok(n) => tracing::info!(reminders = n, "deadline reminders queued"),
             Err(e) => tracing::warn!(error = %e, "reminder job failed"),
+        }
+    }
+}
+
+/// Delivers the outbox: woken by changes in this process, and every `poll` for the rest.
+pub async fn deliveries_loop(db: DatabaseConnection, client: reqwest::Client, poll: Duration) {
+    loop {
+        // A wake-up comes from a change whose transaction commits right after: look a few
+        // times shortly after it, then go back to waiting.
+        let waits: &[u64] = tokio::select! {
+            _ = deliver::woken() => &[5, 20, 100],
+            _ = tokio::time::sleep(poll) => &[0],
+        };
+        for ms in waits {
+            tokio::time::sleep(Duration::from_millis(*ms)).await;
+            if drain(&db, &client).await > 0 {
+                break;
+            }
+        }
+    }
+}
+
+/// Delivers until a round is not full; returns how many were attempted.
+async fn drain(db: &DatabaseConnection, client: &reqwest::Client) -> usize {
+    let mut total = 0;
+    loop {
+        match deliver::run_once(db, client).await {
+            Ok(n) => {
+                total += n;
+                if (n as u64) < deliver::BATCH {
+                    return total;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "delivering messages failed");
+                return total;
+            }
         }
     }
 }

@@ -36,11 +36,13 @@ pub enum StartError {
 
 /// Connects, migrates and builds the shared state.
 pub async fn build_state(settings: &Settings) -> Result<AppState, StartError> {
+    let http = jobs::client()?;
     let db = app::ssr::db::connect_and_migrate(&settings.database_url).await?;
     let reader = app::ssr::db::connect_reader(&settings.database_url, &db).await?;
     Ok(AppState {
         leptos_options: web::leptos_options(settings),
         live: app::ssr::live::Hub::new(db.clone()),
+        http,
         db,
         reader,
         config: Arc::new(app::ssr::RuntimeConfig {
@@ -59,9 +61,8 @@ pub async fn build_state(settings: &Settings) -> Result<AppState, StartError> {
 /// Serves until SIGINT or SIGTERM, then finishes in-flight requests and returns.
 pub async fn serve(settings: Arc<Settings>) -> Result<(), StartError> {
     let started = std::time::Instant::now();
-    // Before anything else: a reminder job without its HTTP client (or its timeout) is no job.
-    let webhook_client = jobs::client()?;
     let state = build_state(&settings).await?;
+    app::ssr::services::notify::notices::set_public_origin(&settings.public_origin());
     tracing::info!(
         backend = app::ssr::db::backend_name(&state.db),
         database = %config::redact_url(&settings.database_url),
@@ -86,11 +87,18 @@ pub async fn serve(settings: Arc<Settings>) -> Result<(), StartError> {
         state.db.clone(),
         std::time::Duration::from_secs(30),
     ));
+    if let Err(e) = jobs::sync_reminder_channel(&state.db).await {
+        tracing::warn!(error = %e, "cannot set up the reminder_webhook_url channel");
+    }
     tokio::spawn(jobs::reminders_loop(
         state.db.clone(),
-        webhook_client,
         settings.public_origin(),
         std::time::Duration::from_secs(settings.reminder_interval.max(10)),
+    ));
+    tokio::spawn(jobs::deliveries_loop(
+        state.db.clone(),
+        state.http.clone(),
+        std::time::Duration::from_millis(settings.delivery_poll_ms.max(50)),
     ));
     let listener = TcpListener::bind(settings.addr)
         .await

@@ -2,6 +2,7 @@
 //! database per test when `TEST_DATABASE_URL` is set), and the pieces of the browser tests.
 
 pub mod browser;
+pub mod receiver;
 pub mod seed;
 pub mod sse;
 
@@ -258,6 +259,7 @@ pub mod http {
         app::ssr::AppState {
             leptos_options: options,
             live: app::ssr::live::Hub::new(db.clone()),
+            http: app::ssr::http_client().expect("an HTTP client"),
             reader: db.clone(),
             db,
             config: std::sync::Arc::new(app::ssr::RuntimeConfig::new(ORIGIN)),
@@ -768,6 +770,35 @@ pub mod transfer_data {
                 updated_at: Some(closed.or(resolved).unwrap_or(detected)),
                 timeline,
                 postmortem,
+                // Every fourth incident came from Alertmanager: one alert, resolved when it was.
+                alerts: if i % 4 == 1 {
+                    vec![app::transfer::AlertRecord {
+                        source: app::domain::HookSource::Alertmanager,
+                        hook: Some("prod-alertmanager".into()),
+                        fingerprint: format!("{:016x}", 0xa1e7_0000_u64 + i as u64),
+                        group_key: format!("{{}}:{{alertname=\"HighLatency{seq}\"}}"),
+                        status: if resolved.is_some() {
+                            app::domain::AlertStatus::Resolved
+                        } else {
+                            app::domain::AlertStatus::Firing
+                        },
+                        summary: Some(format!("p99 latency above 500ms ({seq})")),
+                        labels: [
+                            ("alertname".to_owned(), format!("HighLatency{seq}")),
+                            ("severity".to_owned(), "critical".to_owned()),
+                        ]
+                        .into_iter()
+                        .collect(),
+                        annotations: BTreeMap::new(),
+                        url: Some(format!("https://prometheus.example.org/graph?g={seq}")),
+                        starts_at: detected,
+                        first_seen_at: detected,
+                        last_seen_at: resolved.unwrap_or(detected),
+                        resolved_at: resolved,
+                    }]
+                } else {
+                    Vec::new()
+                },
             });
         }
         let n_kes = (incidents / 10).max(1);

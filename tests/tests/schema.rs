@@ -343,15 +343,78 @@ db_test!(every_table_round_trips_a_full_row, |db| {
     );
     round_trip!(
         db,
-        alert_link,
-        alert_link::Model {
+        hook,
+        hook::Model {
             id: 1,
-            source: "alertmanager".into(),
+            name: "prod-am".into(),
+            source: app::domain::HookSource::Alertmanager,
+            secret_hash: "ab".repeat(32),
+            signing_secret: None,
+            severity_map: Some("{\"page\":\"sev1\"}".into()),
+            default_severity: Severity::Sev3,
+            service_label: Some("app".into()),
+            auto_open: true,
+            created_by: Some(u1.id),
+            created_at: T,
+            last_received_at: Some(T + 5),
+        }
+    );
+    round_trip!(
+        db,
+        alert,
+        alert::Model {
+            id: 1,
+            hook_id: Some(1),
+            source: app::domain::HookSource::Alertmanager,
+            incident_id: Some(inc.id),
             fingerprint: "fp".into(),
-            incident_id: inc.id,
+            starts_at: T,
+            group_key: "{}:{alertname=\"X\"}".into(),
+            status: app::domain::AlertStatus::Firing,
+            summary: Some("disk full".into()),
+            labels: "{\"alertname\":\"X\"}".into(),
+            annotations: "{}".into(),
+            url: Some("http://prometheus/graph".into()),
             first_seen_at: T,
-            last_seen_at: T,
-            firing: true
+            last_seen_at: T + 1,
+            resolved_at: None,
+        }
+    );
+    round_trip!(
+        db,
+        channel,
+        channel::Model {
+            id: 1,
+            name: "ops".into(),
+            kind: app::domain::ChannelKind::Webhook,
+            url: "https://hooks.example/x".into(),
+            secret: Some("s".into()),
+            events: "[\"incident.declared\"]".into(),
+            filter: None,
+            enabled: true,
+            managed: None,
+            created_by: Some(u1.id),
+            created_at: T,
+        }
+    );
+    round_trip!(
+        db,
+        delivery,
+        delivery::Model {
+            id: 1,
+            channel_id: 1,
+            event: "incident.declared".into(),
+            record_type: "incident".into(),
+            record_key: "INC-1".into(),
+            body: "{}".into(),
+            status: app::domain::DeliveryStatus::Pending,
+            attempts: 2,
+            next_attempt_at: T + 30,
+            claimed_until: None,
+            last_status: Some(503),
+            last_error: Some("the receiver answered 503".into()),
+            created_at: T,
+            delivered_at: None,
         }
     );
 

@@ -20,7 +20,7 @@ macro_rules! wire_enum {
         #[serde(rename_all = "snake_case")]
         #[cfg_attr(feature = "ssr", derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter, utoipa::ToSchema))]
         #[cfg_attr(feature = "ssr", sea_orm(rs_type = "String", db_type = "Text"))]
-        pub enum $name { $(#[cfg_attr(feature = "ssr", sea_orm(string_value = $wire))] $variant),+ }
+        pub enum $name { $(#[serde(rename = $wire)] #[cfg_attr(feature = "ssr", sea_orm(string_value = $wire))] $variant),+ }
 
         impl $name {
             /// Every value, in the SPEC's order.
@@ -241,6 +241,8 @@ wire_enum!(
         ApiToken = "api_token" / "API token",
         Settings = "settings" / "Settings",
         Comment = "comment" / "Comment",
+        Hook = "hook" / "Alert hook",
+        Channel = "channel" / "Notification channel",
     }
 );
 
@@ -310,6 +312,62 @@ wire_enum!(
     }
 );
 
+wire_enum!(
+    /// Where a hook's alerts come from.
+    HookSource {
+        Alertmanager = "alertmanager" / "Prometheus Alertmanager",
+        Grafana = "grafana" / "Grafana alerting",
+        Pagerduty = "pagerduty" / "PagerDuty",
+        Generic = "generic" / "Generic JSON",
+    }
+);
+
+wire_enum!(
+    /// An alert's state as its sender last reported it.
+    AlertStatus {
+        Firing = "firing" / "Firing",
+        Resolved = "resolved" / "Resolved",
+    }
+);
+
+wire_enum!(
+    /// Where a channel's messages go.
+    ChannelKind {
+        Slack = "slack" / "Slack",
+        Teams = "teams" / "Microsoft Teams",
+        Webhook = "webhook" / "Signed webhook",
+    }
+);
+
+wire_enum!(
+    /// A message of the outbox.
+    DeliveryStatus {
+        Pending = "pending" / "Pending",
+        Delivered = "delivered" / "Delivered",
+        Failed = "failed" / "Failed",
+    }
+);
+
+wire_enum!(
+    /// The changes a channel can subscribe to.
+    NotifyEvent {
+        IncidentDeclared = "incident.declared" / "Incident declared",
+        IncidentSeverityChanged = "incident.severity_changed" / "Severity changed",
+        IncidentStatusChanged = "incident.status_changed" / "Status changed",
+        IncidentCustomerUpdate = "incident.customer_update" / "Customer update",
+        PostmortemReviewRequested = "postmortem.review_requested" / "Review requested",
+        PostmortemPublished = "postmortem.published" / "Postmortem published",
+        ActionCreated = "action.created" / "Action created",
+        ActionDueSoon = "action.due_soon" / "Action due soon",
+        ActionOverdue = "action.overdue" / "Action overdue",
+        ActionVerificationDue = "action.verification_due" / "Verification due",
+        ActionVerified = "action.verified" / "Action verified",
+        ActionNotEffective = "action.not_effective" / "Action not effective",
+        CommentMention = "comment.mention" / "Mention",
+        AlertReceived = "alert.received" / "Alert received",
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -342,6 +400,11 @@ mod tests {
         check(AuditAction::ALL);
         check(CommentOn::ALL);
         check(NotificationKind::ALL);
+        check(HookSource::ALL);
+        check(AlertStatus::ALL);
+        check(ChannelKind::ALL);
+        check(DeliveryStatus::ALL);
+        check(NotifyEvent::ALL);
     }
 
     #[test]

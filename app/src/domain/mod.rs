@@ -2,6 +2,7 @@
 //! machines, time-order checks, deadline arithmetic. No I/O here.
 
 pub mod action;
+pub mod alert;
 pub mod authz;
 pub mod calendar;
 pub mod comment;
@@ -11,6 +12,7 @@ pub mod incident;
 pub mod known_error;
 pub mod live;
 pub mod metrics;
+pub mod notify;
 pub mod postmortem;
 pub mod reminder;
 pub mod settings;

@@ -3,18 +3,22 @@
 
 mod account;
 mod action;
+mod alert;
 mod comment;
 mod incident;
 mod known_error;
 mod metrics;
+mod notify;
 mod postmortem;
 
 pub use account::*;
 pub use action::*;
+pub use alert::*;
 pub use comment::*;
 pub use incident::*;
 pub use known_error::*;
 pub use metrics::*;
+pub use notify::*;
 pub use postmortem::*;
 
 use serde::{Deserialize, Serialize};

@@ -21,6 +21,8 @@ pub fn AdminPage() -> impl IntoView {
         <h1>"Administration"</h1>
         <UsersSection/>
         <TokensSection/>
+        <super::integrations::HooksSection/>
+        <super::integrations::ChannelsSection/>
         <SettingsSection/>
         <DataSection/>
     }
@@ -163,7 +165,7 @@ fn SettingsForm(
                 </div>
                 <fieldset class="field">
                     <legend>"Reminder webhook"</legend>
-                    <p class="muted small">"Deadline reminders are posted here as JSON with a Slack-compatible "<code>"text"</code>". The address often holds a secret: once saved it is never shown again."</p>
+                    <p class="muted small">"Deadline reminders (due soon, overdue, verification due) go to this Slack incoming webhook, as the channel "<code>"reminder_webhook_url"</code>" under Notification channels. The address often holds a secret: once saved it is never shown again."</p>
                     <label class="field"><span>{if webhook_set { "Replace the address (one is set)" } else { "Address (none set: reminders are off)" }}</span>
                         <input type="url" id="set-webhook" autocomplete="off" spellcheck="false"
                             placeholder=if webhook_set { "•••••••• saved; type a new address to replace it" } else { "https://hooks.example.com/…" }

@@ -8,7 +8,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::{
     AddTimelineEvent, CorrectTimelineEvent, LinkKnownError, UnlinkKnownError, UpdateIncident,
-    get_incident, incident_known_errors, incident_labels, incident_timeline,
+    get_incident, incident_alerts, incident_known_errors, incident_labels, incident_timeline,
     suggested_known_errors,
 };
 use crate::components::actions::{ActionsCard, ActionsPanel};
@@ -22,7 +22,7 @@ use crate::components::session::use_session;
 use crate::domain::authz::{Op, allows};
 use crate::domain::live::LiveKind;
 use crate::domain::{CommentOn, EventKind, IncidentStatus, Visibility};
-use crate::model::{Incident, IncidentPatch, NewEvent, TimelineEvent};
+use crate::model::{Alert, Incident, IncidentPatch, NewEvent, TimelineEvent};
 
 use super::incident_room::{
     Drafts, IncidentDetails, LabelLists, StatusBar, TimelineEntry, TitleAndSeverity,
@@ -86,6 +86,7 @@ pub fn IncidentPage() -> impl IntoView {
         },
         |(k, ..)| incident_timeline(k),
     );
+    let alerts = Resource::new(move || (key(), changed.get()), |(k, _)| incident_alerts(k));
     let labels = Resource::new(move || update.version().get(), |_| incident_labels());
     // Known errors: what is linked (with recurrence) and what looks similar. The suggestions
     // follow the incident's text, so they refresh after every change of it.
@@ -177,6 +178,7 @@ pub fn IncidentPage() -> impl IntoView {
                     incident.await.ok().map(|inc| view! {
                         <aside>
                             {can_write.then(|| view! { <StatusControls inc=inc.clone() update=update/> })}
+                            <AlertsCard alerts=alerts/>
                             <PostmortemCard inc=inc.clone()/>
                             <ActionsCard incident=inc.key.clone() panel=actions/>
                             <KnownErrorsCard key=inc.key.clone() panel=ke can_link=can_link/>
@@ -356,6 +358,65 @@ fn KnownErrorsCard(key: String, panel: KnownErrorPanel, can_link: bool) -> impl 
 }
 
 /// The postmortem's state and deadline, one click from the incident.
+/// The alerts that opened or joined the incident: firing first, each with its labels, when
+/// it was first and last seen, and a link to where it came from. Shown only when there are.
+#[component]
+fn AlertsCard(alerts: Resource<Result<Vec<Alert>, crate::error::AppError>>) -> impl IntoView {
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let mut list = alerts.await.unwrap_or_default();
+                if list.is_empty() {
+                    return ().into_any();
+                }
+                list.sort_by_key(|a| (a.status != crate::domain::AlertStatus::Firing, std::cmp::Reverse(a.last_seen_at)));
+                let firing = list.iter().filter(|a| a.status == crate::domain::AlertStatus::Firing).count();
+                view! {
+                    <section class="card" id="alerts-card">
+                        <h2>"Alerts "<span class="muted small">{format!("{firing} firing of {}", list.len())}</span></h2>
+                        <ul class="alert-list">
+                            {list.into_iter().map(|a| view! { <AlertItem a=a/> }).collect_view()}
+                        </ul>
+                    </section>
+                }.into_any()
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn AlertItem(a: Alert) -> impl IntoView {
+    let firing = a.status == crate::domain::AlertStatus::Firing;
+    let title = a
+        .summary
+        .clone()
+        .or_else(|| a.labels.get("alertname").cloned())
+        .unwrap_or_else(|| a.fingerprint.clone());
+    // A sender's link is shown only when it is a web address (never `javascript:`).
+    let link = a
+        .url
+        .clone()
+        .filter(|u| u.starts_with("https://") || u.starts_with("http://"));
+    view! {
+        <li class=if firing { "alert firing" } else { "alert resolved" }>
+            <div class="alert-head">
+                <span class=if firing { "badge alert-firing" } else { "badge alert-resolved" }>{a.status.label()}</span>
+                <strong>{title}</strong>
+            </div>
+            <div class="small muted">
+                {a.source.label()}{a.hook.clone().map(|h| format!(" · {h}"))}
+                " · first seen "{format::datetime(a.first_seen_at)}
+                " · last seen "{format::datetime(a.last_seen_at)}
+                {a.resolved_at.map(|t| format!(" · resolved {}", format::datetime(t)))}
+            </div>
+            <div class="alert-labels">
+                {a.labels.iter().map(|(k, v)| view! { <code class="label-chip">{format!("{k}={v}")}</code> }).collect_view()}
+            </div>
+            {link.map(|u| view! { <a class="small" href=u target="_blank" rel="noopener noreferrer">"Open in the source"</a> })}
+        </li>
+    }
+}
+
 #[component]
 fn PostmortemCard(inc: Incident) -> impl IntoView {
     use crate::components::badges::PostmortemStatusBadge;

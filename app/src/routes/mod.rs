@@ -7,6 +7,7 @@ mod declare;
 mod incident;
 mod incident_room;
 mod incidents;
+mod integrations;
 mod known_errors;
 mod login;
 mod me;

@@ -35,6 +35,8 @@ pub enum Via {
     Token(i64),
     /// The server itself: bootstrap, background jobs, the operator's CLI.
     System,
+    /// An alert hook, acting on its own deliveries (`id`, `name`).
+    Hook(i64, String),
 }
 
 /// An authenticated caller.
@@ -51,6 +53,16 @@ impl Actor {
             user: None,
             role: Role::Admin,
             via: Via::System,
+        }
+    }
+
+    /// A hook acting on the alerts it received: it may open and update incidents, and the
+    /// history says which hook did.
+    pub fn hook(id: i64, name: &str) -> Self {
+        Self {
+            user: None,
+            role: Role::Responder,
+            via: Via::Hook(id, name.to_owned()),
         }
     }
 
@@ -79,7 +91,13 @@ impl Actor {
                 user_id: Some(u.id.0),
                 label: u.email.clone(),
             },
-            None => Who::system(),
+            None => match &self.via {
+                Via::Hook(_, name) => Who {
+                    user_id: None,
+                    label: format!("hook:{name}"),
+                },
+                _ => Who::system(),
+            },
         }
     }
 

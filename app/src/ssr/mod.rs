@@ -53,6 +53,17 @@ pub struct AppState {
     pub config: std::sync::Arc<RuntimeConfig>,
     /// This process's fan-out of live updates (`/api/v1/stream`).
     pub live: live::Hub,
+    /// Outgoing HTTP (channel test messages), with the delivery timeout.
+    pub http: reqwest::Client,
+}
+
+/// The client every outgoing message goes through (timeouts set per request), or an error
+/// if the platform has no TLS roots.
+pub fn http_client() -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .timeout(services::notify::deliver::REQUEST_TIMEOUT)
+        .build()
 }
 
 impl FromRef<AppState> for LeptosOptions {

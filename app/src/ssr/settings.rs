@@ -133,6 +133,14 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
     if old.timezone != new.timezone {
         crate::ssr::services::action::recompute_dates(&txn, &new).await?;
     }
+    if old.reminder_webhook_url != new.reminder_webhook_url {
+        crate::ssr::services::notify::channels::sync_reminder_channel(
+            &txn,
+            new.reminder_webhook_url.as_deref(),
+            now,
+        )
+        .await?;
+    }
     audit::record(
         &txn,
         &actor.who(),

@@ -3,7 +3,9 @@
 
 mod accounts;
 mod actions;
+mod channels;
 mod comments;
+pub mod hooks;
 mod incidents;
 mod known_errors;
 mod metrics;
@@ -289,6 +291,19 @@ struct RecordProblem {
         comments::remove,
         comments::notifications_list,
         comments::read,
+        hooks::create,
+        hooks::list,
+        hooks::show,
+        hooks::remove,
+        hooks::receive_delivery,
+        hooks::of_incident,
+        channels::create,
+        channels::list,
+        channels::show,
+        channels::update,
+        channels::remove,
+        channels::test,
+        channels::deliveries,
     ),
     components(schemas(ErrorBody, ErrorDetail, RecordProblem))
 )]
@@ -311,6 +326,8 @@ pub fn router() -> Router<AppState> {
         .merge(transfer::router())
         .merge(stream::router())
         .merge(comments::router())
+        .merge(hooks::router())
+        .merge(channels::router())
         .fallback(not_found)
 }
 

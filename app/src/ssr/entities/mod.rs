@@ -2,10 +2,14 @@
 
 pub mod action;
 pub mod action_verification;
-pub mod alert_link;
+pub mod alert;
 pub mod api_token;
 pub mod audit_log;
+pub mod channel;
 pub mod comment;
+pub mod delivery;
+pub mod hook;
+pub mod hook_receipt;
 pub mod incident;
 pub mod incident_role;
 pub mod incident_service;

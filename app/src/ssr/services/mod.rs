@@ -9,6 +9,7 @@
 //! every one needs is in `common`.
 
 pub mod action;
+pub mod alert;
 pub mod comment;
 pub mod common;
 pub mod incident;
@@ -17,6 +18,7 @@ pub mod known_error;
 pub mod me;
 pub mod metrics;
 pub mod notification;
+pub mod notify;
 pub mod postmortem;
 pub mod reminders;
 pub mod tokens;

@@ -1,20 +1,20 @@
 //! Deadline reminders: which actions are due soon, overdue, or awaiting a verification that is
-//! due or overdue, and one reminder per action per state — claimed in `reminders_sent` before
-//! it is sent, so neither a restart nor several processes running the job send it twice.
+//! due or overdue, and one reminder per action per state — claimed in `reminders_sent` in the
+//! transaction that queues its messages (`action.due_soon`, `action.overdue`,
+//! `action.verification_due`), so neither a restart nor several processes queue it twice.
 //! Reminders follow the action alone: a closed incident does not stop them.
-
-use std::future::Future;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    TryInsertResult,
+    TransactionSession, TransactionTrait, TryInsertResult,
 };
-use serde::Serialize;
 
 use crate::domain::reminder::{self, ReminderInput};
+use crate::domain::{NotifyEvent, RecordType};
 use crate::error::AppResult;
-use crate::ssr::entities::{action, reminder_sent};
+use crate::ssr::entities::{action, channel, incident, reminder_sent};
+use crate::ssr::services::notify::{Notice, channels, outbox};
 use crate::ssr::settings;
 use crate::ssr::to_ms;
 
@@ -34,33 +34,39 @@ pub fn needed(a: &action::Model, today: NaiveDate) -> Option<(ReminderKind, Naiv
     )
 }
 
-/// What the webhook receives: a Slack-compatible `text` plus the facts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Reminder {
-    pub text: String,
-    pub kind: ReminderKind,
-    pub action: String,
-    pub title: String,
-    pub owner: Option<String>,
-    pub team: Option<String>,
-    pub deadline: NaiveDate,
-    pub url: String,
+/// The event a reminder is sent as.
+pub fn event_of(kind: ReminderKind) -> NotifyEvent {
+    match kind {
+        ReminderKind::DueSoon => NotifyEvent::ActionDueSoon,
+        ReminderKind::Overdue => NotifyEvent::ActionOverdue,
+        ReminderKind::VerificationDueSoon | ReminderKind::VerificationOverdue => {
+            NotifyEvent::ActionVerificationDue
+        }
+    }
 }
 
-/// Where reminders go (the webhook in service; a recorder in tests).
-pub trait Sender {
-    fn send(&self, r: &Reminder) -> impl Future<Output = Result<(), String>> + Send;
-}
-
-/// Sends what is due and not yet sent. Returns how many this run sent. Each reminder is
-/// claimed (a row in `reminders_sent`) before it is sent; a reminder that fails to send gives
-/// its claim back, so the next run tries it again.
-pub async fn run(
-    db: &impl ConnectionTrait,
-    sender: &impl Sender,
+/// Queues what is due and not yet queued, as messages of the outbox. Returns how many
+/// reminders this run queued. Each reminder is claimed (a row in `reminders_sent`) in the
+/// transaction that writes its messages, so it goes out once per action and state, whatever
+/// the number of processes or runs.
+pub async fn run<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     public_origin: &str,
     now: DateTime<Utc>,
 ) -> AppResult<usize> {
+    // Nothing to do while no channel listens for reminders.
+    let listening = channel::Entity::find()
+        .filter(channel::Column::Enabled.eq(true))
+        .all(db)
+        .await?
+        .iter()
+        .any(|c| {
+            let events = outbox::events_of(c);
+            channels::REMINDER_EVENTS.iter().any(|e| events.contains(e))
+        });
+    if !listening {
+        return Ok(0);
+    }
     let s = settings::load(db).await?;
     let today = s.calendar().date_of(now);
     let soon = today + Duration::days(DUE_SOON_DAYS);
@@ -83,6 +89,22 @@ pub async fn run(
         .collect();
     let owners =
         super::common::lookup::emails(db, candidates.iter().filter_map(|a| a.owner_id)).await?;
+    let incident_ids: Vec<i64> = candidates
+        .iter()
+        .filter_map(|a| a.incident_id.map(|i| i.0))
+        .collect();
+    let incidents: std::collections::HashMap<i64, incident::Model> = if incident_ids.is_empty() {
+        Default::default()
+    } else {
+        incident::Entity::find()
+            .filter(incident::Column::Id.is_in(incident_ids.clone()))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|i| (i.id, i))
+            .collect()
+    };
+    let services = super::incident::services_of(db, &incident_ids).await?;
     let mut count = 0;
     for a in candidates {
         let Some((kind, deadline)) = needed(&a, today) else {
@@ -102,9 +124,30 @@ pub async fn run(
                 format!("verification is overdue (due {deadline})")
             }
         };
-        let url = format!("{}/actions/{}", public_origin.trim_end_matches('/'), a.key);
-        let r = Reminder {
-            text: format!(
+        let inc = a.incident_id.and_then(|i| incidents.get(&i.0));
+        let mut facts = vec![
+            (
+                "Owner".to_owned(),
+                owner.clone().unwrap_or_else(|| "no owner".into()),
+            ),
+            ("Deadline".to_owned(), deadline.to_string()),
+        ];
+        if let Some(t) = &a.team {
+            facts.push(("Team".to_owned(), t.clone()));
+        }
+        let notice = Notice {
+            event: event_of(kind),
+            record_type: RecordType::Action,
+            key: a.key.clone(),
+            title: a.title.clone(),
+            incident: inc.map(|i| i.key.clone()),
+            severity: inc.map(|i| i.severity),
+            services: inc
+                .and_then(|i| services.get(&i.id).cloned())
+                .unwrap_or_default(),
+            team: a.team.clone(),
+            facts,
+            summary: format!(
                 "{} {}: {} — {}{}",
                 a.key,
                 what,
@@ -115,27 +158,19 @@ pub async fn run(
                     .map(|t| format!(" ({t})"))
                     .unwrap_or_default()
             ),
-            kind,
-            action: a.key.clone(),
-            title: a.title.clone(),
-            owner,
-            team: a.team.clone(),
-            deadline,
-            url,
+            url: format!("{}/actions/{}", public_origin.trim_end_matches('/'), a.key),
+            by: "system".into(),
+            at: now,
         };
-        // Claim first, send after: with several processes (or overlapping runs) only the one
-        // whose claim row went in sends, so each reminder goes out once.
-        if !claim(db, a.id, kind, &marker, now).await? {
+        // Claim and queue in one transaction: only the run whose claim row went in queues.
+        let txn = db.begin().await?;
+        if !claim(&txn, a.id, kind, &marker, now).await? {
+            txn.commit().await?;
             continue;
         }
-        match sender.send(&r).await {
-            Ok(()) => count += 1,
-            Err(e) => {
-                tracing::warn!(action = %a.key, error = %e, "reminder not sent; will retry");
-                // Give the claim back, so the next run tries again.
-                release(db, a.id, kind, &marker).await?;
-            }
-        }
+        outbox::enqueue(&txn, &notice, now).await?;
+        txn.commit().await?;
+        count += 1;
     }
     Ok(count)
 }
@@ -166,20 +201,4 @@ async fn claim(
         .exec_without_returning(db)
         .await?;
     Ok(matches!(res, TryInsertResult::Inserted(1)))
-}
-
-/// Removes a claim whose reminder could not be sent.
-async fn release(
-    db: &impl ConnectionTrait,
-    action_id: i64,
-    kind: ReminderKind,
-    marker: &str,
-) -> AppResult<()> {
-    reminder_sent::Entity::delete_many()
-        .filter(reminder_sent::Column::ActionId.eq(action_id))
-        .filter(reminder_sent::Column::Kind.eq(kind.as_str()))
-        .filter(reminder_sent::Column::Marker.eq(marker))
-        .exec(db)
-        .await?;
-    Ok(())
 }

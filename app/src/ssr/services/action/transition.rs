@@ -150,6 +150,10 @@ pub async fn transition<C: ConnectionTrait + TransactionTrait>(
     });
     text::fail_on(carried)?;
     save_version(&txn, am, old.id, old.version, now, &old.key).await?;
+    let verdict = c
+        .verification
+        .as_ref()
+        .map(|v| (v.result, v.evidence.clone()));
     if let Some(v) = c.verification {
         // Every attempt is kept, a failed one included.
         action_verification::ActiveModel {
@@ -187,7 +191,57 @@ pub async fn transition<C: ConnectionTrait + TransactionTrait>(
         actor,
     );
     live::publish(&txn, ev).await?;
+    if let Some((result, evidence)) = verdict {
+        notify_verdict(&txn, &old, result, &evidence, actor, now).await?;
+    }
     txn.commit().await?;
     let fresh = find(db, key).await?;
     view(db, fresh, cal.date_of(now)).await
+}
+
+/// `action.verified` or `action.not_effective` to the channels that listen.
+async fn notify_verdict(
+    txn: &impl ConnectionTrait,
+    a: &action::Model,
+    result: crate::domain::VerificationResult,
+    evidence: &str,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    use crate::domain::{NotifyEvent, VerificationResult};
+    use crate::ssr::entities::incident;
+    use sea_orm::EntityTrait as _;
+    let inc = match a.incident_id {
+        Some(id) => incident::Entity::find_by_id(id.0).one(txn).await?,
+        None => None,
+    };
+    let svc = match &inc {
+        Some(i) => crate::ssr::services::incident::services_of(txn, &[i.id])
+            .await?
+            .remove(&i.id)
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let (event, what) = match result {
+        VerificationResult::Effective => (NotifyEvent::ActionVerified, "verified effective"),
+        VerificationResult::NotEffective => {
+            (NotifyEvent::ActionNotEffective, "found not effective")
+        }
+    };
+    crate::ssr::services::notify::notices::record_change(
+        txn,
+        event,
+        RecordType::Action,
+        &a.key,
+        &a.title,
+        &format!("/actions/{}", a.key),
+        inc.as_ref().map(|i| (i, svc.as_slice())),
+        a.team.as_deref(),
+        format!("{} {what} by {}: {}", a.key, actor.who().label, evidence),
+        Vec::new(),
+        actor,
+        now,
+    )
+    .await?;
+    Ok(())
 }

@@ -165,6 +165,51 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     .await?;
     let ev = LiveEvent::action_updated(&m.key, 1, None, [m.owner_id], actor);
     live::publish(&txn, ev).await?;
+    {
+        use crate::ssr::entities::incident;
+        use sea_orm::EntityTrait as _;
+        let inc = match m.incident_id {
+            Some(id) => incident::Entity::find_by_id(id.0).one(&txn).await?,
+            None => None,
+        };
+        let svc = match &inc {
+            Some(i) => crate::ssr::services::incident::services_of(&txn, &[i.id])
+                .await?
+                .remove(&i.id)
+                .unwrap_or_default(),
+            None => Vec::new(),
+        };
+        let mut facts = vec![(
+            "Owner".to_owned(),
+            text::clean(new.owner.as_deref()).unwrap_or_else(|| "no owner".into()),
+        )];
+        if let Some(d) = m.due_date {
+            facts.push(("Due".to_owned(), d.to_string()));
+        }
+        if let Some(t) = &m.team {
+            facts.push(("Team".to_owned(), t.clone()));
+        }
+        crate::ssr::services::notify::notices::record_change(
+            &txn,
+            crate::domain::NotifyEvent::ActionCreated,
+            RecordType::Action,
+            &m.key,
+            &m.title,
+            &format!("/actions/{}", m.key),
+            inc.as_ref().map(|i| (i, svc.as_slice())),
+            m.team.as_deref(),
+            format!(
+                "New {} action {}: {}",
+                m.kind.label().to_lowercase(),
+                m.key,
+                m.title
+            ),
+            facts,
+            actor,
+            now,
+        )
+        .await?;
+    }
     txn.commit().await?;
     view(db, m, today(&s, now)).await
 }

@@ -56,6 +56,75 @@ async fn announce(
     live::publish(txn, ev).await
 }
 
+/// `comment.mention` to the channels that listen: who mentioned how many people where, and
+/// the comment's start as plain text.
+async fn notify_mention(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    c: &comment::Model,
+    people: usize,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    use crate::ssr::entities::incident;
+    let (record, path) = match c.record_type {
+        CommentOn::Incident => (RecordType::Incident, format!("/incidents/{}", c.record_key)),
+        CommentOn::Postmortem => (
+            RecordType::Postmortem,
+            format!("/incidents/{}/postmortem", c.record_key),
+        ),
+        CommentOn::Action => (RecordType::Action, format!("/actions/{}", c.record_key)),
+        CommentOn::KnownError => (
+            RecordType::KnownError,
+            format!("/known-errors/{}", c.record_key),
+        ),
+    };
+    let inc = match c.record_type {
+        CommentOn::Incident | CommentOn::Postmortem => {
+            incident::Entity::find()
+                .filter(incident::Column::Key.eq(c.record_key.clone()))
+                .one(txn)
+                .await?
+        }
+        _ => None,
+    };
+    let svc = match &inc {
+        Some(i) => crate::ssr::services::incident::services_of(txn, &[i.id])
+            .await?
+            .remove(&i.id)
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let mut excerpt: String = crate::markdown::plain_text(&c.body)
+        .chars()
+        .take(280)
+        .collect();
+    if excerpt.chars().count() == 280 {
+        excerpt.push('…');
+    }
+    crate::ssr::services::notify::notices::record_change(
+        txn,
+        crate::domain::NotifyEvent::CommentMention,
+        record,
+        &c.record_key,
+        inc.as_ref()
+            .map_or(c.record_key.as_str(), |i| i.title.as_str()),
+        &format!("{path}#comment-{}", c.id),
+        inc.as_ref().map(|i| (i, svc.as_slice())),
+        None,
+        format!(
+            "{} mentioned {people} {} on {}: {excerpt}",
+            actor.who().label,
+            if people == 1 { "person" } else { "people" },
+            c.record_key
+        ),
+        Vec::new(),
+        actor,
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
 /// Adds a comment to a record (or a reply to one of its threads) and notifies whom it mentions.
 pub async fn create<C: ConnectionTrait + TransactionTrait>(
     db: &C,
@@ -114,6 +183,9 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     .insert(&txn)
     .await?;
     let mentioned = mentions::notify(&txn, &m, now).await?;
+    if !mentioned.is_empty() {
+        notify_mention(&txn, actor, &m, mentioned.len(), now).await?;
+    }
     announce(&txn, actor, &m, mentioned).await?;
     let mut diff = Diff::default();
     diff.field("record", None, Some(&format!("{on} {key}")));

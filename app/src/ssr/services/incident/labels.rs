@@ -53,3 +53,24 @@ async fn most_used<E: EntityTrait>(
         .map(|(s, _)| s)
         .collect())
 }
+
+/// The services of each of `incidents`, in one query (for messages and their filters).
+pub async fn services_of(
+    db: &impl ConnectionTrait,
+    incidents: &[i64],
+) -> AppResult<std::collections::HashMap<i64, Vec<String>>> {
+    use sea_orm::QueryFilter;
+    let mut out: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
+    if incidents.is_empty() {
+        return Ok(out);
+    }
+    for s in incident_service::Entity::find()
+        .filter(incident_service::Column::IncidentId.is_in(incidents.iter().copied()))
+        .order_by_asc(incident_service::Column::Service)
+        .all(db)
+        .await?
+    {
+        out.entry(s.incident_id).or_default().push(s.service);
+    }
+    Ok(out)
+}

@@ -10,8 +10,9 @@ mod write;
 
 pub use correct::{correct_event, entry_field, event_history};
 pub use find::{find, get, key_times, view};
-pub use labels::labels;
+pub use labels::{labels, services_of};
 pub use list::{active_count, list, list_at};
 pub use rca_due::{rca_due, recompute_due, sync_due};
+pub(crate) use timeline::add_server_entry;
 pub use timeline::{add_event, timeline};
 pub use write::{create, update};

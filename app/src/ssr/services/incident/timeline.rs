@@ -47,7 +47,7 @@ pub(super) async fn add_server_event(
 }
 
 /// An entry the server writes for a change, of the kind that says what changed.
-pub(super) async fn add_server_entry(
+pub(crate) async fn add_server_entry(
     txn: &impl ConnectionTrait,
     incident_id: i64,
     kind: EventKind,
@@ -178,6 +178,24 @@ pub async fn add_event<C: ConnectionTrait + TransactionTrait>(
     )
     .await?;
     live::publish(&txn, LiveEvent::timeline_added(&inc.key, actor)).await?;
+    if visibility == Visibility::Customer {
+        // What customers were told, and only that: no internal text goes with it.
+        let svc = super::labels::services_of(&txn, &[inc.id])
+            .await?
+            .remove(&inc.id)
+            .unwrap_or_default();
+        crate::ssr::services::notify::notices::incident_change(
+            &txn,
+            crate::domain::NotifyEvent::IncidentCustomerUpdate,
+            &inc,
+            &svc,
+            new.body.clone(),
+            Vec::new(),
+            actor,
+            now,
+        )
+        .await?;
+    }
     txn.commit().await?;
     let authors: HashMap<i64, String> = actor
         .user

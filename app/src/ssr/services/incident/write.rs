@@ -1,8 +1,10 @@
 //! Declaring and changing incidents: the status machine, the order of key times, optimistic
 //! locking, and the audit of every field.
 
+use crate::domain::NotifyEvent;
 use crate::domain::UserId;
 use crate::domain::{AuditAction, RecordType};
+use crate::ssr::services::notify::notices;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -226,6 +228,17 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     )
     .await?;
     live::publish(&txn, LiveEvent::incident_updated(&m.key, 1, actor)).await?;
+    notices::incident_change(
+        &txn,
+        NotifyEvent::IncidentDeclared,
+        &m,
+        &services,
+        format!("{} declared: {}", severity.label(), m.title),
+        Vec::new(),
+        actor,
+        now,
+    )
+    .await?;
     txn.commit().await?;
     view(db, m).await
 }
@@ -430,6 +443,57 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
             now,
         )
         .await?;
+    }
+    if severity != old.severity || status != old.status {
+        // The channels that listen hear of it, in this transaction.
+        let fresh = incident::Entity::find_by_id(old.id)
+            .one(&txn)
+            .await?
+            .ok_or_else(AppError::internal)?;
+        let svc = super::labels::services_of(&txn, &[old.id])
+            .await?
+            .remove(&old.id)
+            .unwrap_or_default();
+        if severity != old.severity {
+            let what = if severity.level() < old.severity.level() {
+                "escalated"
+            } else {
+                "de-escalated"
+            };
+            let why = reason.map(|r| format!(": {r}")).unwrap_or_default();
+            notices::incident_change(
+                &txn,
+                NotifyEvent::IncidentSeverityChanged,
+                &fresh,
+                &svc,
+                format!(
+                    "Severity {what}: {} → {}{why}",
+                    old.severity.label(),
+                    severity.label()
+                ),
+                Vec::new(),
+                actor,
+                now,
+            )
+            .await?;
+        }
+        if status != old.status {
+            notices::incident_change(
+                &txn,
+                NotifyEvent::IncidentStatusChanged,
+                &fresh,
+                &svc,
+                format!(
+                    "Status changed: {} → {}",
+                    old.status.label(),
+                    status.label()
+                ),
+                Vec::new(),
+                actor,
+                now,
+            )
+            .await?;
+        }
     }
     audit::record(
         &txn,

@@ -106,6 +106,38 @@ pub async fn transition<C: ConnectionTrait + TransactionTrait>(
     .await?;
     let ev = LiveEvent::postmortem_saved(&inc.key, i64::from(old.version) + 1, actor);
     live::publish(&txn, ev).await?;
+    let event = match effect.to {
+        PostmortemStatus::InReview if old.status != PostmortemStatus::InReview => Some((
+            crate::domain::NotifyEvent::PostmortemReviewRequested,
+            "Review requested",
+        )),
+        PostmortemStatus::Published if old.status != PostmortemStatus::Published => Some((
+            crate::domain::NotifyEvent::PostmortemPublished,
+            "Postmortem published",
+        )),
+        _ => None,
+    };
+    if let Some((event, what)) = event {
+        let svc = crate::ssr::services::incident::services_of(&txn, &[inc.id])
+            .await?
+            .remove(&inc.id)
+            .unwrap_or_default();
+        crate::ssr::services::notify::notices::record_change(
+            &txn,
+            event,
+            RecordType::Postmortem,
+            &inc.key,
+            &inc.title,
+            &format!("/incidents/{}/postmortem", inc.key),
+            Some((&inc, &svc)),
+            None,
+            format!("{what}: the postmortem of {} {}", inc.key, inc.title),
+            Vec::new(),
+            actor,
+            now,
+        )
+        .await?;
+    }
     txn.commit().await?;
     let pm = row(db, &inc).await?;
     view(db, &inc, pm).await

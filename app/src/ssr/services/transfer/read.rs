@@ -14,12 +14,13 @@ use crate::ssr::entities::{
     known_error, known_error_incident, known_error_service, postmortem, postmortem_reviewer,
     timeline_event, user,
 };
+use crate::ssr::entities::{alert, hook};
 use crate::ssr::from_ms;
 use crate::ssr::services::postmortem as postmortems;
 use crate::ssr::settings::{self};
 use crate::transfer::{
-    ActionRecord, CommentRecord, Document, EventRecord, FORMAT, IncidentRecord, KnownErrorRecord,
-    PostmortemRecord, UserRecord, VerificationRecord,
+    ActionRecord, AlertRecord, CommentRecord, Document, EventRecord, FORMAT, IncidentRecord,
+    KnownErrorRecord, PostmortemRecord, UserRecord, VerificationRecord,
 };
 
 /// The whole data set, each table read once and its children grouped in memory.
@@ -165,6 +166,7 @@ async fn read_incidents(
         });
     }
     let mut pms = read_postmortems(db, email, progress).await?;
+    let mut alerts = read_alerts(db).await?;
     let incidents: Vec<IncidentRecord> = incidents
         .into_iter()
         .map(|i| IncidentRecord {
@@ -173,6 +175,7 @@ async fn read_incidents(
             roles: roles.remove(&i.id).unwrap_or_default(),
             timeline: events.remove(&i.id).unwrap_or_default(),
             postmortem: pms.remove(&i.id),
+            alerts: alerts.remove(&i.id).unwrap_or_default(),
             commander: who(email, i.commander_id.map(i64::from)),
             created_by: who(email, i.created_by),
             key: i.key,
@@ -195,6 +198,43 @@ async fn read_incidents(
         .collect();
 
     Ok((incidents, inc_key))
+}
+
+/// The alerts of incidents by incident id, first seen first, with their hook's name.
+async fn read_alerts(db: &impl ConnectionTrait) -> AppResult<HashMap<i64, Vec<AlertRecord>>> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let hooks: HashMap<i64, String> = hook::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|h| (h.id, h.name))
+        .collect();
+    let mut out: HashMap<i64, Vec<AlertRecord>> = HashMap::new();
+    let map = |s: &str| serde_json::from_str::<BTreeMap<String, String>>(s).unwrap_or_default();
+    for a in alert::Entity::find()
+        .filter(alert::Column::IncidentId.is_not_null())
+        .order_by_asc(alert::Column::Id)
+        .all(db)
+        .await?
+    {
+        let Some(iid) = a.incident_id else { continue };
+        out.entry(iid).or_default().push(AlertRecord {
+            source: a.source,
+            hook: a.hook_id.and_then(|h| hooks.get(&h).cloned()),
+            fingerprint: a.fingerprint,
+            group_key: a.group_key,
+            status: a.status,
+            summary: a.summary,
+            labels: map(&a.labels),
+            annotations: map(&a.annotations),
+            url: a.url,
+            starts_at: from_ms(a.starts_at),
+            first_seen_at: from_ms(a.first_seen_at),
+            last_seen_at: from_ms(a.last_seen_at),
+            resolved_at: a.resolved_at.map(from_ms),
+        });
+    }
+    Ok(out)
 }
 
 /// The postmortems by incident id, with their reviewers and approvals.

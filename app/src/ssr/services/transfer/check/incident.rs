@@ -80,6 +80,17 @@ pub(super) fn check_incident(
         people.check_opt(p, &rec, "author", &mut e.author);
         e.created_at = Some(e.created_at.unwrap_or(e.occurred_at));
     }
+    for (j, a) in r.alerts.iter().enumerate() {
+        let rec = format!("{record} alerts[{j}]");
+        if a.fingerprint.trim().is_empty() {
+            p.add(&rec, "fingerprint", "must not be empty");
+        }
+        p.text(&rec, "fingerprint", &a.fingerprint, 500);
+        p.text(&rec, "group_key", &a.group_key, 2000);
+        if a.last_seen_at < a.first_seen_at {
+            p.add(&rec, "last_seen_at", "must not be before first_seen_at");
+        }
+    }
     if let Some(pm) = r.postmortem.as_mut() {
         let rec = format!("{record} postmortem");
         check_postmortem(p, people, &rec, pm, created);

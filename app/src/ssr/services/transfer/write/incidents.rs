@@ -9,8 +9,8 @@ use sea_orm::{ActiveValue::Set, ConnectionTrait};
 
 use crate::error::{AppError, AppResult};
 use crate::ssr::entities::{
-    incident, incident_role, incident_service, incident_tag, postmortem, postmortem_reviewer,
-    timeline_event,
+    alert, hook, incident, incident_role, incident_service, incident_tag, postmortem,
+    postmortem_reviewer, timeline_event,
 };
 use crate::ssr::services::{incident as incidents, postmortem as postmortems};
 use crate::ssr::to_ms;
@@ -69,6 +69,17 @@ pub(super) async fn write(
     let mut roles = Vec::new();
     let mut events = Vec::new();
     let mut pms = Vec::new();
+    let mut alerts = Vec::new();
+    // Alerts go back to the hook of their name, when this instance has one.
+    let hooks: HashMap<String, i64> = {
+        use sea_orm::EntityTrait;
+        hook::Entity::find()
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|h| (h.name, h.id))
+            .collect()
+    };
     for (seq, r) in &plan.incidents {
         let Some(&id) = inc_id.get(seq) else {
             return Err(AppError::internal());
@@ -101,6 +112,23 @@ pub(super) async fn write(
             created_at: Set(ms(e.created_at).unwrap_or(to_ms(e.occurred_at))),
             ..Default::default()
         }));
+        alerts.extend(r.alerts.iter().map(|a| alert::ActiveModel {
+            hook_id: Set(a.hook.as_ref().and_then(|h| hooks.get(h).copied())),
+            source: Set(a.source),
+            incident_id: Set(Some(id)),
+            fingerprint: Set(a.fingerprint.clone()),
+            starts_at: Set(to_ms(a.starts_at)),
+            group_key: Set(a.group_key.clone()),
+            status: Set(a.status),
+            summary: Set(a.summary.clone()),
+            labels: Set(serde_json::to_string(&a.labels).unwrap_or_else(|_| "{}".into())),
+            annotations: Set(serde_json::to_string(&a.annotations).unwrap_or_else(|_| "{}".into())),
+            url: Set(a.url.clone()),
+            first_seen_at: Set(to_ms(a.first_seen_at)),
+            last_seen_at: Set(to_ms(a.last_seen_at)),
+            resolved_at: Set(ms(a.resolved_at)),
+            ..Default::default()
+        }));
         if let Some(pm) = &r.postmortem {
             w.audit.push((RecordType::Postmortem, r.key.clone()));
             pms.push(postmortem::ActiveModel {
@@ -129,6 +157,8 @@ pub(super) async fn write(
     w.progress
         .phase("writing timeline events", events.len() as u64);
     insert_all(txn, events, w.progress).await?;
+    w.progress.phase("writing alerts", alerts.len() as u64);
+    insert_all(txn, alerts, w.progress).await?;
     w.summary.postmortems = pms.len();
     w.progress.phase("writing postmortems", pms.len() as u64);
     insert_all(txn, pms, w.progress).await?;

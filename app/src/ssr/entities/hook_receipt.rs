@@ -1,20 +1,15 @@
-//! The `alert_links` table.
+//! The `hook_receipts` table: sender event ids already taken (PagerDuty's `event.id`).
 
-#[allow(unused_imports)]
-use crate::domain::*;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
-#[sea_orm(table_name = "alert_links")]
+#[sea_orm(table_name = "hook_receipts")]
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub source: String,
-    pub fingerprint: String,
-    pub incident_id: i64,
-    pub first_seen_at: i64,
-    pub last_seen_at: i64,
-    pub firing: bool,
+    pub hook_id: i64,
+    pub event_id: String,
+    pub received_at: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

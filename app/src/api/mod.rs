@@ -20,6 +20,9 @@ use crate::model::{
     NotificationFilter, NotificationPage, Thread,
 };
 
+mod integrations;
+pub use integrations::*;
+
 #[cfg(feature = "ssr")]
 pub(crate) mod ctx {
     //! What a server function needs from its request, and the one way its body runs.

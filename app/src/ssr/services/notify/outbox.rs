@@ -1,0 +1,75 @@
+//! The outbox: a change's messages are written in the change's own transaction, one row per
+//! channel that subscribes to its event and whose filter lets it through. The worker
+//! ([`super::deliver`]) sends them after the commit; a rolled-back change sends nothing.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+use super::render::{self, Notice};
+use crate::domain::notify::{ChannelFilter, Facts};
+use crate::domain::{DeliveryStatus, NotifyEvent};
+use crate::error::AppResult;
+use crate::ssr::entities::{channel, delivery};
+use crate::ssr::to_ms;
+
+/// The events a channel subscribes to, as stored.
+pub fn events_of(c: &channel::Model) -> Vec<NotifyEvent> {
+    serde_json::from_str::<Vec<String>>(&c.events)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|e| e.parse().ok())
+        .collect()
+}
+
+/// A channel's filter, as stored.
+pub fn filter_of(c: &channel::Model) -> ChannelFilter {
+    c.filter
+        .as_deref()
+        .and_then(|f| serde_json::from_str(f).ok())
+        .unwrap_or_default()
+}
+
+/// Writes the messages of `n` (call it with the change's transaction). Returns how many.
+pub async fn enqueue(
+    db: &impl ConnectionTrait,
+    n: &Notice,
+    now: DateTime<Utc>,
+) -> AppResult<usize> {
+    let channels = channel::Entity::find()
+        .filter(channel::Column::Enabled.eq(true))
+        .all(db)
+        .await?;
+    let facts = Facts {
+        severity: n.severity,
+        services: &n.services,
+        team: n.team.as_deref(),
+    };
+    let rows: Vec<delivery::ActiveModel> = channels
+        .iter()
+        .filter(|c| events_of(c).contains(&n.event) && filter_of(c).matches(facts))
+        .map(|c| delivery::ActiveModel {
+            channel_id: Set(c.id),
+            event: Set(n.event.as_str().to_owned()),
+            record_type: Set(n.record_type.as_str().to_owned()),
+            record_key: Set(n.key.clone()),
+            body: Set(render::body(c.kind, n).to_string()),
+            status: Set(DeliveryStatus::Pending),
+            attempts: Set(0),
+            next_attempt_at: Set(to_ms(now)),
+            claimed_until: Set(None),
+            last_status: Set(None),
+            last_error: Set(None),
+            created_at: Set(to_ms(now)),
+            delivered_at: Set(None),
+            ..Default::default()
+        })
+        .collect();
+    let count = rows.len();
+    if count > 0 {
+        delivery::Entity::insert_many(rows)
+            .exec_without_returning(db)
+            .await?;
+        super::deliver::wake();
+    }
+    Ok(count)
+}

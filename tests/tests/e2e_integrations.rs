@@ -1,0 +1,135 @@
+//! End to end: an admin adds an alert source on the admin page and gets its secret and a
+//! ready curl command once; an alert posted with it opens an incident whose page lists the
+//! alert; the admin adds a signed webhook channel, sends a test message to a real receiver
+//! and reads the delivery log.
+
+use tests::browser::{Browser, E2eConfig, TestServer, click, type_into, wait_until};
+use tests::receiver::Receiver;
+
+#[tokio::test]
+async fn an_admin_connects_an_alert_source_and_a_channel() {
+    let Some(cfg) = E2eConfig::from_env() else {
+        return;
+    };
+    let rx = Receiver::start().await;
+    let (dir, url) = TestServer::new_database_dir("integrations");
+    let server = TestServer::start(
+        &cfg,
+        dir,
+        &url,
+        &[
+            ("HINDSIGHT_ADMIN_EMAIL", "root@example.org"),
+            ("HINDSIGHT_ADMIN_PASSWORD", "first admin password"),
+        ],
+    );
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    browser
+        .sign_in(
+            &server,
+            "root@example.org",
+            "first admin password",
+            "/admin",
+            "#add-hook",
+        )
+        .await;
+
+    // An alert source for any sender: the secret and the curl command, once.
+    type_into(c, "#hook-name", "cron-checks").await;
+    c.find(fantoccini::Locator::Css("#hook-source"))
+        .await
+        .unwrap()
+        .select_by_value("generic")
+        .await
+        .unwrap();
+    click(c, "#create-hook").await;
+    let secret = wait_until(c, "#new-hook-secret", |t| t.starts_with("hsh_")).await;
+    let secret = secret.trim().to_owned();
+    let callout = wait_until(c, "#new-hook", |t| t.contains("curl")).await;
+    assert!(callout.contains(&format!("Bearer {secret}")), "{callout}");
+    let receive = wait_until(c, "#new-hook-url", |t| t.contains("/receive")).await;
+    wait_until(c, "#hook-list", |t| t.contains("cron-checks")).await;
+    browser.screenshot("admin-alert-source").await;
+
+    // The sender posts an alert; the incident it opens lists it.
+    let r = reqwest::Client::new()
+        .post(receive.trim())
+        .bearer_auth(&secret)
+        .json(&serde_json::json!({
+            "fingerprint": "disk-full-db-1", "title": "Disk full on db-1", "status": "firing",
+            "severity": "sev2", "service": "database", "url": "https://monitoring.example.org/d/db-1"
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 202);
+    let body: serde_json::Value = r.json().await.unwrap();
+    let key = body["incident"].as_str().unwrap().to_owned();
+    c.goto(&server.url(&format!("/incidents/{key}")))
+        .await
+        .unwrap();
+    let card = wait_until(c, "#alerts-card", |t| t.contains("Disk full on db-1")).await;
+    assert!(card.contains("1 firing of 1"), "{card}");
+    assert!(
+        card.contains("fingerprint") || card.contains("Generic JSON"),
+        "{card}"
+    );
+    let link = c
+        .find(fantoccini::Locator::Css("#alerts-card a"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap();
+    assert_eq!(
+        link.as_deref(),
+        Some("https://monitoring.example.org/d/db-1")
+    );
+    wait_until(c, "main", |t| {
+        t.contains("Opened from an alert of cron-checks")
+    })
+    .await;
+    browser.screenshot("incident-alerts").await;
+
+    // A signed webhook channel, a test message to a real receiver, the log.
+    c.goto(&server.url("/admin")).await.unwrap();
+    browser.hydrated().await;
+    type_into(c, "#channel-name", "ops-bus").await;
+    c.find(fantoccini::Locator::Css("#channel-kind"))
+        .await
+        .unwrap()
+        .select_by_value("webhook")
+        .await
+        .unwrap();
+    type_into(c, "#channel-url", &rx.url("/ops")).await;
+    click(c, "#create-channel").await;
+    let channel_secret = wait_until(c, "#new-channel-secret", |t| !t.trim().is_empty()).await;
+    let list = wait_until(c, "#channel-list", |t| t.contains("ops-bus")).await;
+    assert!(
+        list.contains(&rx.addr.to_string()),
+        "the host is shown: {list}"
+    );
+    assert!(!list.contains("/ops"), "never the whole URL: {list}");
+    click(
+        c,
+        "#channel-list button[aria-label='Send a test message to ops-bus']",
+    )
+    .await;
+    wait_until(c, "#channel-list", |t| t.contains("Test message delivered")).await;
+    let got = rx.got_at("/ops");
+    assert_eq!(got.len(), 1);
+    let ts: i64 = got[0]
+        .header("x-hindsight-timestamp")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        got[0].header("x-hindsight-signature").unwrap(),
+        app::ssr::services::notify::render::signature(channel_secret.trim(), ts, &got[0].body)
+    );
+    click(c, "#channel-list button[aria-expanded]").await;
+    wait_until(c, ".delivery-log", |t| t.contains("delivered")).await;
+    browser.screenshot("admin-channels").await;
+    assert!(browser.script_errors().await.is_empty());
+    browser.close().await;
+}
