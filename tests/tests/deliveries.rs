@@ -314,6 +314,60 @@ db_test!(a_test_message_answers_with_the_receivers_result, |db| {
     );
 });
 
+db_test!(new_alerts_are_told_once_each_delivery, |db| {
+    let rx = Receiver::start().await;
+    let admin = admin(&db).await;
+    let c = channel(
+        &admin,
+        "alerts",
+        "slack",
+        &rx.url("/alerts"),
+        &["alert.received"],
+    )
+    .await;
+    let hook = created(
+        &admin,
+        "/api/v1/hooks",
+        json!({"name": "cron", "source": "generic", "default_severity": "sev3"}),
+    )
+    .await;
+    let sender = admin
+        .anonymous()
+        .with_token(hook["secret"].as_str().unwrap());
+    let path = format!("/api/v1/hooks/{}/receive", hook["id"]);
+    let alert = |fp: &str| {
+        json!({"fingerprint": fp, "title": format!("Disk full on {fp}"), "status": "firing",
+               "occurred_at": "2026-12-03T08:00:00Z"})
+    };
+    // The first alert opens the incident; the same again changes nothing; another of the
+    // same group (the generic source groups by fingerprint, so a new one opens another).
+    for (fp, new) in [("db-1", 1), ("db-1", 0), ("db-2", 1)] {
+        let r = sender.post(&path, alert(fp)).await;
+        assert_eq!(r.status, axum::http::StatusCode::ACCEPTED, "{}", r.body);
+        assert_eq!(r.body["alerts_new"], new, "{}", r.body);
+    }
+    assert_eq!(deliver::run_once(&db, &client()).await.unwrap(), 2);
+    let texts: Vec<String> = rx
+        .got_at("/alerts")
+        .iter()
+        .map(|g| g.json()["text"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        texts.len(),
+        2,
+        "one message per new alert, none for the repeat"
+    );
+    assert!(
+        texts.iter().any(|t| t.contains("Disk full on db-1")),
+        "{texts:?}"
+    );
+    assert!(
+        texts.iter().any(|t| t.contains("Disk full on db-2")),
+        "{texts:?}"
+    );
+    assert_eq!(log(&admin, &c["id"]).await.len(), 2);
+});
+
 /// 30 messages, six workers on two pools side by side, a receiver slow enough that they
 /// overlap: every message arrives exactly once.
 async fn workers_deliver_each_message_once(a: DatabaseConnection, b: DatabaseConnection) {
