@@ -22,6 +22,7 @@ mod m20261202_000013_comments;
 mod m20261202_000014_live;
 mod m20261202_000015_timeline_edits;
 mod m20261203_000016_alerts_and_channels;
+mod m20261203_000017_trackers;
 
 pub use m20261124_000004_audit_guard::GENESIS;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000014_live::Migration),
             Box::new(m20261202_000015_timeline_edits::Migration),
             Box::new(m20261203_000016_alerts_and_channels::Migration),
+            Box::new(m20261203_000017_trackers::Migration),
         ]
     }
 }

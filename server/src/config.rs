@@ -85,6 +85,16 @@ pub struct Settings {
     #[arg(long, global = true, env = "HINDSIGHT_ADMIN_EMAIL")]
     pub admin_email: Option<String>,
 
+    /// 64 hex digits (`openssl rand -hex 32`): the key tracker credentials are sealed with,
+    /// the same in every process. Without it a SQLite server keeps one in `DATABASE.key`.
+    #[arg(
+        long,
+        global = true,
+        env = "HINDSIGHT_SECRET_KEY",
+        hide_env_values = true
+    )]
+    pub secret_key: Option<Secret>,
+
     /// Password of the first admin.
     #[arg(
         long,
@@ -180,6 +190,7 @@ impl fmt::Debug for Settings {
             .field("public_url", &self.public_url)
             .field("admin_email", &self.admin_email)
             .field("admin_password", &self.admin_password)
+            .field("secret_key", &self.secret_key)
             .field("log", &self.log)
             .field("log_format", &self.log_format)
             .field("stream_heartbeat_ms", &self.stream_heartbeat_ms)

@@ -32,6 +32,8 @@ pub enum StartError {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Webhook(#[from] jobs::ClientError),
+    #[error("{0}")]
+    Config(String),
 }
 
 /// Connects, migrates and builds the shared state.
@@ -63,6 +65,16 @@ pub async fn serve(settings: Arc<Settings>) -> Result<(), StartError> {
     let started = std::time::Instant::now();
     let state = build_state(&settings).await?;
     app::ssr::services::notify::notices::set_public_origin(&settings.public_origin());
+    match app::ssr::secretbox::load(
+        settings.secret_key.as_ref().map(|k| k.expose()),
+        &settings.database_url,
+    ) {
+        Ok(Some(key)) => app::ssr::secretbox::install(key),
+        Ok(None) => {
+            tracing::info!("no HINDSIGHT_SECRET_KEY: trackers cannot be connected until it is set")
+        }
+        Err(e) => return Err(StartError::Config(e)),
+    }
     tracing::info!(
         backend = app::ssr::db::backend_name(&state.db),
         database = %config::redact_url(&settings.database_url),

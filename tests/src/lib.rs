@@ -252,6 +252,8 @@ pub mod http {
 
     /// The site's state over `db` (its reader is the same pool), as the server builds it.
     pub fn state(db: sea_orm::DatabaseConnection) -> app::ssr::AppState {
+        // Tracker credentials are sealed with the process's key, as the server installs it.
+        app::ssr::secretbox::install(app::ssr::secretbox::SecretKey::generate());
         let options = leptos::config::LeptosOptions::builder()
             .output_name("hindsight")
             .site_root("target/site")

@@ -291,6 +291,10 @@ db_test!(every_table_round_trips_a_full_row, |db| {
             verification_evidence: Some("graphs".into()),
             cancelled_reason: None,
             external_url: Some("https://tracker/1".into()),
+            tracker_id: Some(1),
+            external_key: Some("OPS-7".into()),
+            external_state: Some("In Progress".into()),
+            synced_at: Some(T),
             reopen_count: 1,
             created_by: Some(u1.id),
             created_at: T,
@@ -395,6 +399,24 @@ db_test!(every_table_round_trips_a_full_row, |db| {
             managed: None,
             created_by: Some(u1.id),
             created_at: T,
+        }
+    );
+    round_trip!(
+        db,
+        tracker,
+        tracker::Model {
+            id: 1,
+            name: "Jira".into(),
+            kind: app::domain::TrackerKind::Jira,
+            base_url: "https://acme.atlassian.net".into(),
+            project: "OPS".into(),
+            credentials: "v1:00".into(),
+            webhook_secret: "v1:11".into(),
+            done_states: Some("[\"Done\"]".into()),
+            created_by: Some(u1.id),
+            created_at: T,
+            updated_at: T,
+            version: 1,
         }
     );
     round_trip!(

@@ -243,6 +243,7 @@ wire_enum!(
         Comment = "comment" / "Comment",
         Hook = "hook" / "Alert hook",
         Channel = "channel" / "Notification channel",
+        Tracker = "tracker" / "Issue tracker",
     }
 );
 
@@ -319,6 +320,15 @@ wire_enum!(
         Grafana = "grafana" / "Grafana alerting",
         Pagerduty = "pagerduty" / "PagerDuty",
         Generic = "generic" / "Generic JSON",
+    }
+);
+
+wire_enum!(
+    /// Where actions are mirrored as issues.
+    TrackerKind {
+        Jira = "jira" / "Jira",
+        Github = "github" / "GitHub",
+        Gitlab = "gitlab" / "GitLab",
     }
 );
 
@@ -405,6 +415,7 @@ mod tests {
         check(ChannelKind::ALL);
         check(DeliveryStatus::ALL);
         check(NotifyEvent::ALL);
+        check(TrackerKind::ALL);
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod known_error;
 mod metrics;
 mod notify;
 mod postmortem;
+mod tracker;
 
 pub use account::*;
 pub use action::*;
@@ -20,6 +21,7 @@ pub use known_error::*;
 pub use metrics::*;
 pub use notify::*;
 pub use postmortem::*;
+pub use tracker::*;
 
 use serde::{Deserialize, Serialize};
 

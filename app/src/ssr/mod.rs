@@ -7,6 +7,7 @@ pub mod db;
 pub mod entities;
 pub mod live;
 pub mod search;
+pub mod secretbox;
 pub mod secrets;
 pub mod services;
 pub mod settings;

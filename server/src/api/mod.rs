@@ -11,6 +11,7 @@ mod known_errors;
 mod metrics;
 mod postmortems;
 mod stream;
+mod trackers;
 mod transfer;
 
 use app::error::AppError;
@@ -304,6 +305,11 @@ struct RecordProblem {
         channels::remove,
         channels::test,
         channels::deliveries,
+        trackers::create,
+        trackers::list,
+        trackers::show,
+        trackers::update,
+        trackers::remove,
     ),
     components(schemas(ErrorBody, ErrorDetail, RecordProblem))
 )]
@@ -327,6 +333,7 @@ pub fn router() -> Router<AppState> {
         .merge(stream::router())
         .merge(comments::router())
         .merge(hooks::router())
+        .merge(trackers::router())
         .merge(channels::router())
         .fallback(not_found)
 }

@@ -29,4 +29,5 @@ pub mod reminder_sent;
 pub mod session;
 pub mod setting;
 pub mod timeline_event;
+pub mod tracker;
 pub mod user;

@@ -22,5 +22,6 @@ pub mod notify;
 pub mod postmortem;
 pub mod reminders;
 pub mod tokens;
+pub mod tracker;
 pub mod transfer;
 pub mod users;

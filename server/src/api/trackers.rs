@@ -1,0 +1,90 @@
+//! Tracker sync: trackers (`/trackers`, admins). Credentials are write-only.
+
+use app::model::{CreatedTracker, NewTracker, Tracker, TrackerPatch};
+use app::ssr::AppState;
+use app::ssr::services::tracker as trackers;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::Utc;
+
+use super::{ApiError, ApiJson, ApiResult, ErrorBody, Me};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/trackers", get(list).post(create))
+        .route("/trackers/{id}", get(show).patch(update).delete(remove))
+}
+
+fn id_of(raw: &str) -> ApiResult<i64> {
+    raw.parse::<i64>()
+        .map_err(|_| ApiError(app::error::AppError::not_found(format!("tracker {raw}"))))
+}
+
+#[utoipa::path(post, path = "/api/v1/trackers", tag = "trackers", request_body = NewTracker,
+    responses((status = 201, description = "The tracker; the webhook `secret` is shown this once", body = CreatedTracker),
+        (status = 403, body = ErrorBody), (status = 409, description = "A tracker of that name exists", body = ErrorBody),
+        (status = 422, description = "A field is missing or malformed, or the server has no secret key", body = ErrorBody)))]
+async fn create(
+    State(s): State<AppState>,
+    Me(me): Me,
+    ApiJson(new): ApiJson<NewTracker>,
+) -> ApiResult<impl IntoResponse> {
+    let t = trackers::create(&s.db, &me, new, &s.config.public_origin, Utc::now()).await?;
+    Ok((StatusCode::CREATED, Json(t)))
+}
+
+#[utoipa::path(get, path = "/api/v1/trackers", tag = "trackers",
+    responses((status = 200, body = Vec<Tracker>), (status = 403, body = ErrorBody)))]
+async fn list(State(s): State<AppState>, Me(me): Me) -> ApiResult<Json<Vec<Tracker>>> {
+    Ok(Json(
+        trackers::list(&s.db, &me, &s.config.public_origin).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/trackers/{id}", tag = "trackers", params(("id" = i64, Path)),
+    responses((status = 200, body = Tracker), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn show(
+    State(s): State<AppState>,
+    Me(me): Me,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Tracker>> {
+    Ok(Json(
+        trackers::get(&s.db, &me, id_of(&id)?, &s.config.public_origin).await?,
+    ))
+}
+
+#[utoipa::path(patch, path = "/api/v1/trackers/{id}", tag = "trackers", params(("id" = i64, Path)), request_body = TrackerPatch,
+    responses((status = 200, body = Tracker), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update(
+    State(s): State<AppState>,
+    Me(me): Me,
+    Path(id): Path<String>,
+    ApiJson(patch): ApiJson<TrackerPatch>,
+) -> ApiResult<Json<Tracker>> {
+    Ok(Json(
+        trackers::update(
+            &s.db,
+            &me,
+            id_of(&id)?,
+            patch,
+            &s.config.public_origin,
+            Utc::now(),
+        )
+        .await?,
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/v1/trackers/{id}", tag = "trackers", params(("id" = i64, Path)),
+    responses((status = 204, description = "Deleted; linked actions keep their issue link"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn remove(
+    State(s): State<AppState>,
+    Me(me): Me,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    trackers::delete(&s.db, &me, id_of(&id)?, Utc::now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
