@@ -54,6 +54,10 @@ pub enum AppError {
     /// 429: too many attempts.
     #[error("{message}")]
     TooManyRequests { message: String },
+    /// 502: a service Hindsight called (a tracker) refused or failed; the message says
+    /// what it answered, never a credential.
+    #[error("{message}")]
+    Upstream { message: String },
     /// 500: the cause is in the server's log only.
     #[error("{message}")]
     Internal { message: String },
@@ -132,6 +136,7 @@ impl AppError {
             Self::Invalid { .. } => 422,
             Self::PayloadTooLarge { .. } => 413,
             Self::TooManyRequests { .. } => 429,
+            Self::Upstream { .. } => 502,
             Self::Internal { .. } => 500,
         }
     }
@@ -147,6 +152,7 @@ impl AppError {
             Self::Invalid { .. } => "invalid",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::TooManyRequests { .. } => "too_many_requests",
+            Self::Upstream { .. } => "upstream",
             Self::Internal { .. } => "internal",
         }
     }

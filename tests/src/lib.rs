@@ -5,6 +5,7 @@ pub mod browser;
 pub mod receiver;
 pub mod seed;
 pub mod sse;
+pub mod trackers;
 
 /// What the benchmark binaries share.
 pub mod bench {

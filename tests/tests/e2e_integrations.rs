@@ -1,7 +1,7 @@
 //! End to end: an admin adds an alert source on the admin page and gets its secret and a
 //! ready curl command once; an alert posted with it opens an incident whose page lists the
 //! alert; the admin adds a signed webhook channel, sends a test message to a real receiver
-//! and reads the delivery log.
+//! and reads the delivery log; an action's GitHub issue is created from its page.
 
 use tests::browser::{Browser, E2eConfig, TestServer, click, type_into, wait_until};
 use tests::receiver::Receiver;
@@ -130,6 +130,60 @@ async fn an_admin_connects_an_alert_source_and_a_channel() {
     click(c, "#channel-list button[aria-expanded]").await;
     wait_until(c, ".delivery-log", |t| t.contains("delivered")).await;
     browser.screenshot("admin-channels").await;
+
+    // A GitHub tracker (through the API, as a script would), then the action page's
+    // one-click issue against a contract server.
+    let github = tests::trackers::Contract::start().await;
+    let http = reqwest::Client::new();
+    let login = http
+        .post(server.url("/api/v1/session"))
+        .header("origin", server.url(""))
+        .json(&serde_json::json!({"email": "root@example.org", "password": "first admin password"}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = login.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let api = |path: &str, body: serde_json::Value| {
+        http.post(server.url(path))
+            .header("cookie", &cookie)
+            .header("origin", server.url(""))
+            .json(&body)
+            .send()
+    };
+    let r = api(
+        "/api/v1/trackers",
+        serde_json::json!({"name": "GitHub", "kind": "github", "base_url": github.url(""),
+            "project": "acme-sre/payments-api", "credentials": {"token": "ghp_e2e"}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status().as_u16(), 201, "{}", r.text().await.unwrap());
+    let r = api(
+        "/api/v1/actions",
+        serde_json::json!({"title": "Alert on disk usage above 90%", "incident": key}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let act: serde_json::Value = r.json().await.unwrap();
+    let act = act["key"].as_str().unwrap().to_owned();
+    c.goto(&server.url(&format!("/actions/{act}"))).await.unwrap();
+    browser.hydrated().await;
+    click(c, "#create-tracker-issue button[type='submit']").await;
+    let link = wait_until(c, "#tracker-issue", |t| t.contains("GitHub #214")).await;
+    assert!(link.contains("open"), "{link}");
+    assert_eq!(github.seen().len(), 1);
+    assert_eq!(
+        github.seen()[0].body["title"],
+        format!("{act}: Alert on disk usage above 90%")
+    );
+    browser.screenshot("action-tracker-issue").await;
     assert!(browser.script_errors().await.is_empty());
     browser.close().await;
 }

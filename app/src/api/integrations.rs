@@ -130,3 +130,33 @@ pub async fn channel_deliveries(id: i64, page: Option<String>) -> Result<Page<De
     })
     .await
 }
+
+/// The trackers an action's issue can be created in.
+#[server(prefix = "/rpc", endpoint = "tracker_choices")]
+pub async fn tracker_choices() -> Result<Vec<crate::model::TrackerChoice>, AppError> {
+    ctx::run(|state, actor| async move {
+        crate::ssr::services::tracker::choices(&state.db, &actor).await
+    })
+    .await
+}
+
+/// Creates action `key`'s issue in `tracker` and links it.
+#[server(prefix = "/rpc", endpoint = "create_tracker_issue")]
+pub async fn create_tracker_issue(
+    key: String,
+    tracker: i64,
+) -> Result<crate::model::Action, AppError> {
+    ctx::run(|state, actor| async move {
+        crate::ssr::services::tracker::link::create_issue(
+            &state.db,
+            &actor,
+            &state.http,
+            &state.config.public_origin,
+            &key,
+            tracker,
+            chrono::Utc::now(),
+        )
+        .await
+    })
+    .await
+}

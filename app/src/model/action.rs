@@ -50,6 +50,9 @@ pub struct Action {
     pub verification_evidence: Option<String>,
     pub cancelled_reason: Option<String>,
     pub external_url: Option<String>,
+    /// The tracker issue the action is mirrored to, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issue: Option<super::TrackerIssue>,
     pub reopen_count: i32,
     /// Open or in progress and past its due date (today in the organisation's time zone).
     pub overdue: bool,

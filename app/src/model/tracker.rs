@@ -107,3 +107,27 @@ pub struct CreatedTracker {
     #[serde(flatten)]
     pub tracker: Tracker,
 }
+
+/// An action's issue in a tracker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TrackerIssue {
+    pub tracker: i64,
+    pub tracker_name: String,
+    pub kind: TrackerKind,
+    /// `OPS-57`, `#214` or `#42`.
+    pub key: String,
+    pub url: Option<String>,
+    /// The issue's state as last seen (`To Do`, `open`, `closed` …).
+    pub state: Option<String>,
+    pub synced_at: Option<DateTime<Utc>>,
+}
+
+/// A tracker as everyone signed in may see it: enough to pick one for an action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TrackerChoice {
+    pub id: i64,
+    pub name: String,
+    pub kind: TrackerKind,
+}

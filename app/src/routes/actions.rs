@@ -205,10 +205,19 @@ pub fn ActionPage() -> impl IntoView {
     let session = use_session();
     let update = ServerAction::<UpdateAction>::new();
     let transition = ServerAction::<TransitionAction>::new();
+    let link = ServerAction::<crate::api::CreateTrackerIssue>::new();
     let action = Resource::new(
-        move || (key(), update.version().get(), transition.version().get()),
+        move || {
+            (
+                key(),
+                update.version().get(),
+                transition.version().get(),
+                link.version().get(),
+            )
+        },
         |(k, ..)| get_action(k),
     );
+    let trackers = Resource::new(|| (), |_| crate::api::tracker_choices());
     let people = Resource::new(|| (), |_| list_users());
     // Made with the page, beside the action's view rather than in it: a change of status
     // re-renders the action, never the thread someone is typing in.
@@ -218,7 +227,7 @@ pub fn ActionPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let user = session.user.await.ok().flatten();
                 match action.await {
-                    Ok(a) => view! { <ActionView a=a user=user update=update transition=transition people=people/> }.into_any(),
+                    Ok(a) => view! { <ActionView a=a.clone() user=user.clone() update=update transition=transition people=people/> <TrackerIssue a=a user=user link=link trackers=trackers/> }.into_any(),
                     Err(e) => view! { <ErrorBox error=e/> }.into_any(),
                 }
             })}
@@ -226,6 +235,74 @@ pub fn ActionPage() -> impl IntoView {
         <div class="incident-grid">
             <div><Comments panel=comments/></div>
         </div>
+    }
+}
+
+/// The action's issue in a tracker: where it is and its state, or (for those who may change
+/// the action) a one-click create in one of the connected trackers.
+#[component]
+fn TrackerIssue(
+    a: Action,
+    user: Option<CurrentUser>,
+    link: ServerAction<crate::api::CreateTrackerIssue>,
+    trackers: Resource<Result<Vec<crate::model::TrackerChoice>, AppError>>,
+) -> impl IntoView {
+    let chosen = RwSignal::new(None::<i64>);
+    let key = a.key.clone();
+    let owner_id = user
+        .as_ref()
+        .filter(|u| a.owner.as_deref() == Some(u.email.as_str()))
+        .map(|u| u.id);
+    let can_change = user
+        .as_ref()
+        .is_some_and(|u| allows(u.role, u.id, Op::ChangeAction { owner: owner_id }));
+    view! {
+        <Transition fallback=|| ()>
+            {move || {
+                let key = key.clone();
+                let a = a.clone();
+                Suspend::new(async move {
+                    let list = trackers.await.unwrap_or_default();
+                    match (a.issue, list.is_empty()) {
+                        (Some(i), _) => view! {
+                            <section class="card" id="tracker-issue">
+                                <h2>"Tracker issue"</h2>
+                                <p>
+                                    {i.url.clone().filter(|u| u.starts_with("https://") || u.starts_with("http://")).map(|u| view! {
+                                        <a href=u rel="noopener noreferrer" target="_blank" id="tracker-issue-link">{format!("{} {}{}", i.tracker_name, if i.kind == crate::domain::TrackerKind::Jira { "" } else { "#" }, i.key)}</a>
+                                    })}
+                                    {i.state.clone().map(|s| view! { " · "<span class="badge">{s}</span> })}
+                                </p>
+                                <p class="small muted">{i.synced_at.map(|t| format!("Last synced {}", format::datetime(t))).unwrap_or_default()}
+                                    " · The tracker may say done; only a verification here proves the action effective."</p>
+                            </section>
+                        }.into_any(),
+                        (None, false) if can_change => {
+                            let first = list[0].id;
+                            let key = key.clone();
+                            view! {
+                                <section class="card" id="tracker-issue">
+                                    <h2>"Tracker issue"</h2>
+                                    <form class="row-form" id="create-tracker-issue" on:submit=move |ev: leptos::ev::SubmitEvent| {
+                                        ev.prevent_default();
+                                        link.dispatch(crate::api::CreateTrackerIssue { key: key.clone(), tracker: chosen.get_untracked().unwrap_or(first) });
+                                    }>
+                                        <select aria-label="Tracker" id="tracker-choice" on:change=move |ev| chosen.set(event_target_value(&ev).parse().ok())>
+                                            {list.iter().map(|t| view! { <option value=t.id.to_string()>{format!("{} ({})", t.name, t.kind.label())}</option> }).collect_view()}
+                                        </select>
+                                        <button type="submit" disabled=move || link.pending().get()>
+                                            {move || if link.pending().get() { "Creating…" } else { "Create issue" }}
+                                        </button>
+                                    </form>
+                                    {move || link.value().get().and_then(Result::err).map(|e| view! { <ErrorBox error=e/> })}
+                                </section>
+                            }.into_any()
+                        }
+                        _ => ().into_any(),
+                    }
+                })
+            }}
+        </Transition>
     }
 }
 

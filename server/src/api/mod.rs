@@ -310,6 +310,7 @@ struct RecordProblem {
         trackers::show,
         trackers::update,
         trackers::remove,
+        trackers::create_issue,
     ),
     components(schemas(ErrorBody, ErrorDetail, RecordProblem))
 )]

@@ -1,12 +1,12 @@
 //! Tracker sync: trackers (`/trackers`, admins). Credentials are write-only.
 
-use app::model::{CreatedTracker, NewTracker, Tracker, TrackerPatch};
+use app::model::{Action, CreatedTracker, NewTracker, Tracker, TrackerPatch};
 use app::ssr::AppState;
 use app::ssr::services::tracker as trackers;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
 
@@ -16,6 +16,40 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/trackers", get(list).post(create))
         .route("/trackers/{id}", get(show).patch(update).delete(remove))
+        .route("/actions/{key}/tracker", post(create_issue))
+}
+
+/// `{tracker}`: which tracker to create the issue in.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssueRequest {
+    pub tracker: i64,
+}
+
+#[utoipa::path(post, path = "/api/v1/actions/{key}/tracker", tag = "trackers", params(("key" = String, Path)), request_body = IssueRequest,
+    responses((status = 201, description = "The issue was created in the tracker and linked; the action with its `issue`", body = Action),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "The action has an issue already", body = ErrorBody),
+        (status = 422, description = "No such tracker", body = ErrorBody),
+        (status = 429, description = "The tracker is rate-limiting", body = ErrorBody),
+        (status = 502, description = "The tracker refused or failed; the message says what it answered", body = ErrorBody)))]
+async fn create_issue(
+    State(s): State<AppState>,
+    Me(me): Me,
+    Path(key): Path<String>,
+    ApiJson(r): ApiJson<IssueRequest>,
+) -> ApiResult<impl IntoResponse> {
+    let a = app::ssr::services::tracker::link::create_issue(
+        &s.db,
+        &me,
+        &s.http,
+        &s.config.public_origin,
+        &key,
+        r.tracker,
+        Utc::now(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(a)))
 }
 
 fn id_of(raw: &str) -> ApiResult<i64> {

@@ -47,7 +47,23 @@ pub async fn view(
     .await?;
     let incident = lookup::key::<incident::Entity>(db, m.incident_id).await?;
     let known_error = lookup::key::<known_error::Entity>(db, m.known_error_id).await?;
+    let issue = match (m.tracker_id, &m.external_key) {
+        (Some(tid), Some(k)) => crate::ssr::entities::tracker::Entity::find_by_id(tid)
+            .one(db)
+            .await?
+            .map(|t| crate::model::TrackerIssue {
+                tracker: t.id,
+                tracker_name: t.name,
+                kind: t.kind,
+                key: k.clone(),
+                url: m.external_url.clone(),
+                state: m.external_state.clone(),
+                synced_at: m.synced_at.map(from_ms),
+            }),
+        _ => None,
+    };
     Ok(Action {
+        issue,
         overdue: overdue(m.status, m.due_date, today),
         incident,
         known_error,

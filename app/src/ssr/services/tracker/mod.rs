@@ -2,6 +2,9 @@
 //! credentials and the webhook secret are sealed with the server's key
 //! ([`crate::ssr::secretbox`]); no answer, log line, export or history entry holds them.
 
+pub mod client;
+pub mod link;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
@@ -246,6 +249,25 @@ async fn find(db: &impl ConnectionTrait, id: i64) -> AppResult<tracker::Model> {
         .one(db)
         .await?
         .ok_or_else(|| AppError::not_found(format!("tracker {id}")))
+}
+
+/// The trackers an action's issue can be created in (everyone signed in).
+pub async fn choices(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+) -> AppResult<Vec<crate::model::TrackerChoice>> {
+    actor.require(Op::Read)?;
+    Ok(tracker::Entity::find()
+        .order_by_asc(tracker::Column::Name)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| crate::model::TrackerChoice {
+            id: t.id,
+            name: t.name,
+            kind: t.kind,
+        })
+        .collect())
 }
 
 /// Every tracker, by name (admins).

@@ -1,0 +1,232 @@
+//! A contract server for the trackers' REST endpoints Hindsight calls: Jira
+//! `POST /rest/api/3/issue` (Cloud, ADF description, Basic auth) and `/rest/api/2/issue`
+//! (Data Center, text, Bearer PAT), GitHub `POST /repos/{owner}/{repo}/issues` and GitLab
+//! `POST /api/v4/projects/{id}/issues`. Each request is checked against the documented shape
+//! (required fields, authentication and version headers); a request that does not fit is
+//! answered 400 with what is wrong, in the vendor's error shape. Good requests get the
+//! vendor's documented example answer (tests/fixtures/trackers/) with a fresh key.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+/// A request as it arrived.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub method: Method,
+    pub path: String,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+#[derive(Default)]
+struct Inner {
+    seen: Vec<Seen>,
+    next: u64,
+    /// Answers to give before the normal ones: (status, retry-after, body).
+    script: Vec<(u16, Option<u32>, Value)>,
+}
+
+#[derive(Clone)]
+pub struct Contract {
+    pub addr: SocketAddr,
+    inner: Arc<Mutex<Inner>>,
+}
+
+fn fixture(name: &str) -> Value {
+    let path = format!("{}/fixtures/trackers/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_slice(&std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))).unwrap()
+}
+
+impl Contract {
+    pub async fn start() -> Self {
+        let inner: Arc<Mutex<Inner>> = Default::default();
+        let state = inner.clone();
+        let app = axum::Router::new().fallback(
+            move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+                let state = state.clone();
+                async move { answer(&state, method, uri, headers, body) }
+            },
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+        Self { addr, inner }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn seen(&self) -> Vec<Seen> {
+        self.inner.lock().unwrap().seen.clone()
+    }
+
+    /// The next answer is `status` (with `Retry-After` when given) and `body`.
+    pub fn fail_next(&self, status: u16, retry_after: Option<u32>, body: Value) {
+        self.inner
+            .lock()
+            .unwrap()
+            .script
+            .push((status, retry_after, body));
+    }
+}
+
+fn refuse(why: String) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        axum::Json(json!({"errorMessages": [format!("contract: {why}")], "errors": {}, "message": format!("contract: {why}")})),
+    )
+        .into_response()
+}
+
+fn header<'a>(h: &'a HeaderMap, name: &str) -> &'a str {
+    h.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+}
+
+fn answer(
+    state: &Arc<Mutex<Inner>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri.path().to_owned();
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let n = {
+        let mut i = state.lock().unwrap();
+        i.seen.push(Seen {
+            method: method.clone(),
+            path: path.clone(),
+            headers: headers.clone(),
+            body: body.clone(),
+        });
+        if !i.script.is_empty() {
+            let (status, retry, b) = i.script.remove(0);
+            let mut res = (StatusCode::from_u16(status).unwrap(), axum::Json(b)).into_response();
+            if let Some(r) = retry {
+                res.headers_mut()
+                    .insert("retry-after", r.to_string().parse().unwrap());
+            }
+            return res;
+        }
+        i.next += 1;
+        i.next
+    };
+    if method != Method::POST {
+        return (StatusCode::METHOD_NOT_ALLOWED, "only POST here").into_response();
+    }
+    if header(&headers, "content-type") != "application/json" {
+        return refuse("content-type must be application/json".into());
+    }
+    let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match segs.as_slice() {
+        ["rest", "api", v @ ("2" | "3"), "issue"] => {
+            let auth = header(&headers, "authorization");
+            if *v == "3" && !auth.starts_with("Basic ") {
+                return refuse("Jira Cloud takes Basic email:api_token".into());
+            }
+            if *v == "2" && !auth.starts_with("Bearer ") {
+                return refuse("Jira Data Center takes a Bearer personal access token".into());
+            }
+            let f = &body["fields"];
+            for (name, ok) in [
+                ("project.key", f["project"]["key"].is_string()),
+                (
+                    "summary",
+                    f["summary"]
+                        .as_str()
+                        .is_some_and(|s| !s.is_empty() && s.len() <= 255),
+                ),
+                (
+                    "issuetype",
+                    f["issuetype"]["name"].is_string() || f["issuetype"]["id"].is_string(),
+                ),
+            ] {
+                if !ok {
+                    return refuse(format!("fields.{name} is required"));
+                }
+            }
+            let desc = &f["description"];
+            let adf_ok =
+                desc["type"] == "doc" && desc["version"] == 1 && desc["content"].is_array();
+            if *v == "3" && !adf_ok {
+                return refuse(
+                    "v3 takes the description as an Atlassian Document Format doc".into(),
+                );
+            }
+            if *v == "2" && !desc.is_string() {
+                return refuse("v2 takes the description as text".into());
+            }
+            if !f["duedate"].is_null()
+                && chrono::NaiveDate::parse_from_str(
+                    f["duedate"].as_str().unwrap_or(""),
+                    "%Y-%m-%d",
+                )
+                .is_err()
+            {
+                return refuse("fields.duedate must be YYYY-MM-DD".into());
+            }
+            let mut out = fixture("jira-v3-create-issue-response.json");
+            let key = format!("{}-{}", f["project"]["key"].as_str().unwrap(), 56 + n);
+            out["key"] = json!(key);
+            out["id"] = json!((10481 + n).to_string());
+            out["self"] = json!(format!(
+                "http://{}/rest/api/{v}/issue/{}",
+                header(&headers, "host"),
+                10481 + n
+            ));
+            (StatusCode::CREATED, axum::Json(out)).into_response()
+        }
+        ["repos", owner, repo, "issues"] => {
+            if !header(&headers, "authorization").starts_with("Bearer ") {
+                return refuse("GitHub takes Authorization: Bearer TOKEN".into());
+            }
+            if header(&headers, "accept") != "application/vnd.github+json" {
+                return refuse("Accept must be application/vnd.github+json".into());
+            }
+            if header(&headers, "x-github-api-version").is_empty() {
+                return refuse("X-GitHub-Api-Version is required".into());
+            }
+            if header(&headers, "user-agent").is_empty() {
+                return refuse("GitHub requires a User-Agent".into());
+            }
+            if body["title"].as_str().is_none_or(|t| t.is_empty()) {
+                return refuse("title is required".into());
+            }
+            let mut out = fixture("github-create-issue-response.json");
+            let number = 213 + n;
+            out["number"] = json!(number);
+            out["title"] = body["title"].clone();
+            out["body"] = body["body"].clone();
+            out["html_url"] = json!(format!("https://github.com/{owner}/{repo}/issues/{number}"));
+            (StatusCode::CREATED, axum::Json(out)).into_response()
+        }
+        ["api", "v4", "projects", project, "issues"] => {
+            if header(&headers, "private-token").is_empty()
+                && !header(&headers, "authorization").starts_with("Bearer ")
+            {
+                return refuse("GitLab takes PRIVATE-TOKEN".into());
+            }
+            if body["title"].as_str().is_none_or(|t| t.is_empty()) {
+                return refuse("title is required".into());
+            }
+            let mut out = fixture("gitlab-create-issue-response.json");
+            let iid = 41 + n;
+            out["iid"] = json!(iid);
+            out["title"] = body["title"].clone();
+            let path = project.replace("%2F", "/");
+            out["web_url"] = json!(format!("https://gitlab.acme.example/{path}/-/issues/{iid}"));
+            (StatusCode::CREATED, axum::Json(out)).into_response()
+        }
+        _ => (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({"message": "Not Found"})),
+        )
+            .into_response(),
+    }
+}
