@@ -32,6 +32,18 @@ enum Trackers {
     Version,
 }
 
+/// Webhook deliveries already taken, by the tracker's own delivery id (GitHub
+/// `X-GitHub-Delivery`, GitLab `Idempotency-Key`, Jira `X-Atlassian-Webhook-Identifier`): a
+/// replayed one changes nothing.
+#[derive(DeriveIden, Clone, Copy)]
+enum TrackerReceipts {
+    Table,
+    Id,
+    TrackerId,
+    EventId,
+    ReceivedAt,
+}
+
 #[derive(DeriveIden, Clone, Copy)]
 enum Actions {
     Table,
@@ -65,6 +77,33 @@ impl MigrationTrait for Migration {
                         .from(Trackers::Table, Trackers::CreatedBy)
                         .to(Users::Table, Users::Id),
                 )
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table(TrackerReceipts::Table)
+                .if_not_exists()
+                .col(big_pk_auto(TrackerReceipts::Id))
+                .col(big_integer(TrackerReceipts::TrackerId))
+                .col(string(TrackerReceipts::EventId))
+                .col(big_integer(TrackerReceipts::ReceivedAt))
+                .foreign_key(
+                    ForeignKey::create()
+                        .from(TrackerReceipts::Table, TrackerReceipts::TrackerId)
+                        .to(Trackers::Table, Trackers::Id)
+                        .on_delete(ForeignKeyAction::Cascade),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("idx_tracker_receipts_event")
+                .table(TrackerReceipts::Table)
+                .col(TrackerReceipts::TrackerId)
+                .col(TrackerReceipts::EventId)
+                .unique()
                 .to_owned(),
         )
         .await?;
@@ -132,6 +171,8 @@ impl MigrationTrait for Migration {
             )
             .await?;
         }
+        m.drop_table(Table::drop().table(TrackerReceipts::Table).to_owned())
+            .await?;
         m.drop_table(Table::drop().table(Trackers::Table).to_owned())
             .await
     }

@@ -173,7 +173,9 @@ async fn an_admin_connects_an_alert_source_and_a_channel() {
     assert_eq!(r.status().as_u16(), 201);
     let act: serde_json::Value = r.json().await.unwrap();
     let act = act["key"].as_str().unwrap().to_owned();
-    c.goto(&server.url(&format!("/actions/{act}"))).await.unwrap();
+    c.goto(&server.url(&format!("/actions/{act}")))
+        .await
+        .unwrap();
     browser.hydrated().await;
     click(c, "#create-tracker-issue button[type='submit']").await;
     let link = wait_until(c, "#tracker-issue", |t| t.contains("GitHub #214")).await;

@@ -37,6 +37,9 @@ pub enum Via {
     System,
     /// An alert hook, acting on its own deliveries (`id`, `name`).
     Hook(i64, String),
+    /// A tracker's webhook or the reconciliation, acting on linked actions (`id`, what the
+    /// history shows: `through GitHub: NAME`).
+    Tracker(i64, String),
 }
 
 /// An authenticated caller.
@@ -63,6 +66,16 @@ impl Actor {
             user: None,
             role: Role::Responder,
             via: Via::Hook(id, name.to_owned()),
+        }
+    }
+
+    /// A tracker moving the actions linked to its issues (done, reopened); the history says
+    /// through which tracker.
+    pub fn tracker(id: i64, kind: crate::domain::TrackerKind, name: &str) -> Self {
+        Self {
+            user: None,
+            role: Role::Responder,
+            via: Via::Tracker(id, format!("through {}: {name}", kind.label())),
         }
     }
 
@@ -95,6 +108,10 @@ impl Actor {
                 Via::Hook(_, name) => Who {
                     user_id: None,
                     label: format!("hook:{name}"),
+                },
+                Via::Tracker(_, label) => Who {
+                    user_id: None,
+                    label: label.clone(),
                 },
                 _ => Who::system(),
             },

@@ -26,9 +26,13 @@ pub fn router() -> Router<AppState> {
 /// Whether `path` is a sender's delivery: it carries the hook's secret, not a session or an
 /// API token, and comes from a server, not a browser.
 pub fn is_inbound(path: &str) -> bool {
-    path.strip_prefix("/api/v1/hooks/")
-        .and_then(|r| r.strip_suffix("/receive"))
-        .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+    ["/api/v1/hooks/", "/api/v1/trackers/"]
+        .iter()
+        .any(|prefix| {
+            path.strip_prefix(prefix)
+                .and_then(|r| r.strip_suffix("/receive"))
+                .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+        })
 }
 
 fn id_of(raw: &str) -> ApiResult<i64> {
@@ -148,6 +152,8 @@ mod tests {
     fn only_receive_paths_are_inbound() {
         assert!(super::is_inbound("/api/v1/hooks/3/receive"));
         assert!(!super::is_inbound("/api/v1/hooks/3"));
+        assert!(super::is_inbound("/api/v1/trackers/2/receive"));
+        assert!(!super::is_inbound("/api/v1/trackers/2"));
         assert!(!super::is_inbound("/api/v1/hooks//receive"));
         assert!(!super::is_inbound("/api/v1/hooks/3/x/receive"));
         assert!(!super::is_inbound("/api/v1/incidents/INC-1/receive"));

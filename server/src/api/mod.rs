@@ -311,6 +311,7 @@ struct RecordProblem {
         trackers::update,
         trackers::remove,
         trackers::create_issue,
+        trackers::receive,
     ),
     components(schemas(ErrorBody, ErrorDetail, RecordProblem))
 )]

@@ -17,6 +17,65 @@ pub fn router() -> Router<AppState> {
         .route("/trackers", get(list).post(create))
         .route("/trackers/{id}", get(show).patch(update).delete(remove))
         .route("/actions/{key}/tracker", post(create_issue))
+        .route("/trackers/{id}/receive", post(receive))
+}
+
+/// `?token=` for webhooks that cannot sign (Jira without a secret).
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReceiveQuery {
+    /// The tracker's webhook secret.
+    pub token: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/trackers/{id}/receive", tag = "trackers", params(("id" = i64, Path), ReceiveQuery),
+    request_body(content = serde_json::Value, description = "Jira `jira:issue_updated`, GitHub `issues` or GitLab `Issue Hook`"),
+    responses((status = 202, description = "Taken: what it did to the linked action (also for unknown issues, other events and replays, which change nothing)", body = app::ssr::services::tracker::webhook::Outcome),
+        (status = 400, description = "Not JSON", body = ErrorBody),
+        (status = 401, description = "Wrong signature or token (or no such tracker)", body = ErrorBody),
+        (status = 413, description = "Over 1 MB", body = ErrorBody),
+        (status = 422, description = "An issues event without the fields it needs", body = ErrorBody)))]
+async fn receive(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<ReceiveQuery>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
+) -> ApiResult<(
+    StatusCode,
+    Json<app::ssr::services::tracker::webhook::Outcome>,
+)> {
+    use app::ssr::services::tracker::webhook;
+    let refused = || {
+        ApiError(app::error::AppError::Unauthorized {
+            message: "the tracker's secret or signature does not match".into(),
+        })
+    };
+    let id = id.parse::<i64>().map_err(|_| refused())?;
+    let bytes = axum::body::to_bytes(body, 1 << 20).await.map_err(|_| {
+        ApiError(app::error::AppError::PayloadTooLarge {
+            message: "a webhook may be at most 1 MB".into(),
+        })
+    })?;
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let presented = webhook::Presented {
+        signature: header("x-hub-signature-256").or_else(|| header("x-hub-signature")),
+        gitlab_token: header("x-gitlab-token"),
+        token: q.token,
+        event: header("x-github-event").or_else(|| header("x-gitlab-event")),
+        delivery: header("x-github-delivery")
+            .or_else(|| header("idempotency-key"))
+            .or_else(|| header("x-gitlab-event-uuid"))
+            .or_else(|| header("x-atlassian-webhook-identifier")),
+    };
+    let t = webhook::authenticate(&s.db, id, &presented, &bytes).await?;
+    let out = webhook::apply(&s.db, &t, &presented, &bytes, Utc::now()).await?;
+    Ok((StatusCode::ACCEPTED, Json(out)))
 }
 
 /// `{tracker}`: which tracker to create the issue in.

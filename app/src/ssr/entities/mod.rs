@@ -30,4 +30,5 @@ pub mod session;
 pub mod setting;
 pub mod timeline_event;
 pub mod tracker;
+pub mod tracker_receipt;
 pub mod user;

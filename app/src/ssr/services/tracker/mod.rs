@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod link;
+pub mod webhook;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
