@@ -1,7 +1,7 @@
 //! End to end: an admin adds an alert source on the admin page and gets its secret and a
 //! ready curl command once; an alert posted with it opens an incident whose page lists the
 //! alert; the admin adds a signed webhook channel, sends a test message to a real receiver
-//! and reads the delivery log; an action's GitHub issue is created from its page.
+//! and reads the delivery log; connects GitHub and creates an action's issue from its page.
 
 use tests::browser::{Browser, E2eConfig, TestServer, click, type_into, wait_until};
 use tests::receiver::Receiver;
@@ -156,14 +156,26 @@ async fn an_admin_connects_an_alert_source_and_a_channel() {
             .json(&body)
             .send()
     };
-    let r = api(
-        "/api/v1/trackers",
-        serde_json::json!({"name": "GitHub", "kind": "github", "base_url": github.url(""),
-            "project": "acme-sre/payments-api", "credentials": {"token": "ghp_e2e"}}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(r.status().as_u16(), 201, "{}", r.text().await.unwrap());
+    // The tracker, connected on the admin page.
+    c.goto(&server.url("/admin")).await.unwrap();
+    browser.hydrated().await;
+    type_into(c, "#tracker-name", "GitHub").await;
+    c.find(fantoccini::Locator::Css("#tracker-base-url"))
+        .await
+        .unwrap()
+        .clear()
+        .await
+        .unwrap();
+    type_into(c, "#tracker-base-url", &github.url("")).await;
+    type_into(c, "#tracker-project", "acme-sre/payments-api").await;
+    type_into(c, "#tracker-token", "ghp_e2e_never_shown").await;
+    click(c, "#create-tracker").await;
+    let secret = wait_until(c, "#new-tracker-secret", |t| t.starts_with("hst_")).await;
+    let callout = wait_until(c, "#new-tracker", |t| t.contains("Add webhook")).await;
+    assert!(callout.contains(secret.trim()), "{callout}");
+    let list = wait_until(c, "#tracker-list", |t| t.contains("acme-sre/payments-api")).await;
+    assert!(!list.contains("ghp_e2e_never_shown"));
+    browser.screenshot("admin-trackers").await;
     let r = api(
         "/api/v1/actions",
         serde_json::json!({"title": "Alert on disk usage above 90%", "incident": key}),

@@ -160,3 +160,36 @@ pub async fn create_tracker_issue(
     })
     .await
 }
+
+#[server(prefix = "/rpc", endpoint = "list_trackers")]
+pub async fn list_trackers() -> Result<Vec<crate::model::Tracker>, AppError> {
+    ctx::run(|state, actor| async move {
+        crate::ssr::services::tracker::list(&state.db, &actor, &state.config.public_origin).await
+    })
+    .await
+}
+
+#[server(prefix = "/rpc", endpoint = "create_tracker", input = server_fn::codec::Json)]
+pub async fn create_tracker(
+    tracker: crate::model::NewTracker,
+) -> Result<crate::model::CreatedTracker, AppError> {
+    ctx::run(|state, actor| async move {
+        crate::ssr::services::tracker::create(
+            &state.db,
+            &actor,
+            tracker,
+            &state.config.public_origin,
+            chrono::Utc::now(),
+        )
+        .await
+    })
+    .await
+}
+
+#[server(prefix = "/rpc", endpoint = "delete_tracker")]
+pub async fn delete_tracker(id: i64) -> Result<(), AppError> {
+    ctx::run(|state, actor| async move {
+        crate::ssr::services::tracker::delete(&state.db, &actor, id, chrono::Utc::now()).await
+    })
+    .await
+}

@@ -23,6 +23,7 @@ pub fn AdminPage() -> impl IntoView {
         <TokensSection/>
         <super::integrations::HooksSection/>
         <super::integrations::ChannelsSection/>
+        <super::integrations::TrackersSection/>
         <SettingsSection/>
         <DataSection/>
     }

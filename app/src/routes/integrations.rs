@@ -1,21 +1,25 @@
 //! The integrations on the admin page: alert sources (hooks) with a ready configuration for
-//! each sender, and notification channels with their subscriptions, a "send test" button
-//! and the delivery log. Admins only; others are told who manages them.
+//! each sender, notification channels with their subscriptions, a "send test" button and
+//! the delivery log, and issue trackers. Admins only; others are told who manages them.
 
 use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 
 use crate::api::{
-    CreateChannel, CreateHook, DeleteChannel, DeleteHook, TestChannel, UpdateChannel,
-    channel_deliveries, list_channels, list_hooks,
+    CreateChannel, CreateHook, CreateTracker, DeleteChannel, DeleteHook, DeleteTracker,
+    TestChannel, UpdateChannel, channel_deliveries, list_channels, list_hooks, list_trackers,
 };
 use crate::components::error_box::ErrorBox;
 use crate::components::format;
 use crate::components::session::use_session;
 use crate::domain::notify::ChannelFilter;
-use crate::domain::{ChannelKind, DeliveryStatus, HookSource, NotifyEvent, Role, Severity};
-use crate::model::{Channel, ChannelPatch, Delivery, Hook, NewChannel, NewHook};
+use crate::domain::{
+    ChannelKind, DeliveryStatus, HookSource, NotifyEvent, Role, Severity, TrackerKind,
+};
+use crate::model::{
+    Channel, ChannelPatch, Delivery, Hook, NewChannel, NewHook, NewTracker, TrackerCredentials,
+};
 
 /// The configuration a sender needs, ready to paste: (title, text). `secret` is the hook's
 /// secret when it is known (right after creation), else a placeholder.
@@ -575,6 +579,161 @@ fn NewChannelForm(create: ServerAction<CreateChannel>) -> impl IntoView {
     }
 }
 
+/// Where each tracker's webhook is set up, for the callout after creating one.
+pub fn webhook_setup(kind: TrackerKind, url: &str, secret: &str) -> String {
+    match kind {
+        TrackerKind::Github => format!(
+            "Repository Settings → Webhooks → Add webhook\nPayload URL: {url}\nContent type: application/json\nSecret: {secret}\nEvents: Issues\n"
+        ),
+        TrackerKind::Gitlab => format!(
+            "Project Settings → Webhooks → Add new webhook\nURL: {url}\nSecret token: {secret}\nTrigger: Issues events\n"
+        ),
+        TrackerKind::Jira => format!(
+            "System → WebHooks → Create a WebHook\nURL: {url}\nSecret: {secret}\nEvents: Issue updated\n(Without a secret field: {url}?token={secret})\n"
+        ),
+    }
+}
+
+/// Trackers: the list and the form (admins). Credentials are typed once and never shown.
+#[component]
+pub fn TrackersSection() -> impl IntoView {
+    let session = use_session();
+    let create = ServerAction::<CreateTracker>::new();
+    let delete = ServerAction::<DeleteTracker>::new();
+    let trackers = Resource::new(
+        move || (create.version().get(), delete.version().get()),
+        |_| list_trackers(),
+    );
+    view! {
+        <section class="card" id="trackers">
+            <h2>"Issue trackers"</h2>
+            <p class="muted">"Jira, GitHub or GitLab: an action's issue is created in one click on its page; the tracker's webhook marks it done or reopens it. Only a verification here proves it effective."</p>
+            <Transition fallback=|| view! { <p class="muted">"Loading trackers…"</p> }>
+                {move || Suspend::new(async move {
+                    if !is_admin(session.user.await.ok().flatten()) {
+                        return view! { <p class="muted">"Only admins connect trackers."</p> }.into_any();
+                    }
+                    match trackers.await {
+                        Ok(list) => view! {
+                            {if list.is_empty() {
+                                view! { <p class="muted" id="no-trackers">"No trackers yet."</p> }.into_any()
+                            } else {
+                                view! {
+                                    <table class="list" id="tracker-list">
+                                        <thead><tr><th>"Name"</th><th>"Kind"</th><th>"Project"</th><th>"Signs in with"</th><th>"Webhook URL"</th><th></th></tr></thead>
+                                        <tbody>{list.into_iter().map(|t| {
+                                            let id = t.id;
+                                            let name = t.name.clone();
+                                            let remove = move |_| {
+                                                let ok = window().confirm_with_message(&format!("Disconnect {name}? Linked actions keep their issue link but no longer sync.")).unwrap_or(false);
+                                                if ok { delete.dispatch(DeleteTracker { id }); }
+                                            };
+                                            view! {
+                                                <tr>
+                                                    <td>{t.name.clone()}</td>
+                                                    <td>{t.kind.label()}{t.api_version.map(|v| format!(" (REST v{v})"))}</td>
+                                                    <td><code>{t.project.clone()}</code>" · "<span class="small muted">{t.base_url.clone()}</span></td>
+                                                    <td>{t.auth.clone()}</td>
+                                                    <td><code class="secret">{t.receive_url.clone()}</code></td>
+                                                    <td><button type="button" class="danger small" on:click=remove>"Disconnect"</button></td>
+                                                </tr>
+                                            }
+                                        }).collect_view()}</tbody>
+                                    </table>
+                                }.into_any()
+                            }}
+                            <NewTrackerForm create=create/>
+                        }.into_any(),
+                        Err(e) => view! { <ErrorBox error=e/> }.into_any(),
+                    }
+                })}
+            </Transition>
+            {move || delete.value().get().and_then(Result::err).map(|e| view! { <ErrorBox error=e/> })}
+        </section>
+    }
+}
+
+#[component]
+fn NewTrackerForm(create: ServerAction<CreateTracker>) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let kind = RwSignal::new(TrackerKind::Github);
+    let base_url = RwSignal::new("https://api.github.com".to_owned());
+    let project = RwSignal::new(String::new());
+    let email = RwSignal::new(String::new());
+    let token = RwSignal::new(String::new());
+    let done_states = RwSignal::new(String::new());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let secret = token.get_untracked();
+        let credentials = match (kind.get_untracked(), email.get_untracked().trim()) {
+            (TrackerKind::Jira, "") => TrackerCredentials::Pat { pat: secret },
+            (TrackerKind::Jira, e) => TrackerCredentials::Basic {
+                email: e.to_owned(),
+                api_token: secret,
+            },
+            _ => TrackerCredentials::Token { token: secret },
+        };
+        let states = names(&done_states.get_untracked());
+        create.dispatch(CreateTracker {
+            tracker: NewTracker {
+                name: name.get_untracked(),
+                kind: kind.get_untracked(),
+                base_url: base_url.get_untracked(),
+                project: project.get_untracked(),
+                credentials,
+                done_states: (!states.is_empty()).then_some(states),
+            },
+        });
+        token.set(String::new());
+    };
+    view! {
+        <h3>"Connect a tracker"</h3>
+        <form id="add-tracker" class="settings-form" on:submit=submit>
+            <div class="settings-grid">
+                <label class="field"><span>"Name"</span><input type="text" id="tracker-name" required maxlength="100" placeholder="e.g. Payments GitHub" bind:value=name/></label>
+                <label class="field"><span>"Kind"</span>
+                    <select id="tracker-kind" on:change=move |ev| {
+                        if let Ok(k) = event_target_value(&ev).parse::<TrackerKind>() {
+                            kind.set(k);
+                            base_url.set(match k {
+                                TrackerKind::Github => "https://api.github.com".into(),
+                                TrackerKind::Gitlab => "https://gitlab.com/api/v4".into(),
+                                TrackerKind::Jira => "https://YOUR-SITE.atlassian.net".into(),
+                            });
+                        }
+                    }>
+                        {TrackerKind::ALL.iter().map(|k| view! { <option value=k.as_str() selected=*k == TrackerKind::Github>{k.label()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label class="field"><span>"Base URL"</span><input type="url" id="tracker-base-url" required bind:value=base_url/></label>
+                <label class="field"><span>{move || match kind.get() { TrackerKind::Jira => "Project key", TrackerKind::Github => "Repository (owner/repo)", TrackerKind::Gitlab => "Project path" }}</span>
+                    <input type="text" id="tracker-project" required bind:value=project/></label>
+            </div>
+            <div class="settings-grid">
+                <Show when=move || kind.get() == TrackerKind::Jira>
+                    <label class="field"><span>"Account e-mail (Cloud; blank for a Data Center token)"</span><input type="email" id="tracker-email" autocomplete="off" bind:value=email/></label>
+                </Show>
+                <label class="field"><span>{move || match kind.get() { TrackerKind::Jira => "API token or personal access token", _ => "Access token" }}" (write-only)"</span>
+                    <input type="password" id="tracker-token" required autocomplete="off" bind:value=token/></label>
+                <Show when=move || kind.get() == TrackerKind::Jira>
+                    <label class="field"><span>"Done states (comma-separated; blank: the “done” category)"</span><input type="text" id="tracker-done" bind:value=done_states/></label>
+                </Show>
+            </div>
+            <button type="submit" id="create-tracker">"Connect tracker"</button>
+        </form>
+        {move || create.value().get().map(|r| match r {
+            Ok(t) => view! {
+                <div class="callout" role="status" id="new-tracker">
+                    <p><strong>"Connected "{t.tracker.name.clone()}". Copy the webhook secret now: it is not shown again."</strong></p>
+                    <code class="secret" id="new-tracker-secret">{t.secret.clone()}</code>
+                    <pre class="snippet">{webhook_setup(t.tracker.kind, &t.tracker.receive_url, &t.secret)}</pre>
+                </div>
+            }.into_any(),
+            Err(e) => view! { <ErrorBox error=e/> }.into_any(),
+        })}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -592,6 +751,20 @@ mod tests {
         for s in HookSource::ALL {
             assert!(snippets(*s, url, None).iter().all(|(_, t)| t.contains(url)));
         }
+    }
+
+    #[test]
+    fn each_trackers_webhook_setup_names_the_url_and_secret() {
+        for k in TrackerKind::ALL {
+            let s = webhook_setup(*k, "https://h.example/api/v1/trackers/1/receive", "hst_x");
+            assert!(
+                s.contains("https://h.example/api/v1/trackers/1/receive"),
+                "{s}"
+            );
+            assert!(s.contains("hst_x"), "{s}");
+        }
+        assert!(webhook_setup(TrackerKind::Github, "u", "s").contains("Issues"));
+        assert!(webhook_setup(TrackerKind::Jira, "u", "s").contains("u?token=s"));
     }
 
     #[test]
