@@ -494,6 +494,40 @@ pub mod http {
             .collect()
     }
 
+    /// POSTs raw `body` to `path` with `headers` and nothing else (no session, no Origin), as
+    /// a sender of webhooks does.
+    pub async fn raw_post(
+        c: &Client,
+        path: &str,
+        headers: &[(&str, String)],
+        body: &[u8],
+    ) -> Reply {
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::CONTENT_TYPE, "application/json");
+        for (k, v) in headers {
+            req = req.header(*k, v);
+        }
+        let res = c
+            .app
+            .clone()
+            .oneshot(req.body(Body::from(body.to_vec())).unwrap())
+            .await
+            .unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        Reply {
+            status,
+            headers,
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
     /// POSTs `body` to `path`, checks that the answer is `201 Created` and returns its body.
     pub async fn created(c: &Client, path: &str, body: Value) -> Value {
         let r = c.post(path, body).await;

@@ -8,13 +8,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
 
 use app::domain::Role;
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use serde_json::{Value, json};
 use tests::db_test;
 use tests::http::{Client, Reply, admin, created, signed_in};
-use tower::ServiceExt;
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
@@ -22,30 +20,7 @@ fn fixture(name: &str) -> Vec<u8> {
 
 /// POSTs raw `body` to `path` with `headers`, as a sender (no session, no Origin) would.
 async fn deliver(c: &Client, path: &str, headers: &[(&str, String)], body: Vec<u8>) -> Reply {
-    let mut req = Request::builder()
-        .method("POST")
-        .uri(path)
-        .header("content-type", "application/json");
-    for (k, v) in headers {
-        req = req.header(*k, v);
-    }
-    let res = c
-        .app
-        .clone()
-        .oneshot(req.body(Body::from(body)).unwrap())
-        .await
-        .unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
-        .await
-        .unwrap();
-    Reply {
-        status,
-        headers,
-        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        text: String::from_utf8_lossy(&bytes).into_owned(),
-    }
+    tests::http::raw_post(c, path, headers, &body).await
 }
 
 /// A hook of `source` (auto-opening); returns (receive path, secret).

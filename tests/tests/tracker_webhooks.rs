@@ -9,13 +9,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
 
 use app::domain::Role;
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use serde_json::{Value, json};
 use tests::db_test;
 use tests::http::{Client, Reply, admin, created, signed_in};
 use tests::trackers::Contract;
-use tower::ServiceExt;
 
 fn fixture(name: &str) -> Value {
     let p = format!("{}/fixtures/trackers/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -31,30 +29,7 @@ fn sign(secret: &str, body: &[u8]) -> String {
 
 /// POSTs `body` to `path` as the tracker would (no session, no Origin).
 async fn post(c: &Client, path: &str, headers: &[(&str, String)], body: &[u8]) -> Reply {
-    let mut req = Request::builder()
-        .method("POST")
-        .uri(path)
-        .header("content-type", "application/json");
-    for (k, v) in headers {
-        req = req.header(*k, v);
-    }
-    let res = c
-        .app
-        .clone()
-        .oneshot(req.body(Body::from(body.to_vec())).unwrap())
-        .await
-        .unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
-        .await
-        .unwrap();
-    Reply {
-        status,
-        headers,
-        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        text: String::from_utf8_lossy(&bytes).into_owned(),
-    }
+    tests::http::raw_post(c, path, headers, body).await
 }
 
 /// A tracker of `kind` on the contract server: (id, webhook secret).

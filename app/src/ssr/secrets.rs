@@ -83,6 +83,25 @@ pub fn secret_hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
+/// Whether `a` and `b` are equal, in time that does not depend on where they differ.
+pub fn same(a: &str, b: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+/// Whether `hex_sig` is the hex HMAC-SHA256 of `body` with `secret` (constant time).
+pub fn hmac_sha256_matches(secret: &str, body: &[u8], hex_sig: &str) -> bool {
+    use hmac::Mac;
+    let Ok(want) = hex::decode(hex_sig.trim()) else {
+        return false;
+    };
+    let Ok(mut mac) = hmac::Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
+        return false;
+    };
+    mac.update(body);
+    mac.verify_slice(&want).is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,7 +23,7 @@ use crate::model::{IncidentPatch, NewIncident, Received};
 use crate::ssr::auth::Actor;
 use crate::ssr::entities::{alert, hook, hook_receipt, incident};
 use crate::ssr::live::{self, LiveEvent};
-use crate::ssr::secrets::secret_hash;
+use crate::ssr::secrets::{hmac_sha256_matches, same, secret_hash};
 use crate::ssr::services::common::text;
 use crate::ssr::services::incident as incidents;
 use crate::ssr::services::notify::notices;
@@ -43,25 +43,10 @@ pub struct Credentials {
 /// Whether `sig` (`v1=<hex>[,v1=<hex>…]`, several while PagerDuty rotates the secret)
 /// holds the HMAC-SHA256 of `body` under `secret`.
 pub fn signature_matches(secret: &str, body: &[u8], sig: &str) -> bool {
-    use hmac::Mac;
     sig.split(',').map(str::trim).any(|part| {
-        let Some(hex_sig) = part.strip_prefix("v1=") else {
-            return false;
-        };
-        let Ok(want) = hex::decode(hex_sig) else {
-            return false;
-        };
-        let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()) else {
-            return false;
-        };
-        mac.update(body);
-        mac.verify_slice(&want).is_ok()
+        part.strip_prefix("v1=")
+            .is_some_and(|h| hmac_sha256_matches(secret, body, h))
     })
-}
-
-fn same(a: &str, b: &str) -> bool {
-    use subtle::ConstantTimeEq;
-    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
 /// The hook `id` if `cred` proves the sender knows its secret; 401 otherwise (an unknown

@@ -16,6 +16,7 @@ use crate::model::ActionTransition;
 use crate::ssr::auth::Actor;
 use crate::ssr::entities::{action, tracker, tracker_receipt};
 use crate::ssr::secretbox;
+use crate::ssr::secrets::{hmac_sha256_matches, same};
 use crate::ssr::services::action as actions;
 use crate::ssr::to_ms;
 
@@ -52,25 +53,11 @@ pub struct Change {
     pub to: Move,
 }
 
-fn same(a: &str, b: &str) -> bool {
-    use subtle::ConstantTimeEq;
-    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
-}
-
 /// `sha256=<hex>` of the raw body with `secret`, compared in constant time.
 pub fn hub_signature_matches(secret: &str, body: &[u8], sig: &str) -> bool {
-    use hmac::Mac;
-    let Some(hex_sig) = sig.trim().strip_prefix("sha256=") else {
-        return false;
-    };
-    let Ok(want) = hex::decode(hex_sig) else {
-        return false;
-    };
-    let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()) else {
-        return false;
-    };
-    mac.update(body);
-    mac.verify_slice(&want).is_ok()
+    sig.trim()
+        .strip_prefix("sha256=")
+        .is_some_and(|h| hmac_sha256_matches(secret, body, h))
 }
 
 /// The tracker `id` if the sender proves it knows the webhook secret; 401 otherwise (an
