@@ -23,6 +23,7 @@ mod m20261202_000014_live;
 mod m20261202_000015_timeline_edits;
 mod m20261203_000016_alerts_and_channels;
 mod m20261203_000017_trackers;
+mod m20261203_000018_tracker_sync;
 
 pub use m20261124_000004_audit_guard::GENESIS;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000015_timeline_edits::Migration),
             Box::new(m20261203_000016_alerts_and_channels::Migration),
             Box::new(m20261203_000017_trackers::Migration),
+            Box::new(m20261203_000018_tracker_sync::Migration),
         ]
     }
 }

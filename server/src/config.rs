@@ -123,6 +123,16 @@ pub struct Settings {
     )]
     pub delivery_poll_ms: u64,
 
+    /// Seconds between reconciliation rounds of each tracker: the linked issues of actions not
+    /// yet verified or cancelled are read back, so a lost webhook is caught up.
+    #[arg(
+        long,
+        global = true,
+        env = "HINDSIGHT_TRACKER_POLL",
+        default_value_t = 900
+    )]
+    pub tracker_poll: u64,
+
     /// Milliseconds between the comment lines `/api/v1/stream` sends to stay open through proxies.
     #[arg(
         long,

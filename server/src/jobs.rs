@@ -58,8 +58,31 @@ pub async fn deliveries_loop(db: DatabaseConnection, client: reqwest::Client, po
     }
 }
 
-/// Delivers until a round is not full; returns how many were attempted.
+/// Delivers the channels' and the trackers' messages until a round is not full; returns how
+/// many were attempted.
 async fn drain(db: &DatabaseConnection, client: &reqwest::Client) -> usize {
+    drain_channels(db, client).await + drain_trackers(db, client).await
+}
+
+async fn drain_trackers(db: &DatabaseConnection, client: &reqwest::Client) -> usize {
+    let mut total = 0;
+    loop {
+        match app::ssr::services::tracker::outbound::run_once(db, client).await {
+            Ok(n) => {
+                total += n;
+                if (n as u64) < deliver::BATCH {
+                    return total;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "sending messages to trackers failed");
+                return total;
+            }
+        }
+    }
+}
+
+async fn drain_channels(db: &DatabaseConnection, client: &reqwest::Client) -> usize {
     let mut total = 0;
     loop {
         match deliver::run_once(db, client).await {
@@ -73,6 +96,29 @@ async fn drain(db: &DatabaseConnection, client: &reqwest::Client) -> usize {
                 tracing::warn!(error = %e, "delivering messages failed");
                 return total;
             }
+        }
+    }
+}
+
+/// Reconciles the trackers: each tracker's round is due every `poll`; this process looks
+/// every half minute (or every `poll` when shorter) and takes the rounds no other took.
+pub async fn tracker_poll_loop(db: DatabaseConnection, client: reqwest::Client, poll: Duration) {
+    use app::ssr::services::tracker::reconcile;
+    let mut tick = tokio::time::interval(poll.min(Duration::from_secs(30)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let period = chrono::Duration::from_std(poll).unwrap_or(chrono::Duration::minutes(15));
+    loop {
+        tick.tick().await;
+        match reconcile::run_once(&db, &client, period, chrono::Utc::now()).await {
+            Ok(r) if r.trackers > 0 => tracing::info!(
+                trackers = r.trackers,
+                read = r.read,
+                moved = r.moved,
+                limited = r.limited,
+                "trackers reconciled"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "reconciling trackers failed"),
         }
     }
 }

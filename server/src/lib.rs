@@ -112,6 +112,11 @@ pub async fn serve(settings: Arc<Settings>) -> Result<(), StartError> {
         state.http.clone(),
         std::time::Duration::from_millis(settings.delivery_poll_ms.max(50)),
     ));
+    tokio::spawn(jobs::tracker_poll_loop(
+        state.db.clone(),
+        state.http.clone(),
+        std::time::Duration::from_secs(settings.tracker_poll.max(10)),
+    ));
     let listener = TcpListener::bind(settings.addr)
         .await
         .map_err(|source| StartError::Bind {

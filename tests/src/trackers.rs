@@ -23,12 +23,19 @@ pub struct Seen {
     pub body: Value,
 }
 
+/// A scripted answer: status, headers, body.
+type Scripted = (u16, Vec<(String, String)>, Value);
+
 #[derive(Default)]
 struct Inner {
     seen: Vec<Seen>,
     next: u64,
-    /// Answers to give before the normal ones: (status, retry-after, body).
-    script: Vec<(u16, Option<u32>, Value)>,
+    /// Answers to give before the normal ones: (status, headers, body).
+    script: Vec<Scripted>,
+    /// Issues closed in the tracker: key → closed-at time (RFC 3339).
+    closed: std::collections::HashMap<String, String>,
+    /// Headers added to every normal answer (rate-limit budget).
+    extra: Vec<(String, String)>,
 }
 
 #[derive(Clone)]
@@ -68,11 +75,47 @@ impl Contract {
 
     /// The next answer is `status` (with `Retry-After` when given) and `body`.
     pub fn fail_next(&self, status: u16, retry_after: Option<u32>, body: Value) {
+        let headers = retry_after
+            .map(|r| vec![("retry-after".to_owned(), r.to_string())])
+            .unwrap_or_default();
+        self.answer_next(status, headers, body);
+    }
+
+    /// The next answer is `status` with `headers` and `body`.
+    pub fn answer_next(&self, status: u16, headers: Vec<(String, String)>, body: Value) {
         self.inner
             .lock()
             .unwrap()
             .script
-            .push((status, retry_after, body));
+            .push((status, headers, body));
+    }
+
+    /// Every normal answer carries `headers` from now on (e.g. a spent rate-limit budget).
+    pub fn always_send(&self, headers: Vec<(String, String)>) {
+        self.inner.lock().unwrap().extra = headers;
+    }
+
+    /// Issue `key` (`OPS-57`, `214`, `42`) is closed in the tracker at `at` (RFC 3339),
+    /// as a person there would close it; reads show it so.
+    pub fn close(&self, key: &str, at: &str) {
+        self.inner
+            .lock()
+            .unwrap()
+            .closed
+            .insert(key.to_owned(), at.to_owned());
+    }
+
+    /// Issue `key` is open again.
+    pub fn reopen(&self, key: &str) {
+        self.inner.lock().unwrap().closed.remove(key);
+    }
+
+    /// The requests that read an issue (GET).
+    pub fn reads(&self) -> Vec<Seen> {
+        self.seen()
+            .into_iter()
+            .filter(|s| s.method == Method::GET)
+            .collect()
     }
 }
 
@@ -106,23 +149,186 @@ fn answer(
             body: body.clone(),
         });
         if !i.script.is_empty() {
-            let (status, retry, b) = i.script.remove(0);
+            let (status, extra, b) = i.script.remove(0);
             let mut res = (StatusCode::from_u16(status).unwrap(), axum::Json(b)).into_response();
-            if let Some(r) = retry {
-                res.headers_mut()
-                    .insert("retry-after", r.to_string().parse().unwrap());
+            for (k, v) in extra {
+                res.headers_mut().insert(
+                    axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                    v.parse().unwrap(),
+                );
             }
             return res;
         }
         i.next += 1;
-        i.next
+        (i.next, i.closed.clone(), i.extra.clone())
     };
-    if method != Method::POST {
-        return (StatusCode::METHOD_NOT_ALLOWED, "only POST here").into_response();
+    let (n, closed, extra) = n;
+    let mut res = if method == Method::GET {
+        read(&path, &headers, &closed)
+    } else if method != Method::POST {
+        (StatusCode::METHOD_NOT_ALLOWED, "only GET and POST here").into_response()
+    } else if header(&headers, "content-type") != "application/json" {
+        refuse("content-type must be application/json".into())
+    } else {
+        write(n, &path, &headers, &body)
+    };
+    for (k, v) in extra {
+        res.headers_mut().insert(
+            axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+            v.parse().unwrap(),
+        );
     }
-    if header(&headers, "content-type") != "application/json" {
-        return refuse("content-type must be application/json".into());
+    res
+}
+
+/// The vendor's authentication for `path`, or what is wrong with it.
+fn check_auth(path: &str, headers: &HeaderMap) -> Result<(), String> {
+    let auth = header(headers, "authorization");
+    if path.starts_with("/rest/api/3/") && !auth.starts_with("Basic ") {
+        return Err("Jira Cloud takes Basic email:api_token".into());
     }
+    if path.starts_with("/rest/api/2/") && !auth.starts_with("Bearer ") {
+        return Err("Jira Data Center takes a Bearer personal access token".into());
+    }
+    if path.starts_with("/repos/") {
+        if !auth.starts_with("Bearer ") {
+            return Err("GitHub takes Authorization: Bearer TOKEN".into());
+        }
+        if header(headers, "accept") != "application/vnd.github+json" {
+            return Err("Accept must be application/vnd.github+json".into());
+        }
+        if header(headers, "x-github-api-version").is_empty() {
+            return Err("X-GitHub-Api-Version is required".into());
+        }
+        if header(headers, "user-agent").is_empty() {
+            return Err("GitHub requires a User-Agent".into());
+        }
+    }
+    if path.starts_with("/api/v4/")
+        && header(headers, "private-token").is_empty()
+        && !auth.starts_with("Bearer ")
+    {
+        return Err("GitLab takes PRIVATE-TOKEN".into());
+    }
+    Ok(())
+}
+
+/// `GET` of one issue: Jira `/rest/api/{2,3}/issue/{key}`, GitHub
+/// `/repos/{o}/{r}/issues/{n}`, GitLab `/api/v4/projects/{id}/issues/{iid}` — the documented
+/// issue answer, closed when a test closed it.
+fn read(
+    path: &str,
+    headers: &HeaderMap,
+    closed: &std::collections::HashMap<String, String>,
+) -> Response {
+    if let Err(why) = check_auth(path, headers) {
+        return refuse(why);
+    }
+    let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match segs.as_slice() {
+        ["rest", "api", "2" | "3", "issue", key] => {
+            let mut out = fixture("jira-v3-get-issue-response.json");
+            out["key"] = json!(key);
+            let f = &mut out["fields"];
+            match closed.get(*key) {
+                Some(at) => {
+                    f["status"]["name"] = json!("Done");
+                    f["status"]["statusCategory"]["key"] = json!("done");
+                    f["resolutiondate"] = json!(at);
+                }
+                None => {
+                    f["status"]["name"] = json!("In Progress");
+                    f["status"]["statusCategory"]["key"] = json!("indeterminate");
+                    f["resolution"] = Value::Null;
+                    f["resolutiondate"] = Value::Null;
+                }
+            }
+            axum::Json(out).into_response()
+        }
+        ["repos", owner, repo, "issues", number] => {
+            // GET and POST answer the same documented Issue object.
+            let mut out = fixture("github-create-issue-response.json");
+            out["number"] = json!(number.parse::<i64>().unwrap_or(0));
+            out["html_url"] = json!(format!("https://github.com/{owner}/{repo}/issues/{number}"));
+            match closed.get(*number) {
+                Some(at) => {
+                    out["state"] = json!("closed");
+                    out["state_reason"] = json!("completed");
+                    out["closed_at"] = json!(at);
+                }
+                None => {
+                    out["state"] = json!("open");
+                    out["state_reason"] = Value::Null;
+                    out["closed_at"] = Value::Null;
+                }
+            }
+            axum::Json(out).into_response()
+        }
+        ["api", "v4", "projects", _, "issues", iid] => {
+            let mut out = fixture("gitlab-create-issue-response.json");
+            out["iid"] = json!(iid.parse::<i64>().unwrap_or(0));
+            match closed.get(*iid) {
+                Some(at) => {
+                    out["state"] = json!("closed");
+                    out["closed_at"] = json!(at);
+                }
+                None => {
+                    out["state"] = json!("opened");
+                    out["closed_at"] = Value::Null;
+                }
+            }
+            axum::Json(out).into_response()
+        }
+        _ => (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({"message": "Not Found"})),
+        )
+            .into_response(),
+    }
+}
+
+/// A comment on an issue: Jira `POST /rest/api/{2,3}/issue/{key}/comment` (ADF body on v3,
+/// text on v2), GitHub `POST /repos/{o}/{r}/issues/{n}/comments`, GitLab
+/// `POST /api/v4/projects/{id}/issues/{iid}/notes`.
+fn comment(n: u64, path: &str, headers: &HeaderMap, body: &Value) -> Option<Response> {
+    let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let ok = match segs.as_slice() {
+        ["rest", "api", "3", "issue", _, "comment"] => {
+            let b = &body["body"];
+            if !(b["type"] == "doc" && b["version"] == 1 && b["content"].is_array()) {
+                return Some(refuse(
+                    "v3 takes the comment body as an Atlassian Document Format doc".into(),
+                ));
+            }
+            json!({"id": (10000 + n).to_string(), "body": b.clone(), "created": "2026-12-03T10:00:00.000+0000"})
+        }
+        ["rest", "api", "2", "issue", _, "comment"] => {
+            if !body["body"].is_string() {
+                return Some(refuse("v2 takes the comment body as text".into()));
+            }
+            json!({"id": (10000 + n).to_string(), "body": body["body"].clone()})
+        }
+        ["repos", _, _, "issues", _, "comments"]
+        | ["api", "v4", "projects", _, "issues", _, "notes"] => {
+            if body["body"].as_str().is_none_or(|t| t.is_empty()) {
+                return Some(refuse("body is required".into()));
+            }
+            json!({"id": 1_000_000 + n, "body": body["body"].clone()})
+        }
+        _ => return None,
+    };
+    if let Err(why) = check_auth(path, headers) {
+        return Some(refuse(why));
+    }
+    Some((StatusCode::CREATED, axum::Json(ok)).into_response())
+}
+
+fn write(n: u64, path: &str, headers: &HeaderMap, body: &Value) -> Response {
+    if let Some(r) = comment(n, path, headers, body) {
+        return r;
+    }
+    let headers = headers.clone();
+    let body = body.clone();
     let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match segs.as_slice() {
         ["rest", "api", v @ ("2" | "3"), "issue"] => {

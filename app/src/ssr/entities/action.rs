@@ -38,6 +38,8 @@ pub struct Model {
     pub external_key: Option<String>,
     pub external_state: Option<String>,
     pub synced_at: Option<i64>,
+    /// Whether the last known state counts as done.
+    pub external_done: Option<bool>,
     pub reopen_count: i32,
     pub created_by: Option<i64>,
     pub created_at: i64,

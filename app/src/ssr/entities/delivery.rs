@@ -1,4 +1,5 @@
-//! The `deliveries` table: the outbox: one message per channel and event.
+//! The `deliveries` table: the outbox: one message per channel and event, or to a tracker
+//! (a comment on an action's issue, an issue to create).
 
 #[allow(unused_imports)]
 use crate::domain::*;
@@ -9,7 +10,10 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub channel_id: i64,
+    /// The channel a message goes to; `None` for a message to a tracker.
+    pub channel_id: Option<i64>,
+    /// The tracker a message goes to (`event` is `tracker.comment` or `tracker.create`).
+    pub tracker_id: Option<i64>,
     pub event: String,
     pub record_type: String,
     pub record_key: String,

@@ -18,6 +18,15 @@ pub struct Model {
     /// Sealed.
     pub webhook_secret: String,
     pub done_states: Option<String>,
+    /// JSON array of the teams whose new actions get an issue here by themselves.
+    pub teams: Option<String>,
+    /// `basic`, `pat` or `token` (the scheme of `credentials`, readable without opening them).
+    pub auth: Option<String>,
+    /// When the next reconciliation round is due (ms).
+    pub next_poll_at: i64,
+    pub polled_at: Option<i64>,
+    /// What the last round ran into, or `None`.
+    pub poll_error: Option<String>,
     pub created_by: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,

@@ -201,12 +201,68 @@ pub async fn transition<C: ConnectionTrait + TransactionTrait>(
         actor,
     );
     live::publish(&txn, ev).await?;
-    if let Some((result, evidence)) = verdict {
-        notify_verdict(&txn, &old, result, &evidence, actor, now).await?;
+    if let Some((result, evidence)) = &verdict {
+        notify_verdict(&txn, &old, *result, evidence, actor, now).await?;
     }
+    tell_tracker(
+        &txn,
+        &old,
+        status,
+        verdict.as_ref(),
+        t.reason.as_deref(),
+        actor,
+        now,
+    )
+    .await?;
     txn.commit().await?;
     let fresh = find(db, key).await?;
     view(db, fresh, cal.date_of(now)).await
+}
+
+/// A comment on the linked tracker issue when the action is verified, found not effective or
+/// cancelled (through the outbox, so the tracker's answer never holds up the change).
+async fn tell_tracker(
+    txn: &impl ConnectionTrait,
+    a: &action::Model,
+    status: ActionStatus,
+    verdict: Option<&(crate::domain::VerificationResult, String)>,
+    reason: Option<&str>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    use crate::domain::VerificationResult;
+    let (Some(tracker), Some(issue)) = (a.tracker_id, a.external_key.as_deref()) else {
+        return Ok(());
+    };
+    let who = actor.who().label;
+    let said = match (verdict, status) {
+        (Some((VerificationResult::Effective, evidence)), _) => {
+            format!(
+                "{} was verified effective in Hindsight by {who}.\n\nEvidence: {evidence}",
+                a.key
+            )
+        }
+        (Some((VerificationResult::NotEffective, evidence)), _) => format!(
+            "{} was found not effective in Hindsight by {who}; the action is open again.\n\nFinding: {evidence}",
+            a.key
+        ),
+        (None, ActionStatus::Cancelled) => format!(
+            "{} was cancelled in Hindsight by {who}.\n\nReason: {}",
+            a.key,
+            reason.unwrap_or("none given")
+        ),
+        _ => return Ok(()),
+    };
+    let link = crate::ssr::services::notify::notices::link(&format!("/actions/{}", a.key));
+    crate::ssr::services::notify::outbox::enqueue_tracker_comment(
+        txn,
+        tracker,
+        &a.key,
+        issue,
+        &format!("{said}\n\n{link}"),
+        now,
+    )
+    .await
 }
 
 /// `action.verified` or `action.not_effective` to the channels that listen.

@@ -354,7 +354,8 @@ pub async fn test<C: ConnectionTrait + TransactionTrait>(
         at: now,
     };
     let row = delivery::ActiveModel {
-        channel_id: Set(c.id),
+        channel_id: Set(Some(c.id)),
+        tracker_id: Set(None),
         event: Set("test".into()),
         record_type: Set(RecordType::Channel.as_str().into()),
         record_key: Set(c.id.to_string()),

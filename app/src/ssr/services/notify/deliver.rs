@@ -54,12 +54,21 @@ pub struct Claimed {
     pub until: i64,
 }
 
-/// Takes up to `limit` due messages for this worker.
-pub async fn claim<C: ConnectionTrait + TransactionTrait>(
+/// Which messages a worker takes: the channels' (this module sends them) or the trackers'
+/// (`tracker::outbound` sends them, with the tracker's credentials).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Channels,
+    Trackers,
+}
+
+/// Leases up to `limit` due messages of `target` to this worker; returns them and the lease.
+pub async fn claim_rows<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     now: DateTime<Utc>,
     limit: u64,
-) -> AppResult<Vec<Claimed>> {
+    target: Target,
+) -> AppResult<(Vec<delivery::Model>, i64)> {
     let backend = db.get_database_backend();
     let now_ms = to_ms(now);
     let until = to_ms(now + LEASE);
@@ -71,10 +80,14 @@ pub async fn claim<C: ConnectionTrait + TransactionTrait>(
         DbBackend::Postgres => " FOR UPDATE SKIP LOCKED",
         _ => "",
     };
+    let of = match target {
+        Target::Channels => "channel_id",
+        Target::Trackers => "tracker_id",
+    };
     let pick = format!(
         "UPDATE deliveries SET claimed_until = $2 WHERE id IN (\
          SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $1 \
-         AND (claimed_until IS NULL OR claimed_until < $1) \
+         AND {of} IS NOT NULL AND (claimed_until IS NULL OR claimed_until < $1) \
          ORDER BY next_attempt_at, id LIMIT {limit}{lock}) \
          AND status = 'pending' AND (claimed_until IS NULL OR claimed_until < $1) RETURNING id"
     );
@@ -88,31 +101,46 @@ pub async fn claim<C: ConnectionTrait + TransactionTrait>(
         .iter()
         .filter_map(|r| r.try_get_by_index::<i64>(0).ok())
         .collect();
-    if ids.is_empty() {
-        txn.commit().await?;
+    let rows = if ids.is_empty() {
+        Vec::new()
+    } else {
+        delivery::Entity::find()
+            .filter(delivery::Column::Id.is_in(ids))
+            .all(&txn)
+            .await?
+    };
+    txn.commit().await?;
+    Ok((rows, until))
+}
+
+/// Takes up to `limit` due channel messages for this worker.
+pub async fn claim<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> AppResult<Vec<Claimed>> {
+    let (rows, until) = claim_rows(db, now, limit, Target::Channels).await?;
+    if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = delivery::Entity::find()
-        .filter(delivery::Column::Id.is_in(ids))
-        .all(&txn)
-        .await?;
-    let channel_ids: Vec<i64> = rows.iter().map(|d| d.channel_id).collect();
+    let channel_ids: Vec<i64> = rows.iter().filter_map(|d| d.channel_id).collect();
     let channels: std::collections::HashMap<i64, channel::Model> = channel::Entity::find()
         .filter(channel::Column::Id.is_in(channel_ids))
-        .all(&txn)
+        .all(db)
         .await?
         .into_iter()
         .map(|c| (c.id, c))
         .collect();
-    txn.commit().await?;
     Ok(rows
         .into_iter()
         .filter_map(|d| {
-            channels.get(&d.channel_id).map(|c| Claimed {
-                channel: c.clone(),
-                delivery: d,
-                until,
-            })
+            d.channel_id
+                .and_then(|id| channels.get(&id))
+                .map(|c| Claimed {
+                    channel: c.clone(),
+                    delivery: d,
+                    until,
+                })
         })
         .collect())
 }
@@ -202,16 +230,27 @@ pub async fn finish(
     out: &Outcome,
     now: DateTime<Utc>,
 ) -> AppResult<Next> {
-    let attempts = c.delivery.attempts + 1;
-    let n = next(out.attempt, attempts, from_ms(c.delivery.created_at), now);
+    finish_row(db, &c.delivery, c.until, out, now).await
+}
+
+/// Records what became of message `d`, leased until `until`.
+pub async fn finish_row(
+    db: &impl ConnectionTrait,
+    d: &delivery::Model,
+    until: i64,
+    out: &Outcome,
+    now: DateTime<Utc>,
+) -> AppResult<Next> {
+    let attempts = d.attempts + 1;
+    let n = next(out.attempt, attempts, from_ms(d.created_at), now);
     let (status, next_at, delivered) = match n {
         Next::Delivered => (
             DeliveryStatus::Delivered,
-            c.delivery.next_attempt_at,
+            d.next_attempt_at,
             Some(to_ms(now)),
         ),
         Next::Retry(at) => (DeliveryStatus::Pending, to_ms(at), None),
-        Next::Failed => (DeliveryStatus::Failed, c.delivery.next_attempt_at, None),
+        Next::Failed => (DeliveryStatus::Failed, d.next_attempt_at, None),
     };
     delivery::Entity::update_many()
         .col_expr(delivery::Column::Status, Expr::value(status.as_str()))
@@ -227,9 +266,9 @@ pub async fn finish(
         )
         .col_expr(delivery::Column::LastError, Expr::value(out.error.clone()))
         .col_expr(delivery::Column::DeliveredAt, Expr::value(delivered))
-        .filter(delivery::Column::Id.eq(c.delivery.id))
+        .filter(delivery::Column::Id.eq(d.id))
         // Only under this worker's lease: a lease that ran out belongs to another worker now.
-        .filter(delivery::Column::ClaimedUntil.eq(c.until))
+        .filter(delivery::Column::ClaimedUntil.eq(until))
         .exec(db)
         .await?;
     Ok(n)

@@ -48,7 +48,8 @@ pub async fn enqueue(
         .iter()
         .filter(|c| events_of(c).contains(&n.event) && filter_of(c).matches(facts))
         .map(|c| delivery::ActiveModel {
-            channel_id: Set(c.id),
+            channel_id: Set(Some(c.id)),
+            tracker_id: Set(None),
             event: Set(n.event.as_str().to_owned()),
             record_type: Set(n.record_type.as_str().to_owned()),
             record_key: Set(n.key.clone()),
@@ -72,4 +73,41 @@ pub async fn enqueue(
         super::deliver::wake();
     }
     Ok(count)
+}
+
+/// The event of a comment to a tracker issue.
+pub const TRACKER_COMMENT: &str = "tracker.comment";
+
+/// Writes a comment for issue `issue` of tracker `tracker_id` (linked to action `key`) to the
+/// outbox, in the change's transaction; `tracker::outbound` posts it with the tracker's
+/// credentials and the outbox's retries.
+pub async fn enqueue_tracker_comment(
+    db: &impl ConnectionTrait,
+    tracker_id: i64,
+    key: &str,
+    issue: &str,
+    text: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    delivery::Entity::insert(delivery::ActiveModel {
+        channel_id: Set(None),
+        tracker_id: Set(Some(tracker_id)),
+        event: Set(TRACKER_COMMENT.to_owned()),
+        record_type: Set(crate::domain::RecordType::Action.as_str().to_owned()),
+        record_key: Set(key.to_owned()),
+        body: Set(serde_json::json!({"issue": issue, "text": text}).to_string()),
+        status: Set(DeliveryStatus::Pending),
+        attempts: Set(0),
+        next_attempt_at: Set(to_ms(now)),
+        claimed_until: Set(None),
+        last_status: Set(None),
+        last_error: Set(None),
+        created_at: Set(to_ms(now)),
+        delivered_at: Set(None),
+        ..Default::default()
+    })
+    .exec_without_returning(db)
+    .await?;
+    super::deliver::wake();
+    Ok(())
 }

@@ -136,6 +136,171 @@ pub fn create_request(t: &tracker::Model, c: &TrackerCredentials, d: &IssueDraft
     }
 }
 
+/// The request that reads issue `key` (`OPS-57`, `214`, `42`).
+pub fn get_request(t: &tracker::Model, c: &TrackerCredentials, key: &str) -> Request {
+    let base = t.base_url.trim_end_matches('/');
+    let (url, headers) = match t.kind {
+        TrackerKind::Jira => (
+            format!(
+                "{base}/rest/api/{}/issue/{key}?fields=status,resolutiondate,updated",
+                if is_jira_cloud(base) { 3 } else { 2 }
+            ),
+            vec![auth_header(c), ("accept", "application/json".into())],
+        ),
+        TrackerKind::Github => (
+            format!("{base}/repos/{}/issues/{key}", t.project),
+            github_headers(c),
+        ),
+        TrackerKind::Gitlab => (
+            format!(
+                "{base}/projects/{}/issues/{key}",
+                t.project.replace('/', "%2F")
+            ),
+            vec![gitlab_header(c)],
+        ),
+    };
+    Request {
+        url,
+        headers,
+        body: Value::Null,
+    }
+}
+
+/// The request that comments `text` on issue `key` (Jira v3 as ADF, v2 as text; GitHub
+/// issue comment; GitLab note).
+pub fn comment_request(
+    t: &tracker::Model,
+    c: &TrackerCredentials,
+    key: &str,
+    text: &str,
+) -> Request {
+    let base = t.base_url.trim_end_matches('/');
+    match t.kind {
+        TrackerKind::Jira => {
+            let cloud = is_jira_cloud(base);
+            let body = if cloud {
+                let content: Vec<Value> = text
+                    .split("\n\n")
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(|p| json!({"type": "paragraph", "content": [{"type": "text", "text": p}]}))
+                    .collect();
+                json!({"body": {"type": "doc", "version": 1, "content": content}})
+            } else {
+                json!({"body": text})
+            };
+            Request {
+                url: format!(
+                    "{base}/rest/api/{}/issue/{key}/comment",
+                    if cloud { 3 } else { 2 }
+                ),
+                headers: vec![auth_header(c), ("accept", "application/json".into())],
+                body,
+            }
+        }
+        TrackerKind::Github => Request {
+            url: format!("{base}/repos/{}/issues/{key}/comments", t.project),
+            headers: github_headers(c),
+            body: json!({"body": text}),
+        },
+        TrackerKind::Gitlab => Request {
+            url: format!(
+                "{base}/projects/{}/issues/{key}/notes",
+                t.project.replace('/', "%2F")
+            ),
+            headers: vec![gitlab_header(c)],
+            body: json!({"body": text}),
+        },
+    }
+}
+
+fn github_headers(c: &TrackerCredentials) -> Vec<(&'static str, String)> {
+    vec![
+        auth_header(c),
+        ("accept", "application/vnd.github+json".into()),
+        ("x-github-api-version", "2022-11-28".into()),
+    ]
+}
+
+fn gitlab_header(c: &TrackerCredentials) -> (&'static str, String) {
+    match c {
+        TrackerCredentials::Token { token } => ("private-token", token.clone()),
+        _ => ("private-token", String::new()),
+    }
+}
+
+/// An issue's state as its tracker reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssueState {
+    /// As shown: `Done`, `open`, `closed`, `closed (not_planned)` …
+    pub state: String,
+    /// Whether it counts as done.
+    pub done: bool,
+    /// When it was closed (or last changed).
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Whether Jira status `status` (a `StatusDetails`) counts as done for `t`.
+pub fn jira_done(t: &tracker::Model, status: &Value) -> bool {
+    let name = status["name"].as_str().unwrap_or("");
+    let done_states: Option<Vec<String>> = t
+        .done_states
+        .as_deref()
+        .and_then(|d| serde_json::from_str(d).ok());
+    match &done_states {
+        Some(list) => list.iter().any(|s| s.eq_ignore_ascii_case(name)),
+        None => status["statusCategory"]["key"].as_str() == Some("done"),
+    }
+}
+
+/// GitHub's state as shown, and whether it counts as done (closed, not as not planned or a
+/// duplicate).
+pub fn github_state(state: &str, reason: Option<&str>) -> (String, bool) {
+    let closed = state == "closed";
+    let done = closed && !matches!(reason, Some("not_planned" | "duplicate"));
+    let shown = match reason {
+        Some(r) if closed && r != "completed" => format!("{state} ({r})"),
+        _ => state.to_owned(),
+    };
+    (shown, done)
+}
+
+/// Reads an issue's state from the tracker's answer to [`get_request`].
+pub fn read_state(t: &tracker::Model, v: &Value) -> AppResult<IssueState> {
+    let missing = || AppError::Upstream {
+        message: format!("{} answered without the issue's state", t.kind.label()),
+    };
+    let time = super::webhook::time;
+    Ok(match t.kind {
+        TrackerKind::Jira => {
+            let f = &v["fields"];
+            let status = &f["status"];
+            IssueState {
+                state: status["name"].as_str().ok_or_else(missing)?.to_owned(),
+                done: jira_done(t, status),
+                at: time(&f["resolutiondate"]).or_else(|| time(&f["updated"])),
+            }
+        }
+        TrackerKind::Github => {
+            let state = v["state"].as_str().ok_or_else(missing)?;
+            let (shown, done) = github_state(state, v["state_reason"].as_str());
+            IssueState {
+                state: shown,
+                done,
+                at: time(&v["closed_at"]).or_else(|| time(&v["updated_at"])),
+            }
+        }
+        TrackerKind::Gitlab => {
+            let state = v["state"].as_str().ok_or_else(missing)?;
+            IssueState {
+                state: state.to_owned(),
+                done: state == "closed",
+                at: time(&v["closed_at"]).or_else(|| time(&v["updated_at"])),
+            }
+        }
+    })
+}
+
 /// Reads the tracker's answer to a create.
 pub fn read_created(t: &tracker::Model, v: &Value) -> AppResult<Created> {
     let missing = || AppError::Upstream {
@@ -188,20 +353,95 @@ fn their_words(v: &Value) -> String {
     s.chars().take(300).collect()
 }
 
-/// Sends `r` and returns the JSON answer of a success.
-pub async fn send(http: &reqwest::Client, kind: TrackerKind, r: &Request) -> AppResult<Value> {
-    let mut req = http
-        .post(&r.url)
-        .header(
-            "user-agent",
-            concat!("Hindsight/", env!("CARGO_PKG_VERSION")),
-        )
-        .header("content-type", "application/json")
-        .json(&r.body);
+/// Why a call to a tracker did not succeed: its status (none when it did not answer), how
+/// long it asks to wait (rate limits), and what to tell a person (never the credentials).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub status: Option<u16>,
+    pub wait: Option<chrono::Duration>,
+    pub message: String,
+}
+
+impl Failure {
+    /// Whether the tracker is rate-limiting Hindsight.
+    pub fn limited(&self) -> bool {
+        self.status == Some(429)
+    }
+}
+
+impl From<Failure> for AppError {
+    fn from(f: Failure) -> Self {
+        if f.limited() {
+            AppError::TooManyRequests { message: f.message }
+        } else {
+            AppError::Upstream { message: f.message }
+        }
+    }
+}
+
+/// How long the rate-limit headers of an answer ask to wait: `Retry-After` (seconds or a
+/// date), else, when `X-RateLimit-Remaining` / `RateLimit-Remaining` is 0, until
+/// `X-RateLimit-Reset` / `RateLimit-Reset` (epoch seconds on GitHub and GitLab, an ISO 8601
+/// time on Jira).
+pub fn limit_wait(
+    h: &reqwest::header::HeaderMap,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<chrono::Duration> {
+    let get = |n: &str| h.get(n).and_then(|v| v.to_str().ok()).map(str::trim);
+    if let Some(w) =
+        get("retry-after").and_then(|v| crate::ssr::services::notify::deliver::retry_after(v, now))
+    {
+        return Some(w);
+    }
+    let remaining = get("x-ratelimit-remaining").or_else(|| get("ratelimit-remaining"));
+    if remaining != Some("0") {
+        return None;
+    }
+    let reset = get("x-ratelimit-reset").or_else(|| get("ratelimit-reset"))?;
+    let at = match reset.parse::<i64>() {
+        Ok(epoch) => chrono::DateTime::from_timestamp(epoch, 0)?,
+        Err(_) => chrono::DateTime::parse_from_rfc3339(reset)
+            .ok()?
+            .with_timezone(&chrono::Utc),
+    };
+    Some((at - now).max(chrono::Duration::seconds(1)))
+}
+
+/// A success: the JSON answer, and how long the rate-limit headers ask to wait before the
+/// next call (when the budget is spent).
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub body: Value,
+    pub wait: Option<chrono::Duration>,
+}
+
+/// Sends `r` (`POST` with its body, `GET` without) and returns the answer of a success.
+pub async fn call(
+    http: &reqwest::Client,
+    kind: TrackerKind,
+    get: bool,
+    r: &Request,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Answer, Failure> {
+    let mut req = if get {
+        http.get(&r.url)
+    } else {
+        http.post(&r.url)
+            .header("content-type", "application/json")
+            .json(&r.body)
+    }
+    .timeout(std::time::Duration::from_secs(10))
+    .header(
+        "user-agent",
+        concat!("Hindsight/", env!("CARGO_PKG_VERSION")),
+    );
     for (k, v) in &r.headers {
         req = req.header(*k, v);
     }
-    let res = req.send().await.map_err(|e| AppError::Upstream {
+    let res = req.send().await.map_err(|e| Failure {
+        status: None,
+        wait: None,
+        // The error's text may carry the URL; it is left out.
         message: if e.is_timeout() {
             format!("{} did not answer in time", kind.label())
         } else {
@@ -209,32 +449,28 @@ pub async fn send(http: &reqwest::Client, kind: TrackerKind, r: &Request) -> App
         },
     })?;
     let status = res.status();
-    let retry = res
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let limited = res
-        .headers()
-        .get("x-ratelimit-remaining")
-        .or_else(|| res.headers().get("ratelimit-remaining"))
-        .and_then(|v| v.to_str().ok())
-        == Some("0");
+    let wait = limit_wait(res.headers(), now);
     let v: Value = res.json().await.unwrap_or(Value::Null);
     if status.is_success() {
-        return Ok(v);
+        return Ok(Answer { body: v, wait });
     }
-    if status.as_u16() == 429 || (status.as_u16() == 403 && limited) {
-        return Err(AppError::TooManyRequests {
+    // GitHub and GitLab also answer 403 when the budget is spent.
+    if status.as_u16() == 429 || (status.as_u16() == 403 && wait.is_some()) {
+        return Err(Failure {
+            status: Some(429),
+            wait,
             message: format!(
                 "{} is rate-limiting Hindsight; try again{}",
                 kind.label(),
-                retry.map(|s| format!(" in {s} s")).unwrap_or_default()
+                wait.map(|w| format!(" in {} s", w.num_seconds()))
+                    .unwrap_or_default()
             ),
         });
     }
     let words = their_words(&v);
-    Err(AppError::Upstream {
+    Err(Failure {
+        status: Some(status.as_u16()),
+        wait: None,
         message: format!(
             "{} answered {}{}",
             kind.label(),
@@ -246,6 +482,11 @@ pub async fn send(http: &reqwest::Client, kind: TrackerKind, r: &Request) -> App
             }
         ),
     })
+}
+
+/// Sends the `POST` `r` and returns the JSON answer of a success.
+pub async fn send(http: &reqwest::Client, kind: TrackerKind, r: &Request) -> AppResult<Value> {
+    Ok(call(http, kind, false, r, chrono::Utc::now()).await?.body)
 }
 
 #[cfg(test)]
@@ -262,6 +503,11 @@ mod tests {
             credentials: String::new(),
             webhook_secret: String::new(),
             done_states: None,
+            teams: None,
+            auth: None,
+            next_poll_at: 0,
+            polled_at: None,
+            poll_error: None,
             created_by: None,
             created_at: 0,
             updated_at: 0,

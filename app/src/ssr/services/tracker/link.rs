@@ -103,6 +103,7 @@ pub async fn create_issue<C: ConnectionTrait + TransactionTrait>(
             action::Column::ExternalState,
             Expr::value(Some(created.state.clone())),
         )
+        .col_expr(action::Column::ExternalDone, Expr::value(Some(false)))
         .col_expr(action::Column::SyncedAt, Expr::value(Some(to_ms(now))))
         .col_expr(action::Column::UpdatedAt, Expr::value(to_ms(now)))
         .col_expr(

@@ -4,6 +4,9 @@
 
 pub mod client;
 pub mod link;
+pub mod outbound;
+pub mod reconcile;
+pub mod sync;
 pub mod webhook;
 
 use chrono::{DateTime, Utc};
@@ -36,11 +39,14 @@ pub fn is_jira_cloud(base_url: &str) -> bool {
 }
 
 pub fn view(t: &tracker::Model, origin: &str) -> Tracker {
-    let auth = secretbox::open(&t.credentials)
-        .ok()
-        .and_then(|c| serde_json::from_str::<TrackerCredentials>(&c).ok())
-        .map_or("unreadable", |c| c.scheme())
-        .to_owned();
+    // Stored beside the sealed credentials; trackers from before the column are opened once.
+    let auth = t.auth.clone().unwrap_or_else(|| {
+        secretbox::open(&t.credentials)
+            .ok()
+            .and_then(|c| serde_json::from_str::<TrackerCredentials>(&c).ok())
+            .map_or("unreadable", |c| c.scheme())
+            .to_owned()
+    });
     Tracker {
         id: t.id,
         name: t.name.clone(),
@@ -214,6 +220,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         credentials: Set(sealed_creds),
         webhook_secret: Set(sealed_secret),
         done_states: Set(done),
+        auth: Set(Some(new.credentials.scheme().to_owned())),
         created_by: Set(actor.user_id().map(|u| u.0)),
         created_at: Set(to_ms(now)),
         updated_at: Set(to_ms(now)),
@@ -369,6 +376,7 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
             Some("replaced".into()),
         ));
         m.credentials = Set(secretbox::seal(&c)?);
+        m.auth = Set(patch.credentials.as_ref().map(|c| c.scheme().to_owned()));
     }
     if let Some(d) = &patch.done_states {
         let d = d.as_deref().map(check_done_states).transpose()?;

@@ -6,18 +6,14 @@
 //! Verification stays in Hindsight. Unknown issues, other events and replays change nothing.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::Value;
 
-use crate::domain::{ActionStatus, TrackerKind};
+use crate::domain::TrackerKind;
 use crate::error::{AppError, AppResult};
-use crate::model::ActionTransition;
-use crate::ssr::auth::Actor;
 use crate::ssr::entities::{action, tracker, tracker_receipt};
 use crate::ssr::secretbox;
 use crate::ssr::secrets::{hmac_sha256_matches, same};
-use crate::ssr::services::action as actions;
 use crate::ssr::to_ms;
 
 /// What the sender presented.
@@ -49,6 +45,8 @@ pub enum Move {
 pub struct Change {
     pub key: String,
     pub state: String,
+    /// Whether the new state counts as done.
+    pub done: bool,
     pub at: DateTime<Utc>,
     pub to: Move,
 }
@@ -87,7 +85,7 @@ pub async fn authenticate(
     if ok { Ok(t) } else { Err(refused()) }
 }
 
-fn time(v: &Value) -> Option<DateTime<Utc>> {
+pub(super) fn time(v: &Value) -> Option<DateTime<Utc>> {
     let s = v.as_str()?;
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
@@ -142,13 +140,11 @@ pub fn read(
                 "reopened" => (Move::Reopened, time(&issue["updated_at"])),
                 _ => (Move::None, time(&issue["updated_at"])),
             };
-            let state = match reason {
-                Some(r) if state == "closed" && r != "completed" => format!("closed ({r})"),
-                _ => state,
-            };
+            let (state, done) = super::client::github_state(&state, reason);
             Some(Change {
                 key,
                 state,
+                done,
                 at: at.unwrap_or(now),
                 to,
             })
@@ -183,6 +179,7 @@ pub fn read(
             };
             Some(Change {
                 key,
+                done: state == "closed",
                 state,
                 at: at.unwrap_or(now),
                 to,
@@ -202,14 +199,7 @@ pub fn read(
                 .as_str()
                 .ok_or_else(|| bad("issue.fields.status.name"))?
                 .to_owned();
-            let done_states: Option<Vec<String>> = t
-                .done_states
-                .as_deref()
-                .and_then(|d| serde_json::from_str(d).ok());
-            let done = match &done_states {
-                Some(list) => list.iter().any(|s| s.eq_ignore_ascii_case(&name)),
-                None => status["statusCategory"]["key"].as_str() == Some("done"),
-            };
+            let done = super::client::jira_done(t, status);
             let status_changed = v["changelog"]["items"]
                 .as_array()
                 .is_some_and(|items| items.iter().any(|i| i["field"] == "status"));
@@ -225,6 +215,7 @@ pub fn read(
             };
             Some(Change {
                 key,
+                done,
                 state: name,
                 at,
                 to,
@@ -310,46 +301,8 @@ async fn apply_change<C: ConnectionTrait + sea_orm::TransactionTrait>(
     else {
         return Ok(outcome(None, "ignored"));
     };
-    action::Entity::update_many()
-        .col_expr(
-            action::Column::ExternalState,
-            Expr::value(Some(change.state.clone())),
-        )
-        .col_expr(action::Column::SyncedAt, Expr::value(Some(to_ms(now))))
-        .filter(action::Column::Id.eq(m.id))
-        .exec(db)
-        .await?;
-    let to = match (&change.to, m.status) {
-        (Move::Done, ActionStatus::Open | ActionStatus::InProgress) => ActionStatus::Done,
-        (Move::Reopened, ActionStatus::Done) => ActionStatus::Open,
-        _ => return Ok(outcome(Some(m.key), "unchanged")),
-    };
-    let actor = Actor::tracker(t.id, t.kind, &t.name);
-    // Not before the action was created, not after now (clocks differ).
-    let at = change.at.min(now).max(crate::ssr::from_ms(m.created_at));
-    actions::transition(
-        db,
-        &actor,
-        &m.key,
-        ActionTransition {
-            to,
-            at: (to == ActionStatus::Done).then_some(at),
-            result: None,
-            evidence: None,
-            reason: None,
-            version: None,
-        },
-        now,
-    )
-    .await?;
-    Ok(outcome(
-        Some(m.key),
-        if to == ActionStatus::Done {
-            "done"
-        } else {
-            "reopened"
-        },
-    ))
+    let result = super::sync::apply(db, t, &m, change, now).await?;
+    Ok(outcome(Some(m.key), result))
 }
 
 #[cfg(test)]
