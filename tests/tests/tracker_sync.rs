@@ -367,6 +367,15 @@ db_test!(
         assert!(t.poll_error.unwrap().contains("rate-limiting"));
         let admin_view = admin.get("/api/v1/trackers").await;
         assert!(!admin_view.text.contains(GH_TOKEN));
+        let shown = &admin_view.body[0];
+        assert!(
+            shown["poll_error"]
+                .as_str()
+                .unwrap()
+                .contains("rate-limiting"),
+            "{shown}"
+        );
+        assert!(shown["polled_at"].is_string());
         reconcile::run_once(&db, &http(), poll, t0 + Duration::seconds(119))
             .await
             .unwrap();

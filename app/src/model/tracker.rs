@@ -94,6 +94,12 @@ pub struct Tracker {
     /// Jira REST version used: 3 on Cloud (`*.atlassian.net`), 2 on Data Center.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_version: Option<u8>,
+    /// When the reconciliation last read this tracker's issues.
+    #[serde(default)]
+    pub polled_at: Option<DateTime<Utc>>,
+    /// What the last reconciliation round ran into (a rate limit, a refusal), or `None`.
+    #[serde(default)]
+    pub poll_error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i32,

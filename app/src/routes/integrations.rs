@@ -620,7 +620,7 @@ pub fn TrackersSection() -> impl IntoView {
                             } else {
                                 view! {
                                     <table class="list" id="tracker-list">
-                                        <thead><tr><th>"Name"</th><th>"Kind"</th><th>"Project"</th><th>"Signs in with"</th><th>"Webhook URL"</th><th></th></tr></thead>
+                                        <thead><tr><th>"Name"</th><th>"Kind"</th><th>"Project"</th><th>"Signs in with"</th><th>"Webhook URL"</th><th>"Last sync"</th><th></th></tr></thead>
                                         <tbody>{list.into_iter().map(|t| {
                                             let id = t.id;
                                             let name = t.name.clone();
@@ -635,6 +635,13 @@ pub fn TrackersSection() -> impl IntoView {
                                                     <td><code>{t.project.clone()}</code>" · "<span class="small muted">{t.base_url.clone()}</span></td>
                                                     <td>{t.auth.clone()}</td>
                                                     <td><code class="secret">{t.receive_url.clone()}</code></td>
+                                                    <td class="small">
+                                                        {match t.polled_at {
+                                                            Some(at) => view! { <time datetime=at.to_rfc3339()>{at.format("%Y-%m-%d %H:%M UTC").to_string()}</time> }.into_any(),
+                                                            None => view! { <span class="muted">"not yet"</span> }.into_any(),
+                                                        }}
+                                                        {t.poll_error.clone().map(|e| view! { <div class="error">{e}</div> })}
+                                                    </td>
                                                     <td><button type="button" class="danger small" on:click=remove>"Disconnect"</button></td>
                                                 </tr>
                                             }

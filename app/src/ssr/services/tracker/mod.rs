@@ -65,6 +65,8 @@ pub fn view(t: &tracker::Model, origin: &str) -> Tracker {
         ),
         api_version: (t.kind == TrackerKind::Jira)
             .then(|| if is_jira_cloud(&t.base_url) { 3 } else { 2 }),
+        polled_at: t.polled_at.map(from_ms),
+        poll_error: t.poll_error.clone(),
         created_at: from_ms(t.created_at),
         updated_at: from_ms(t.updated_at),
         version: t.version,
