@@ -4,7 +4,9 @@
 //! `POST /api/v4/projects/{id}/issues`. Each request is checked against the documented shape
 //! (required fields, authentication and version headers); a request that does not fit is
 //! answered 400 with what is wrong, in the vendor's error shape. Good requests get the
-//! vendor's documented example answer (tests/fixtures/trackers/) with a fresh key.
+//! vendor's documented example answer (tests/fixtures/trackers/) with a fresh key. Reads
+//! (`GET` of one issue) and comments (Jira comment, GitHub issue comment, GitLab note) answer
+//! with the documented objects too; a test closes and reopens issues with [`Contract::close`].
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -226,8 +228,12 @@ fn read(
     }
     let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match segs.as_slice() {
-        ["rest", "api", "2" | "3", "issue", key] => {
-            let mut out = fixture("jira-v3-get-issue-response.json");
+        ["rest", "api", v @ ("2" | "3"), "issue", key] => {
+            let mut out = fixture(if *v == "3" {
+                "jira-v3-get-issue-response.json"
+            } else {
+                "jira-v2-get-issue-response.json"
+            });
             out["key"] = json!(key);
             let f = &mut out["fields"];
             match closed.get(*key) {
@@ -246,8 +252,7 @@ fn read(
             axum::Json(out).into_response()
         }
         ["repos", owner, repo, "issues", number] => {
-            // GET and POST answer the same documented Issue object.
-            let mut out = fixture("github-create-issue-response.json");
+            let mut out = fixture("github-get-issue-response.json");
             out["number"] = json!(number.parse::<i64>().unwrap_or(0));
             out["html_url"] = json!(format!("https://github.com/{owner}/{repo}/issues/{number}"));
             match closed.get(*number) {
@@ -265,7 +270,7 @@ fn read(
             axum::Json(out).into_response()
         }
         ["api", "v4", "projects", _, "issues", iid] => {
-            let mut out = fixture("gitlab-create-issue-response.json");
+            let mut out = fixture("gitlab-get-issue-response.json");
             out["iid"] = json!(iid.parse::<i64>().unwrap_or(0));
             match closed.get(*iid) {
                 Some(at) => {
@@ -300,7 +305,10 @@ fn comment(n: u64, path: &str, headers: &HeaderMap, body: &Value) -> Option<Resp
                     "v3 takes the comment body as an Atlassian Document Format doc".into(),
                 ));
             }
-            json!({"id": (10000 + n).to_string(), "body": b.clone(), "created": "2026-12-03T10:00:00.000+0000"})
+            let mut out = fixture("jira-v3-add-comment-response.json");
+            out["id"] = json!((10000 + n).to_string());
+            out["body"] = b.clone();
+            out
         }
         ["rest", "api", "2", "issue", _, "comment"] => {
             if !body["body"].is_string() {
