@@ -400,9 +400,15 @@ pub fn limit_wait(
     let reset = get("x-ratelimit-reset").or_else(|| get("ratelimit-reset"))?;
     let at = match reset.parse::<i64>() {
         Ok(epoch) => chrono::DateTime::from_timestamp(epoch, 0)?,
+        // Jira writes `yyyy-MM-ddTHH:mmZ` (no seconds); RFC 3339 is taken too.
         Err(_) => chrono::DateTime::parse_from_rfc3339(reset)
-            .ok()?
-            .with_timezone(&chrono::Utc),
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .ok()
+            .or_else(|| {
+                chrono::NaiveDateTime::parse_from_str(reset, "%Y-%m-%dT%H:%MZ")
+                    .ok()
+                    .map(|n| n.and_utc())
+            })?,
     };
     Some((at - now).max(chrono::Duration::seconds(1)))
 }
@@ -601,6 +607,67 @@ mod tests {
         );
         assert_eq!(r.headers[0], ("private-token", "x".to_owned()));
         assert_eq!(r.body["due_date"], "2026-12-18");
+    }
+
+    #[test]
+    fn rate_limit_headers_say_how_long_to_wait() {
+        use reqwest::header::{HeaderMap, HeaderValue};
+        let now = chrono::DateTime::parse_from_rfc3339("2026-12-03T10:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let h = |pairs: &[(&'static str, &str)]| {
+            let mut m = HeaderMap::new();
+            for (k, v) in pairs {
+                m.insert(*k, HeaderValue::from_str(v).unwrap());
+            }
+            m
+        };
+        let secs = chrono::Duration::seconds;
+        assert_eq!(
+            limit_wait(&h(&[("retry-after", "30")]), now),
+            Some(secs(30))
+        );
+        // GitHub and GitLab: epoch seconds, only when the budget is spent.
+        let reset = (now + secs(300)).timestamp().to_string();
+        assert_eq!(
+            limit_wait(
+                &h(&[
+                    ("x-ratelimit-remaining", "0"),
+                    ("x-ratelimit-reset", &reset)
+                ]),
+                now
+            ),
+            Some(secs(300))
+        );
+        assert_eq!(
+            limit_wait(
+                &h(&[("ratelimit-remaining", "0"), ("ratelimit-reset", &reset)]),
+                now
+            ),
+            Some(secs(300))
+        );
+        assert_eq!(
+            limit_wait(
+                &h(&[
+                    ("x-ratelimit-remaining", "12"),
+                    ("x-ratelimit-reset", &reset)
+                ]),
+                now
+            ),
+            None
+        );
+        // Jira: an ISO 8601 time without seconds.
+        assert_eq!(
+            limit_wait(
+                &h(&[
+                    ("x-ratelimit-remaining", "0"),
+                    ("x-ratelimit-reset", "2026-12-03T10:05Z")
+                ]),
+                now
+            ),
+            Some(secs(300))
+        );
+        assert_eq!(limit_wait(&h(&[]), now), None);
     }
 
     #[test]
