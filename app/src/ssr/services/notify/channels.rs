@@ -353,26 +353,18 @@ pub async fn test<C: ConnectionTrait + TransactionTrait>(
         by: actor.who().label,
         at: now,
     };
-    let row = delivery::ActiveModel {
-        channel_id: Set(Some(c.id)),
-        tracker_id: Set(None),
-        event: Set("test".into()),
-        record_type: Set(RecordType::Channel.as_str().into()),
-        record_key: Set(c.id.to_string()),
-        body: Set(render::body(c.kind, &n).to_string()),
-        status: Set(DeliveryStatus::Pending),
-        attempts: Set(0),
-        // Never picked up by the worker: it is sent here, once.
-        next_attempt_at: Set(i64::MAX),
-        claimed_until: Set(Some(to_ms(now + deliver::LEASE))),
-        last_status: Set(None),
-        last_error: Set(None),
-        created_at: Set(to_ms(now)),
-        delivered_at: Set(None),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
+    let mut row = super::outbox::pending(
+        super::outbox::Recipient::Channel(c.id),
+        "test",
+        RecordType::Channel,
+        &c.id.to_string(),
+        render::body(c.kind, &n).to_string(),
+        now,
+    );
+    // Never picked up by the worker: it is sent here, once.
+    row.next_attempt_at = Set(i64::MAX);
+    row.claimed_until = Set(Some(to_ms(now + deliver::LEASE)));
+    let row = row.insert(db).await?;
     let claimed = Claimed {
         until: row.claimed_until.unwrap_or_default(),
         delivery: row,

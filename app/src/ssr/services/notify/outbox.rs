@@ -29,6 +29,45 @@ pub fn filter_of(c: &channel::Model) -> ChannelFilter {
         .unwrap_or_default()
 }
 
+/// Where a message goes: a notification channel or a tracker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recipient {
+    Channel(i64),
+    Tracker(i64),
+}
+
+/// A new message to `to`, pending and due at `now`, never tried yet.
+pub fn pending(
+    to: Recipient,
+    event: &str,
+    record_type: crate::domain::RecordType,
+    key: &str,
+    body: String,
+    now: DateTime<Utc>,
+) -> delivery::ActiveModel {
+    let (channel, tracker) = match to {
+        Recipient::Channel(id) => (Some(id), None),
+        Recipient::Tracker(id) => (None, Some(id)),
+    };
+    delivery::ActiveModel {
+        channel_id: Set(channel),
+        tracker_id: Set(tracker),
+        event: Set(event.to_owned()),
+        record_type: Set(record_type.as_str().to_owned()),
+        record_key: Set(key.to_owned()),
+        body: Set(body),
+        status: Set(DeliveryStatus::Pending),
+        attempts: Set(0),
+        next_attempt_at: Set(to_ms(now)),
+        claimed_until: Set(None),
+        last_status: Set(None),
+        last_error: Set(None),
+        created_at: Set(to_ms(now)),
+        delivered_at: Set(None),
+        ..Default::default()
+    }
+}
+
 /// Writes the messages of `n` (call it with the change's transaction). Returns how many.
 pub async fn enqueue(
     db: &impl ConnectionTrait,
@@ -47,22 +86,15 @@ pub async fn enqueue(
     let rows: Vec<delivery::ActiveModel> = channels
         .iter()
         .filter(|c| events_of(c).contains(&n.event) && filter_of(c).matches(facts))
-        .map(|c| delivery::ActiveModel {
-            channel_id: Set(Some(c.id)),
-            tracker_id: Set(None),
-            event: Set(n.event.as_str().to_owned()),
-            record_type: Set(n.record_type.as_str().to_owned()),
-            record_key: Set(n.key.clone()),
-            body: Set(render::body(c.kind, n).to_string()),
-            status: Set(DeliveryStatus::Pending),
-            attempts: Set(0),
-            next_attempt_at: Set(to_ms(now)),
-            claimed_until: Set(None),
-            last_status: Set(None),
-            last_error: Set(None),
-            created_at: Set(to_ms(now)),
-            delivered_at: Set(None),
-            ..Default::default()
+        .map(|c| {
+            pending(
+                Recipient::Channel(c.id),
+                n.event.as_str(),
+                n.record_type,
+                &n.key,
+                render::body(c.kind, n).to_string(),
+                now,
+            )
         })
         .collect();
     let count = rows.len();
@@ -89,23 +121,14 @@ pub async fn enqueue_tracker_comment(
     text: &str,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    delivery::Entity::insert(delivery::ActiveModel {
-        channel_id: Set(None),
-        tracker_id: Set(Some(tracker_id)),
-        event: Set(TRACKER_COMMENT.to_owned()),
-        record_type: Set(crate::domain::RecordType::Action.as_str().to_owned()),
-        record_key: Set(key.to_owned()),
-        body: Set(serde_json::json!({"issue": issue, "text": text}).to_string()),
-        status: Set(DeliveryStatus::Pending),
-        attempts: Set(0),
-        next_attempt_at: Set(to_ms(now)),
-        claimed_until: Set(None),
-        last_status: Set(None),
-        last_error: Set(None),
-        created_at: Set(to_ms(now)),
-        delivered_at: Set(None),
-        ..Default::default()
-    })
+    delivery::Entity::insert(pending(
+        Recipient::Tracker(tracker_id),
+        TRACKER_COMMENT,
+        crate::domain::RecordType::Action,
+        key,
+        serde_json::json!({"issue": issue, "text": text}).to_string(),
+        now,
+    ))
     .exec_without_returning(db)
     .await?;
     super::deliver::wake();
