@@ -16,6 +16,8 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use crate::http::{Client, created};
+
 /// A request as it arrived.
 #[derive(Debug, Clone)]
 pub struct Seen {
@@ -44,6 +46,46 @@ struct Inner {
 pub struct Contract {
     pub addr: SocketAddr,
     inner: Arc<Mutex<Inner>>,
+}
+
+/// Connects tracker `body` as `admin`, its `base_url` a path on contract server `api`:
+/// (id, webhook secret).
+pub async fn connect(admin: &Client, api: &Contract, body: Value) -> (i64, String) {
+    let mut b = body;
+    b["base_url"] = json!(api.url(b["base_url"].as_str().unwrap_or("")));
+    let t = created(admin, "/api/v1/trackers", b).await;
+    (
+        t["id"].as_i64().unwrap(),
+        t["secret"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// A new action of `ic` (owned by ic@example.org), linked in one click to an issue of
+/// tracker `id`: (action key, issue key or number — `OPS-1`, `1` —, the action's created_at).
+pub async fn linked(ic: &Client, id: i64, title: &str) -> (String, String, String) {
+    let a = created(
+        ic,
+        "/api/v1/actions",
+        json!({"title": title, "owner": "ic@example.org"}),
+    )
+    .await;
+    let key = a["key"].as_str().unwrap().to_owned();
+    let r = ic
+        .post(
+            &format!("/api/v1/actions/{key}/tracker"),
+            json!({"tracker": id}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    (
+        key,
+        r.body["issue"]["key"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches('#')
+            .to_owned(),
+        a["created_at"].as_str().unwrap().to_owned(),
+    )
 }
 
 fn fixture(name: &str) -> Value {

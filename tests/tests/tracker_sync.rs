@@ -17,20 +17,10 @@ use sea_orm::{DatabaseConnection, EntityTrait};
 use serde_json::{Value, json};
 use tests::db_test;
 use tests::http::{Client, admin, created, signed_in};
-use tests::trackers::Contract;
+use tests::trackers::{Contract, connect as tracker, linked};
 
 const GH_TOKEN: &str = "ghp_Sup3rS3cretT0kenValue";
 const JIRA_TOKEN: &str = "ATATT3xJiraApiTokenSecret";
-
-async fn tracker(admin: &Client, api: &Contract, body: Value) -> (i64, String) {
-    let mut b = body;
-    b["base_url"] = json!(api.url(b["base_url"].as_str().unwrap_or("")));
-    let t = created(admin, "/api/v1/trackers", b).await;
-    (
-        t["id"].as_i64().unwrap(),
-        t["secret"].as_str().unwrap().to_owned(),
-    )
-}
 
 async fn github(admin: &Client, api: &Contract) -> (i64, String) {
     tracker(
@@ -40,33 +30,6 @@ async fn github(admin: &Client, api: &Contract) -> (i64, String) {
                "credentials": {"token": GH_TOKEN}}),
     )
     .await
-}
-
-/// A new action of ic, linked to an issue of tracker `id`: (action key, issue key, created_at).
-async fn linked(ic: &Client, id: i64, title: &str) -> (String, String, String) {
-    let a = created(
-        ic,
-        "/api/v1/actions",
-        json!({"title": title, "owner": "ic@example.org"}),
-    )
-    .await;
-    let key = a["key"].as_str().unwrap().to_owned();
-    let r = ic
-        .post(
-            &format!("/api/v1/actions/{key}/tracker"),
-            json!({"tracker": id}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    (
-        key,
-        r.body["issue"]["key"]
-            .as_str()
-            .unwrap()
-            .trim_start_matches('#')
-            .to_owned(),
-        a["created_at"].as_str().unwrap().to_owned(),
-    )
 }
 
 async fn transition(c: &Client, key: &str, body: Value) {

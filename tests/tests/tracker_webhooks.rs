@@ -12,8 +12,8 @@ use app::domain::Role;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 use tests::db_test;
-use tests::http::{Client, Reply, admin, created, signed_in};
-use tests::trackers::Contract;
+use tests::http::{Client, Reply, admin, signed_in};
+use tests::trackers::{Contract, connect as tracker, linked};
 
 fn fixture(name: &str) -> Value {
     let p = format!("{}/fixtures/trackers/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -30,40 +30,6 @@ fn sign(secret: &str, body: &[u8]) -> String {
 /// POSTs `body` to `path` as the tracker would (no session, no Origin).
 async fn post(c: &Client, path: &str, headers: &[(&str, String)], body: &[u8]) -> Reply {
     tests::http::raw_post(c, path, headers, body).await
-}
-
-/// A tracker of `kind` on the contract server: (id, webhook secret).
-async fn tracker(admin: &Client, api: &Contract, body: Value) -> (i64, String) {
-    let mut b = body;
-    b["base_url"] = json!(api.url(b["base_url"].as_str().unwrap_or("")));
-    let t = created(admin, "/api/v1/trackers", b).await;
-    (
-        t["id"].as_i64().unwrap(),
-        t["secret"].as_str().unwrap().to_owned(),
-    )
-}
-
-/// A new action of the responder, linked to an issue of tracker `id`: (action key, issue key).
-async fn linked(ic: &Client, id: i64, title: &str) -> (String, String, String) {
-    let a = created(
-        ic,
-        "/api/v1/actions",
-        json!({"title": title, "owner": "ic@example.org"}),
-    )
-    .await;
-    let key = a["key"].as_str().unwrap().to_owned();
-    let r = ic
-        .post(
-            &format!("/api/v1/actions/{key}/tracker"),
-            json!({"tracker": id}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    (
-        key,
-        r.body["issue"]["key"].as_str().unwrap().to_owned(),
-        a["created_at"].as_str().unwrap().to_owned(),
-    )
 }
 
 db_test!(github_closes_and_reopens_and_four_eyes_still_hold, |db| {

@@ -53,6 +53,9 @@ pub struct NewTracker {
     /// Jira status names that count as done (default: the status category "done").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub done_states: Option<Vec<String>>,
+    /// Teams whose new actions get an issue here by themselves; a team maps to one tracker.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub teams: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,6 +77,9 @@ pub struct TrackerPatch {
         skip_serializing_if = "Option::is_none"
     )]
     pub done_states: Option<Option<Vec<String>>>,
+    /// Replaces the mapped teams (`[]` maps none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub teams: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<i32>,
 }
@@ -89,6 +95,9 @@ pub struct Tracker {
     /// `basic`, `pat` or `token`: which credentials are stored (never the credentials).
     pub auth: String,
     pub done_states: Option<Vec<String>>,
+    /// Teams whose new actions get an issue here by themselves.
+    #[serde(default)]
+    pub teams: Vec<String>,
     /// Where the tracker's webhook posts.
     pub receive_url: String,
     /// Jira REST version used: 3 on Cloud (`*.atlassian.net`), 2 on Data Center.

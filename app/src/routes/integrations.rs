@@ -669,6 +669,7 @@ fn NewTrackerForm(create: ServerAction<CreateTracker>) -> impl IntoView {
     let email = RwSignal::new(String::new());
     let token = RwSignal::new(String::new());
     let done_states = RwSignal::new(String::new());
+    let teams = RwSignal::new(String::new());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let secret = token.get_untracked();
@@ -689,6 +690,7 @@ fn NewTrackerForm(create: ServerAction<CreateTracker>) -> impl IntoView {
                 project: project.get_untracked(),
                 credentials,
                 done_states: (!states.is_empty()).then_some(states),
+                teams: names(&teams.get_untracked()),
             },
         });
         token.set(String::new());
@@ -725,6 +727,7 @@ fn NewTrackerForm(create: ServerAction<CreateTracker>) -> impl IntoView {
                 <Show when=move || kind.get() == TrackerKind::Jira>
                     <label class="field"><span>"Done states (comma-separated; blank: the “done” category)"</span><input type="text" id="tracker-done" bind:value=done_states/></label>
                 </Show>
+                <label class="field"><span>"Teams whose new actions get an issue here (comma-separated; optional)"</span><input type="text" id="tracker-teams" bind:value=teams/></label>
             </div>
             <button type="submit" id="create-tracker">"Connect tracker"</button>
         </form>

@@ -37,3 +37,19 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    /// The teams mapped to this tracker (their new actions get an issue here).
+    pub fn team_list(&self) -> Vec<String> {
+        self.teams
+            .as_deref()
+            .and_then(|d| serde_json::from_str(d).ok())
+            .unwrap_or_default()
+    }
+
+    /// Whether `team` is mapped here (told apart without regard to case).
+    pub fn maps(&self, team: &str) -> bool {
+        let team = team.trim().to_lowercase();
+        self.team_list().iter().any(|t| t.to_lowercase() == team)
+    }
+}

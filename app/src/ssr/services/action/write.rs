@@ -165,6 +165,10 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     .await?;
     let ev = LiveEvent::action_updated(&m.key, 1, None, [m.owner_id], actor);
     live::publish(&txn, ev).await?;
+    if let Some(team) = &m.team {
+        crate::ssr::services::notify::outbox::enqueue_tracker_issue(&txn, team, &m.key, now)
+            .await?;
+    }
     {
         use crate::ssr::entities::incident;
         use sea_orm::EntityTrait as _;

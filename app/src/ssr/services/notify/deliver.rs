@@ -153,6 +153,42 @@ pub struct Outcome {
     pub error: Option<String>,
 }
 
+impl Outcome {
+    /// Done: the receiver took it.
+    pub fn delivered() -> Self {
+        Self {
+            attempt: Attempt {
+                status: Some(200),
+                retry_after: None,
+            },
+            error: None,
+        }
+    }
+
+    /// Will not get better by trying again (what the rule does with a 4xx answer): failed at
+    /// once, `why` recorded.
+    pub fn refused(why: impl Into<String>) -> Self {
+        Self {
+            attempt: Attempt {
+                status: Some(400),
+                retry_after: None,
+            },
+            error: Some(why.into()),
+        }
+    }
+
+    /// No answer (or none that counts yet): tried again with the growing delay.
+    pub fn unanswered(why: impl Into<String>) -> Self {
+        Self {
+            attempt: Attempt {
+                status: None,
+                retry_after: None,
+            },
+            error: Some(why.into()),
+        }
+    }
+}
+
 /// `Retry-After` as seconds or an HTTP date.
 pub fn retry_after(value: &str, now: DateTime<Utc>) -> Option<chrono::Duration> {
     let v = value.trim();

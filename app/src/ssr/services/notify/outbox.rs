@@ -109,10 +109,46 @@ pub async fn enqueue(
 
 /// The event of a comment to a tracker issue.
 pub const TRACKER_COMMENT: &str = "tracker.comment";
+/// A message asking a tracker to create a new action's issue (its team is mapped there).
+pub const TRACKER_CREATE: &str = "tracker.create";
 
 /// Writes a comment for issue `issue` of tracker `tracker_id` (linked to action `key`) to the
 /// outbox, in the change's transaction; `tracker::outbound` posts it with the tracker's
 /// credentials and the outbox's retries.
+/// Asks the tracker that team `team` is mapped to (if any) to create action `key`'s issue,
+/// in the transaction that creates the action.
+pub async fn enqueue_tracker_issue(
+    db: &impl ConnectionTrait,
+    team: &str,
+    key: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    use crate::ssr::entities::tracker;
+    use sea_orm::QueryOrder;
+    let Some(t) = tracker::Entity::find()
+        .filter(tracker::Column::Teams.is_not_null())
+        .order_by_asc(tracker::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .find(|t| t.maps(team))
+    else {
+        return Ok(());
+    };
+    delivery::Entity::insert(pending(
+        Recipient::Tracker(t.id),
+        TRACKER_CREATE,
+        crate::domain::RecordType::Action,
+        key,
+        serde_json::json!({ "action": key }).to_string(),
+        now,
+    ))
+    .exec_without_returning(db)
+    .await?;
+    super::deliver::wake();
+    Ok(())
+}
+
 pub async fn enqueue_tracker_comment(
     db: &impl ConnectionTrait,
     tracker_id: i64,

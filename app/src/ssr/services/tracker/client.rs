@@ -360,6 +360,9 @@ pub struct Failure {
     pub status: Option<u16>,
     pub wait: Option<chrono::Duration>,
     pub message: String,
+    /// The request may have been carried out though no answer came (it was sent, then the
+    /// wait ran out): sending it again could do it twice.
+    pub unsure: bool,
 }
 
 impl Failure {
@@ -447,6 +450,7 @@ pub async fn call(
     let res = req.send().await.map_err(|e| Failure {
         status: None,
         wait: None,
+        unsure: !e.is_connect(),
         // The error's text may carry the URL; it is left out.
         message: if e.is_timeout() {
             format!("{} did not answer in time", kind.label())
@@ -465,6 +469,7 @@ pub async fn call(
         return Err(Failure {
             status: Some(429),
             wait,
+            unsure: false,
             message: format!(
                 "{} is rate-limiting Hindsight; try again{}",
                 kind.label(),
@@ -477,6 +482,7 @@ pub async fn call(
     Err(Failure {
         status: Some(status.as_u16()),
         wait: None,
+        unsure: false,
         message: format!(
             "{} answered {}{}",
             kind.label(),

@@ -8,15 +8,15 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionSession, TransactionTrait,
 };
 
-use super::client::{self, IssueDraft};
+use super::client::{self, Created, Failure, IssueDraft};
 use crate::domain::authz::Op;
 use crate::domain::{AuditAction, RecordType};
 use crate::error::{AppError, AppResult};
-use crate::model::{Action, TrackerCredentials};
+use crate::model::Action;
 use crate::ssr::audit::{self, FieldChange};
 use crate::ssr::auth::Actor;
 use crate::ssr::entities::{action, tracker};
-use crate::ssr::secretbox;
+use crate::ssr::live::{self, LiveEvent};
 use crate::ssr::services::action as actions;
 use crate::ssr::to_ms;
 
@@ -55,40 +55,52 @@ pub fn draft(a: &Action, origin: &str) -> IssueDraft {
     }
 }
 
-/// Creates action `key`'s issue in tracker `tracker_id` and links it. Refused with 409 when
-/// the action has an issue already (also when another request linked one meanwhile).
-pub async fn create_issue<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
-    actor: &Actor,
+/// Creates the issue of action `a` in tracker `t`; the credentials are opened here. Called
+/// outside any transaction: nothing is held while the tracker answers.
+pub async fn open_issue(
     http: &reqwest::Client,
+    t: &tracker::Model,
+    a: &Action,
     origin: &str,
-    key: &str,
-    tracker_id: i64,
     now: DateTime<Utc>,
-) -> AppResult<Action> {
-    let m = actions::find(db, key).await?;
-    actor.require(Op::ChangeAction { owner: m.owner_id })?;
-    if m.external_key.is_some() {
-        return Err(AppError::conflict(format!(
-            "{key} is linked to an issue already"
-        )));
+) -> Result<Created, Failure> {
+    let creds = super::credentials(t).ok_or_else(|| Failure {
+        status: None,
+        wait: None,
+        message: super::UNOPENED.into(),
+        unsure: false,
+    })?;
+    let request = client::create_request(t, &creds, &draft(a, origin));
+    let answer = client::call(http, t.kind, false, &request, now).await?;
+    client::read_created(t, &answer.body).map_err(|e| Failure {
+        status: None,
+        wait: None,
+        // A success without the new issue's key: it may exist.
+        message: e.to_string(),
+        unsure: true,
+    })
+}
+
+/// How the issue is named to people: `OPS-57`, `#214`.
+pub fn shown_key(t: &tracker::Model, key: &str) -> String {
+    match t.kind {
+        crate::domain::TrackerKind::Jira => key.to_owned(),
+        _ => format!("#{key}"),
     }
-    let t = tracker::Entity::find_by_id(tracker_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::invalid("tracker", format!("no tracker {tracker_id}")))?;
-    let creds: TrackerCredentials = serde_json::from_str(&secretbox::open(&t.credentials)?)
-        .map_err(|_| AppError::internal())?;
-    let view = actions::get(db, actor, key, now).await?;
-    let request = client::create_request(&t, &creds, &draft(&view, origin));
-    // The tracker is called outside any transaction: nothing is held while it answers.
-    let answer = client::send(http, t.kind, &request).await?;
-    let created = client::read_created(&t, &answer)?;
-    let shown_key = match t.kind {
-        crate::domain::TrackerKind::Jira => created.key.clone(),
-        _ => format!("#{}", created.key),
-    };
-    let txn = db.begin().await?;
+}
+
+/// Links action `m` (of incident `incident`) to the new issue `created` of tracker `t`, in
+/// `txn`, with its history entry and live event. `false` when the action got an issue
+/// meanwhile: nothing is changed then.
+pub async fn attach(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    t: &tracker::Model,
+    m: &action::Model,
+    incident: Option<String>,
+    created: &Created,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
     let res = action::Entity::update_many()
         .col_expr(action::Column::TrackerId, Expr::value(Some(t.id)))
         .col_expr(
@@ -112,31 +124,75 @@ pub async fn create_issue<C: ConnectionTrait + TransactionTrait>(
         )
         .filter(action::Column::Id.eq(m.id))
         .filter(action::Column::ExternalKey.is_null())
-        .exec(&txn)
+        .exec(txn)
         .await?;
     if res.rows_affected != 1 {
-        return Err(AppError::conflict(format!(
-            "{key} was linked to another issue meanwhile; {} {shown_key} was created and is not linked",
-            t.kind.label()
-        )));
+        return Ok(false);
     }
     audit::record(
-        &txn,
+        txn,
         &actor.who(),
         now,
         RecordType::Action,
-        key,
+        &m.key,
         AuditAction::Update,
         &[
             FieldChange::new(
                 "tracker_issue",
                 None,
-                Some(format!("{} {shown_key}", t.name)),
+                Some(format!("{} {}", t.name, shown_key(t, &created.key))),
             ),
-            FieldChange::new("external_url", m.external_url.clone(), Some(created.url)),
+            FieldChange::new(
+                "external_url",
+                m.external_url.clone(),
+                Some(created.url.clone()),
+            ),
         ],
     )
     .await?;
+    let ev = LiveEvent::action_updated(
+        &m.key,
+        i64::from(m.version) + 1,
+        incident,
+        [m.owner_id],
+        actor,
+    );
+    live::publish(txn, ev).await?;
+    Ok(true)
+}
+
+/// Creates action `key`'s issue in tracker `tracker_id` and links it. Refused with 409 when
+/// the action has an issue already (also when another request linked one meanwhile).
+pub async fn create_issue<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &Actor,
+    http: &reqwest::Client,
+    origin: &str,
+    key: &str,
+    tracker_id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<Action> {
+    let m = actions::find(db, key).await?;
+    actor.require(Op::ChangeAction { owner: m.owner_id })?;
+    if m.external_key.is_some() {
+        return Err(AppError::conflict(format!(
+            "{key} is linked to an issue already"
+        )));
+    }
+    let t = tracker::Entity::find_by_id(tracker_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::invalid("tracker", format!("no tracker {tracker_id}")))?;
+    let view = actions::get(db, actor, key, now).await?;
+    let created = open_issue(http, &t, &view, origin, now).await?;
+    let txn = db.begin().await?;
+    if !attach(&txn, actor, &t, &m, view.incident.clone(), &created, now).await? {
+        return Err(AppError::conflict(format!(
+            "{key} was linked to another issue meanwhile; {} {} was created and is not linked",
+            t.kind.label(),
+            shown_key(&t, &created.key)
+        )));
+    }
     txn.commit().await?;
     actions::get(db, actor, key, now).await
 }

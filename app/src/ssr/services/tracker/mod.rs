@@ -38,12 +38,21 @@ pub fn is_jira_cloud(base_url: &str) -> bool {
         .is_some_and(|h| h.ends_with(".atlassian.net"))
 }
 
+/// Why a tracker's credentials cannot be used.
+pub const UNOPENED: &str = "the stored credentials cannot be opened with this server's key";
+
+/// Tracker `t`'s credentials, opened with the server's key (`None` when the key does not fit:
+/// it may come back with a restart that has the right `HINDSIGHT_SECRET_KEY`).
+pub fn credentials(t: &tracker::Model) -> Option<TrackerCredentials> {
+    secretbox::open(&t.credentials)
+        .ok()
+        .and_then(|c| serde_json::from_str(&c).ok())
+}
+
 pub fn view(t: &tracker::Model, origin: &str) -> Tracker {
     // Stored beside the sealed credentials; trackers from before the column are opened once.
     let auth = t.auth.clone().unwrap_or_else(|| {
-        secretbox::open(&t.credentials)
-            .ok()
-            .and_then(|c| serde_json::from_str::<TrackerCredentials>(&c).ok())
+        credentials(t)
             .map_or("unreadable", |c| c.scheme())
             .to_owned()
     });
@@ -65,6 +74,7 @@ pub fn view(t: &tracker::Model, origin: &str) -> Tracker {
         ),
         api_version: (t.kind == TrackerKind::Jira)
             .then(|| if is_jira_cloud(&t.base_url) { 3 } else { 2 }),
+        teams: t.team_list(),
         polled_at: t.polled_at.map(from_ms),
         poll_error: t.poll_error.clone(),
         created_at: from_ms(t.created_at),
@@ -179,6 +189,54 @@ fn check_done_states(d: &[String]) -> AppResult<String> {
         .map_err(|_| AppError::internal())
 }
 
+/// Checks the teams for tracker `id` (`None` for a new one): each a team name of 1 to 100
+/// characters, and none mapped to another tracker (a team's new actions go to one place).
+/// Teams are told apart without regard to case. `None` when no team is mapped.
+async fn check_teams(
+    db: &impl ConnectionTrait,
+    id: Option<i64>,
+    teams: &[String],
+) -> AppResult<Option<String>> {
+    let mut seen: Vec<String> = Vec::new();
+    let mut kept: Vec<&str> = Vec::new();
+    for t in teams {
+        let t = t.trim();
+        if t.is_empty() || t.chars().count() > 100 || t.chars().any(char::is_control) {
+            return Err(AppError::invalid(
+                "teams",
+                "each team must be 1 to 100 characters",
+            ));
+        }
+        if !seen.contains(&t.to_lowercase()) {
+            seen.push(t.to_lowercase());
+            kept.push(t);
+        }
+    }
+    if kept.len() > 100 {
+        return Err(AppError::invalid("teams", "at most 100 teams"));
+    }
+    if kept.is_empty() {
+        return Ok(None);
+    }
+    for other in tracker::Entity::find().all(db).await? {
+        if Some(other.id) == id {
+            continue;
+        }
+        if let Some(t) = kept.iter().find(|t| other.maps(t)) {
+            return Err(AppError::invalid(
+                "teams",
+                format!(
+                    "team {t} is mapped to tracker {} already; a team's actions go to one tracker",
+                    other.name
+                ),
+            ));
+        }
+    }
+    serde_json::to_string(&kept)
+        .map(Some)
+        .map_err(|_| AppError::internal())
+}
+
 /// Creates a tracker; the answer carries its webhook secret, the only time it is shown.
 pub async fn create<C: ConnectionTrait + TransactionTrait>(
     db: &C,
@@ -204,6 +262,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     let sealed_creds = secretbox::seal(&creds)?;
     let sealed_secret = secretbox::seal(&secret)?;
     let txn = db.begin().await?;
+    let teams = check_teams(&txn, None, &new.teams).await?;
     if tracker::Entity::find()
         .filter(tracker::Column::Name.eq(&name))
         .one(&txn)
@@ -222,6 +281,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         credentials: Set(sealed_creds),
         webhook_secret: Set(sealed_secret),
         done_states: Set(done),
+        teams: Set(teams),
         auth: Set(Some(new.credentials.scheme().to_owned())),
         created_by: Set(actor.user_id().map(|u| u.0)),
         created_at: Set(to_ms(now)),
@@ -244,7 +304,14 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
             FieldChange::new("base_url", None, Some(t.base_url.clone())),
             FieldChange::new("project", None, Some(t.project.clone())),
             FieldChange::new("credentials", None, Some("set".into())),
-        ],
+        ]
+        .into_iter()
+        .chain(
+            t.teams
+                .clone()
+                .map(|teams| FieldChange::new("teams", None, Some(teams))),
+        )
+        .collect::<Vec<_>>(),
     )
     .await?;
     txn.commit().await?;
@@ -388,6 +455,13 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
             d.clone(),
         ));
         m.done_states = Set(d);
+    }
+    if let Some(teams) = &patch.teams {
+        let d = check_teams(&txn, Some(id), teams).await?;
+        if d != old.teams {
+            changes.push(FieldChange::new("teams", old.teams.clone(), d.clone()));
+            m.teams = Set(d);
+        }
     }
     if changes.is_empty() {
         return Ok(view(&old, origin));

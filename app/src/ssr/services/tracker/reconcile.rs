@@ -18,9 +18,7 @@ use super::client;
 use super::webhook::{Change, Move};
 use crate::domain::ActionStatus;
 use crate::error::{AppError, AppResult};
-use crate::model::TrackerCredentials;
 use crate::ssr::entities::{action, tracker};
-use crate::ssr::secretbox;
 use crate::ssr::to_ms;
 
 /// The most issues one round reads from one tracker (oldest sync first).
@@ -85,17 +83,8 @@ async fn round<C: ConnectionTrait + TransactionTrait>(
     now: DateTime<Utc>,
     report: &mut Report,
 ) -> AppResult<(Option<String>, Option<DateTime<Utc>>)> {
-    let creds: TrackerCredentials = match secretbox::open(&t.credentials)
-        .ok()
-        .and_then(|c| serde_json::from_str(&c).ok())
-    {
-        Some(c) => c,
-        None => {
-            return Ok((
-                Some("the stored credentials cannot be opened with this server's key".into()),
-                None,
-            ));
-        }
+    let Some(creds) = super::credentials(t) else {
+        return Ok((Some(super::UNOPENED.into()), None));
     };
     let linked = action::Entity::find()
         .filter(action::Column::TrackerId.eq(t.id))
