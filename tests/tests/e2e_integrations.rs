@@ -1,7 +1,9 @@
 //! End to end: an admin adds an alert source on the admin page and gets its secret and a
 //! ready curl command once; an alert posted with it opens an incident whose page lists the
 //! alert; the admin adds a signed webhook channel, sends a test message to a real receiver
-//! and reads the delivery log; connects GitHub and creates an action's issue from its page.
+//! and reads the delivery log; connects GitHub and creates an action's issue from its page,
+//! maps a team to the tracker in the row's edit form (the team's new action gets its issue by
+//! itself) and creates another action's issue in one click on the incident's action list.
 
 use tests::browser::{Browser, E2eConfig, TestServer, click, type_into, wait_until};
 use tests::receiver::Receiver;
@@ -198,6 +200,84 @@ async fn an_admin_connects_an_alert_source_and_a_channel() {
         format!("{act}: Alert on disk usage above 90%")
     );
     browser.screenshot("action-tracker-issue").await;
+
+    // The admin maps the Payments team to the tracker in the row's edit form: a new action of
+    // the team gets its issue by itself (the server's outbox sends it).
+    c.goto(&server.url("/admin#trackers")).await.unwrap();
+    browser.hydrated().await;
+    click(c, "#tracker-list button[aria-expanded]").await;
+    type_into(c, ".edit-tracker-teams", "Payments").await;
+    browser.screenshot("admin-tracker-edit").await;
+    click(c, "form[id^='edit-tracker-'] button[type='submit']").await;
+    wait_until(c, "#tracker-list", |t| t.contains("Teams: Payments")).await;
+    let r = api(
+        "/api/v1/actions",
+        serde_json::json!({"title": "Retry card captures", "incident": key, "team": "Payments"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let auto: serde_json::Value = r.json().await.unwrap();
+    let auto = auto["key"].as_str().unwrap().to_owned();
+    let mut linked = false;
+    for _ in 0..100 {
+        let a: serde_json::Value = http
+            .get(server.url(&format!("/api/v1/actions/{auto}")))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if !a["issue"].is_null() {
+            linked = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(linked, "the outbox created {auto}'s issue");
+    // One click on the incident's action list creates the issue of an action without one.
+    let r = api(
+        "/api/v1/actions",
+        serde_json::json!({"title": "Add a disk-usage runbook", "incident": key}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let plain: serde_json::Value = r.json().await.unwrap();
+    let plain = plain["key"].as_str().unwrap().to_owned();
+    c.goto(&server.url(&format!("/incidents/{key}")))
+        .await
+        .unwrap();
+    browser.hydrated().await;
+    let list = wait_until(c, "#incident-actions", |t| t.contains(&plain)).await;
+    assert!(list.contains("Create issue"), "{list}");
+    click(
+        c,
+        &format!("#incident-actions button[aria-label='Create a tracker issue for {plain}']"),
+    )
+    .await;
+    let list = wait_until(c, "#incident-actions", |t| {
+        t.matches("#21").count() >= 3 && !t.contains("Create issue")
+    })
+    .await;
+    assert!(list.contains(&auto) && list.contains(&plain), "{list}");
+    let made: Vec<String> = github
+        .seen()
+        .iter()
+        .map(|s| s.body["title"].as_str().unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(made.len(), 3, "{made:?}");
+    assert!(
+        made.contains(&format!("{auto}: Retry card captures")),
+        "{made:?}"
+    );
+    assert!(
+        made.contains(&format!("{plain}: Add a disk-usage runbook")),
+        "{made:?}"
+    );
+    browser.screenshot("incident-action-issues").await;
     assert!(browser.script_errors().await.is_empty());
     browser.close().await;
 }

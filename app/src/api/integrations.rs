@@ -186,6 +186,26 @@ pub async fn create_tracker(
     .await
 }
 
+/// Changes tracker `id` (admins); credentials given replace the stored ones.
+#[server(prefix = "/rpc", endpoint = "update_tracker", input = server_fn::codec::Json)]
+pub async fn update_tracker(
+    id: i64,
+    patch: crate::model::TrackerPatch,
+) -> Result<crate::model::Tracker, AppError> {
+    ctx::run(|state, actor| async move {
+        crate::ssr::services::tracker::update(
+            &state.db,
+            &actor,
+            id,
+            patch,
+            &state.config.public_origin,
+            chrono::Utc::now(),
+        )
+        .await
+    })
+    .await
+}
+
 #[server(prefix = "/rpc", endpoint = "delete_tracker")]
 pub async fn delete_tracker(id: i64) -> Result<(), AppError> {
     ctx::run(|state, actor| async move {

@@ -4,14 +4,25 @@
 use chrono::NaiveDate;
 use leptos::prelude::*;
 
-use crate::api::{CreateAction, list_actions, list_users};
+use crate::api::{CreateAction, CreateTrackerIssue, list_actions, list_users, tracker_choices};
 use crate::components::error_box::ErrorBox;
 use crate::components::list::ListTable;
 use crate::components::session::use_session;
 use crate::domain::authz::{Op, allows};
 use crate::domain::{ActionKind, ActionStatus, Priority};
 use crate::error::AppError;
-use crate::model::{ActionFilter, ActionSummary, NewAction, Page, User};
+use crate::model::{
+    ActionFilter, ActionSummary, CurrentUser, NewAction, Page, TrackerChoice, User,
+};
+
+/// Whether `user` may change an action owned by `owner` (an e-mail): the owner, responders
+/// and admins (the rule of [`Op::ChangeAction`]).
+pub fn may_change(user: Option<&CurrentUser>, owner: Option<&str>) -> bool {
+    user.is_some_and(|u| {
+        let owner_id = (owner == Some(u.email.as_str())).then_some(u.id);
+        allows(u.role, u.id, Op::ChangeAction { owner: owner_id })
+    })
+}
 
 /// `overdue by 3 days` / `due today` / `due tomorrow` / `due in 4 days` / `no due date`,
 /// and whether it is overdue (past the date, not on it).
@@ -103,8 +114,11 @@ pub fn ActionTable(
 #[derive(Clone, Copy)]
 pub struct ActionsPanel {
     pub create: ServerAction<CreateAction>,
+    /// A one-click tracker issue for an action of the list.
+    pub link: ServerAction<CreateTrackerIssue>,
     pub list: Resource<Result<Page<ActionSummary>, AppError>>,
     pub people: Resource<Result<Vec<User>, AppError>>,
+    pub trackers: Resource<Result<Vec<TrackerChoice>, AppError>>,
 }
 
 /// Most actions a card lists (the rest are one click away).
@@ -114,9 +128,10 @@ impl ActionsPanel {
     /// The actions of the incident whose key `key` gives.
     pub fn for_incident(key: impl Fn() -> String + Send + Sync + 'static) -> Self {
         let create = ServerAction::<CreateAction>::new();
+        let link = ServerAction::<CreateTrackerIssue>::new();
         let list = Resource::new(
-            move || (key(), create.version().get()),
-            |(k, _)| {
+            move || (key(), create.version().get(), link.version().get()),
+            |(k, _, _)| {
                 list_actions(ActionFilter {
                     incident: Some(k),
                     limit: Some(CARD_LIMIT),
@@ -125,19 +140,25 @@ impl ActionsPanel {
             },
         );
         let people = Resource::new(|| (), |_| list_users());
+        let trackers = Resource::new(|| (), |_| tracker_choices());
         Self {
             create,
+            link,
             list,
             people,
+            trackers,
         }
     }
 }
 
 /// An incident's actions and a form that adds one: type a title, Tab to the owner, Enter.
+/// Each action shows its tracker issue, or (to those who may change it, when a tracker is
+/// connected) a one-click "Create issue".
 #[component]
 pub fn ActionsCard(incident: String, panel: ActionsPanel) -> impl IntoView {
     let session = use_session();
     let list_href = format!("/actions/all?incident={incident}");
+    let chosen = RwSignal::new(None::<i64>);
     view! {
         <section class="card" id="actions-card">
             <h2>"Actions"</h2>
@@ -145,11 +166,34 @@ pub fn ActionsCard(incident: String, panel: ActionsPanel) -> impl IntoView {
                 {move || {
                     let list_href = list_href.clone();
                     Suspend::new(async move {
+                    let user = session.user.await.ok().flatten();
+                    let trackers = panel.trackers.await.unwrap_or_default();
                     match panel.list.await {
                         Ok(page) if page.items.is_empty() => view! { <p class="muted" id="actions-none">"No actions yet."</p> }.into_any(),
-                        Ok(page) => view! {
+                        Ok(page) => {
+                            let first = trackers.first().map(|t| t.id);
+                            let offer = |a: &ActionSummary| {
+                                first.is_some()
+                                    && a.issue_key.is_none()
+                                    && a.external_url.is_none()
+                                    && matches!(a.status, ActionStatus::Open | ActionStatus::InProgress)
+                                    && may_change(user.as_ref(), a.owner.as_deref())
+                            };
+                            let any_offer = page.items.iter().any(offer);
+                            let offers: Vec<bool> = page.items.iter().map(offer).collect();
+                            view! {
+                            {(any_offer && trackers.len() > 1).then(|| view! {
+                                <label class="small muted tracker-pick">"Issues go to "
+                                    <select id="card-tracker" on:change=move |ev| chosen.set(event_target_value(&ev).parse().ok())>
+                                        {trackers.iter().map(|t| view! { <option value=t.id.to_string()>{format!("{} ({})", t.name, t.kind.label())}</option> }).collect_view()}
+                                    </select>
+                                </label>
+                            })}
                             <ul class="action-list" id="incident-actions">
-                                {page.items.into_iter().map(|a| view! {
+                                {page.items.into_iter().zip(offers).map(|(a, offer)| {
+                                    let key = a.key.clone();
+                                    let label = format!("Create a tracker issue for {}", a.key);
+                                    view! {
                                     <li class=if a.overdue { "overdue" } else { "" }>
                                         <a class="key" href=format!("/actions/{}", a.key)>{a.key.clone()}</a>" "
                                         <span>{a.title.clone()}</span>" "
@@ -159,16 +203,30 @@ pub fn ActionsCard(incident: String, panel: ActionsPanel) -> impl IntoView {
                                             {a.due_date.map(|d| format!(" · due {d}"))}
                                             {a.overdue.then_some(" · overdue")}
                                         </span>
+                                        {a.external_url.clone().filter(|u| u.starts_with("https://") || u.starts_with("http://")).map(|u| view! {
+                                            " "<a class="small issue-link" href=u rel="noopener noreferrer" target="_blank">{a.issue_key.clone().unwrap_or_else(|| "issue".into())}</a>
+                                        })}
+                                        {offer.then(|| view! {
+                                            " "<button type="button" class="small secondary create-issue" aria-label=label
+                                                disabled=move || panel.link.pending().get()
+                                                on:click=move |_| {
+                                                    if let Some(tracker) = chosen.get_untracked().or(first) {
+                                                        panel.link.dispatch(CreateTrackerIssue { key: key.clone(), tracker });
+                                                    }
+                                                }>"Create issue"</button>
+                                        })}
                                     </li>
-                                }).collect_view()}
+                                }}).collect_view()}
                             </ul>
                             {page.next.is_some().then(|| view! { <a href=list_href>"All of this incident's actions"</a> })}
-                        }.into_any(),
+                        }.into_any()
+                        }
                         Err(e) => view! { <ErrorBox error=e/> }.into_any(),
                     }
                     })
                 }}
             </Transition>
+            {move || panel.link.value().get().and_then(Result::err).map(|e| view! { <ErrorBox error=e/> })}
             <Transition fallback=|| ()>
                 {move || {
                     let incident = incident.clone();

@@ -332,6 +332,16 @@ wire_enum!(
     }
 );
 
+/// A tracker issue as people name it: Jira's key as it is (`OPS-57`), GitHub's and GitLab's
+/// number with `#` (`#214`).
+pub fn issue_name(key: &str) -> String {
+    if !key.is_empty() && key.bytes().all(|b| b.is_ascii_digit()) {
+        format!("#{key}")
+    } else {
+        key.to_owned()
+    }
+}
+
 wire_enum!(
     /// An alert's state as its sender last reported it.
     AlertStatus {
@@ -381,6 +391,13 @@ wire_enum!(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn issues_are_named_as_their_trackers_name_them() {
+        assert_eq!(issue_name("OPS-57"), "OPS-57");
+        assert_eq!(issue_name("214"), "#214");
+        assert_eq!(issue_name(""), "");
+    }
 
     #[test]
     fn wire_names_round_trip_for_every_value() {

@@ -243,6 +243,13 @@ pub struct ActionSummary {
     pub due_date: Option<chrono::NaiveDate>,
     pub verification_due: Option<chrono::NaiveDate>,
     pub overdue: bool,
+    /// The linked tracker issue as people name it (`OPS-57`, `#214`), when it was created
+    /// through a connected tracker.
+    #[serde(default)]
+    pub issue_key: Option<String>,
+    /// Where the action's issue is (also a link set by hand).
+    #[serde(default)]
+    pub external_url: Option<String>,
 }
 
 /// `GET /actions/mine`: what the signed-in user owes and what waits for their verification.

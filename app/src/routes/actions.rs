@@ -11,7 +11,7 @@ use crate::api::{
     TransitionAction, UpdateAction, get_action, list_actions, list_users, my_actions,
 };
 use crate::components::actions::{
-    ActionStatusBadge, ActionTable, Deadline, PeopleList, PriorityBadge,
+    ActionStatusBadge, ActionTable, Deadline, PeopleList, PriorityBadge, may_change,
 };
 use crate::components::comments::{Comments, CommentsPanel};
 use crate::components::error_box::ErrorBox;
@@ -20,7 +20,6 @@ use crate::components::history::RecordHistory;
 use crate::components::layout::PageHead;
 use crate::components::list::{ListResults, StatusTabs, Tab, href, query_filter};
 use crate::components::session::use_session;
-use crate::domain::authz::{Op, allows};
 use crate::domain::{ActionKind, ActionStatus, CommentOn, Priority, VerificationResult};
 use crate::error::AppError;
 use crate::markdown::render;
@@ -249,13 +248,7 @@ fn TrackerIssue(
 ) -> impl IntoView {
     let chosen = RwSignal::new(None::<i64>);
     let key = a.key.clone();
-    let owner_id = user
-        .as_ref()
-        .filter(|u| a.owner.as_deref() == Some(u.email.as_str()))
-        .map(|u| u.id);
-    let can_change = user
-        .as_ref()
-        .is_some_and(|u| allows(u.role, u.id, Op::ChangeAction { owner: owner_id }));
+    let can_change = may_change(user.as_ref(), a.owner.as_deref());
     view! {
         <Transition fallback=|| ()>
             {move || {
@@ -269,7 +262,7 @@ fn TrackerIssue(
                                 <h2>"Tracker issue"</h2>
                                 <p>
                                     {i.url.clone().filter(|u| u.starts_with("https://") || u.starts_with("http://")).map(|u| view! {
-                                        <a href=u rel="noopener noreferrer" target="_blank" id="tracker-issue-link">{format!("{} {}{}", i.tracker_name, if i.kind == crate::domain::TrackerKind::Jira { "" } else { "#" }, i.key)}</a>
+                                        <a href=u rel="noopener noreferrer" target="_blank" id="tracker-issue-link">{format!("{} {}", i.tracker_name, crate::domain::issue_name(&i.key))}</a>
                                     })}
                                     {i.state.clone().map(|s| view! { " · "<span class="badge">{s}</span> })}
                                 </p>
@@ -322,14 +315,10 @@ fn ActionView(
     transition: ServerAction<TransitionAction>,
     people: Resource<Result<Vec<User>, AppError>>,
 ) -> impl IntoView {
-    let owner_id = user
+    let can_change = may_change(user.as_ref(), a.owner.as_deref());
+    let is_owner = user
         .as_ref()
-        .filter(|u| a.owner.as_deref() == Some(u.email.as_str()))
-        .map(|u| u.id);
-    let can_change = user
-        .as_ref()
-        .is_some_and(|u| allows(u.role, u.id, Op::ChangeAction { owner: owner_id }));
-    let is_owner = owner_id.is_some();
+        .is_some_and(|u| a.owner.as_deref() == Some(u.email.as_str()));
     let facts = view! {
         <dl class="times" id="action-facts">
             <dt>"Owner"</dt><dd id="action-owner">{a.owner.clone().unwrap_or_else(|| "unassigned".into())}</dd>

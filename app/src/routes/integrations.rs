@@ -8,7 +8,8 @@ use leptos::prelude::*;
 
 use crate::api::{
     CreateChannel, CreateHook, CreateTracker, DeleteChannel, DeleteHook, DeleteTracker,
-    TestChannel, UpdateChannel, channel_deliveries, list_channels, list_hooks, list_trackers,
+    TestChannel, UpdateChannel, UpdateTracker, channel_deliveries, list_channels, list_hooks,
+    list_trackers,
 };
 use crate::components::error_box::ErrorBox;
 use crate::components::format;
@@ -18,7 +19,8 @@ use crate::domain::{
     ChannelKind, DeliveryStatus, HookSource, NotifyEvent, Role, Severity, TrackerKind,
 };
 use crate::model::{
-    Channel, ChannelPatch, Delivery, Hook, NewChannel, NewHook, NewTracker, TrackerCredentials,
+    Channel, ChannelPatch, Delivery, Hook, NewChannel, NewHook, NewTracker, Tracker,
+    TrackerCredentials, TrackerPatch,
 };
 
 /// The configuration a sender needs, ready to paste: (title, text). `secret` is the hook's
@@ -599,9 +601,16 @@ pub fn webhook_setup(kind: TrackerKind, url: &str, secret: &str) -> String {
 pub fn TrackersSection() -> impl IntoView {
     let session = use_session();
     let create = ServerAction::<CreateTracker>::new();
+    let update = ServerAction::<UpdateTracker>::new();
     let delete = ServerAction::<DeleteTracker>::new();
     let trackers = Resource::new(
-        move || (create.version().get(), delete.version().get()),
+        move || {
+            (
+                create.version().get(),
+                update.version().get(),
+                delete.version().get(),
+            )
+        },
         |_| list_trackers(),
     );
     view! {
@@ -622,29 +631,7 @@ pub fn TrackersSection() -> impl IntoView {
                                     <table class="list" id="tracker-list">
                                         <thead><tr><th>"Name"</th><th>"Kind"</th><th>"Project"</th><th>"Signs in with"</th><th>"Webhook URL"</th><th>"Last sync"</th><th></th></tr></thead>
                                         <tbody>{list.into_iter().map(|t| {
-                                            let id = t.id;
-                                            let name = t.name.clone();
-                                            let remove = move |_| {
-                                                let ok = window().confirm_with_message(&format!("Disconnect {name}? Linked actions keep their issue link but no longer sync.")).unwrap_or(false);
-                                                if ok { delete.dispatch(DeleteTracker { id }); }
-                                            };
-                                            view! {
-                                                <tr>
-                                                    <td>{t.name.clone()}</td>
-                                                    <td>{t.kind.label()}{t.api_version.map(|v| format!(" (REST v{v})"))}</td>
-                                                    <td><code>{t.project.clone()}</code>" · "<span class="small muted">{t.base_url.clone()}</span></td>
-                                                    <td>{t.auth.clone()}</td>
-                                                    <td><code class="secret">{t.receive_url.clone()}</code></td>
-                                                    <td class="small">
-                                                        {match t.polled_at {
-                                                            Some(at) => view! { <time datetime=at.to_rfc3339()>{at.format("%Y-%m-%d %H:%M UTC").to_string()}</time> }.into_any(),
-                                                            None => view! { <span class="muted">"not yet"</span> }.into_any(),
-                                                        }}
-                                                        {t.poll_error.clone().map(|e| view! { <div class="error">{e}</div> })}
-                                                    </td>
-                                                    <td><button type="button" class="danger small" on:click=remove>"Disconnect"</button></td>
-                                                </tr>
-                                            }
+                                            view! { <TrackerRow t=t update=update delete=delete/> }
                                         }).collect_view()}</tbody>
                                     </table>
                                 }.into_any()
@@ -657,6 +644,139 @@ pub fn TrackersSection() -> impl IntoView {
             </Transition>
             {move || delete.value().get().and_then(Result::err).map(|e| view! { <ErrorBox error=e/> })}
         </section>
+    }
+}
+
+/// One tracker of the table, with "Edit" (a form under the row) and "Disconnect".
+#[component]
+fn TrackerRow(
+    t: Tracker,
+    update: ServerAction<UpdateTracker>,
+    delete: ServerAction<DeleteTracker>,
+) -> impl IntoView {
+    let id = t.id;
+    let editing = RwSignal::new(false);
+    let name = t.name.clone();
+    let remove = move |_| {
+        let ok = window()
+            .confirm_with_message(&format!(
+                "Disconnect {name}? Linked actions keep their issue link but no longer sync."
+            ))
+            .unwrap_or(false);
+        if ok {
+            delete.dispatch(DeleteTracker { id });
+        }
+    };
+    let teams = t.teams.join(", ");
+    let row = view! {
+        <tr id=format!("tracker-{id}")>
+            <td>{t.name.clone()}</td>
+            <td>{t.kind.label()}{t.api_version.map(|v| format!(" (REST v{v})"))}</td>
+            <td>
+                <code>{t.project.clone()}</code>" · "<span class="small muted">{t.base_url.clone()}</span>
+                {(!teams.is_empty()).then(|| view! { <div class="small">"Teams: "{teams.clone()}</div> })}
+            </td>
+            <td>{t.auth.clone()}</td>
+            <td><code class="secret">{t.receive_url.clone()}</code></td>
+            <td class="small">
+                {match t.polled_at {
+                    Some(at) => view! { <time datetime=at.to_rfc3339()>{at.format("%Y-%m-%d %H:%M UTC").to_string()}</time> }.into_any(),
+                    None => view! { <span class="muted">"not yet"</span> }.into_any(),
+                }}
+                {t.poll_error.clone().map(|e| view! { <div class="error">{e}</div> })}
+            </td>
+            <td class="row-actions">
+                <button type="button" class="secondary small" aria-expanded=move || editing.get().to_string()
+                    aria-label=format!("Edit {}", t.name) on:click=move |_| editing.update(|e| *e = !*e)>"Edit"</button>
+                " "
+                <button type="button" class="danger small" on:click=remove>"Disconnect"</button>
+            </td>
+        </tr>
+    };
+    view! {
+        {row}
+        <Show when=move || editing.get()>
+            <tr class="edit-row">
+                <td colspan="7"><EditTracker t=t.clone() update=update editing=editing/></td>
+            </tr>
+        </Show>
+    }
+}
+
+/// The form that changes a tracker: what is changed is sent with the version it was read
+/// at; a token typed replaces the stored credentials (left blank, they stay).
+#[component]
+fn EditTracker(
+    t: Tracker,
+    update: ServerAction<UpdateTracker>,
+    editing: RwSignal<bool>,
+) -> impl IntoView {
+    let id = t.id;
+    let kind = t.kind;
+    let name = RwSignal::new(t.name.clone());
+    let base_url = RwSignal::new(t.base_url.clone());
+    let project = RwSignal::new(t.project.clone());
+    let teams = RwSignal::new(t.teams.join(", "));
+    let done_states = RwSignal::new(t.done_states.clone().unwrap_or_default().join(", "));
+    let email = RwSignal::new(String::new());
+    let token = RwSignal::new(String::new());
+    let old = t.clone();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let changed = |new: String, was: &str| (new.trim() != was).then(|| new.trim().to_owned());
+        let secret = token.get_untracked();
+        let credentials =
+            (!secret.is_empty()).then(|| match (kind, email.get_untracked().trim()) {
+                (TrackerKind::Jira, "") => TrackerCredentials::Pat { pat: secret },
+                (TrackerKind::Jira, e) => TrackerCredentials::Basic {
+                    email: e.to_owned(),
+                    api_token: secret,
+                },
+                _ => TrackerCredentials::Token { token: secret },
+            });
+        let new_teams = names(&teams.get_untracked());
+        let states = names(&done_states.get_untracked());
+        let states = (!states.is_empty()).then_some(states);
+        update.dispatch(UpdateTracker {
+            id,
+            patch: TrackerPatch {
+                name: changed(name.get_untracked(), &old.name),
+                base_url: changed(base_url.get_untracked(), &old.base_url),
+                project: changed(project.get_untracked(), &old.project),
+                credentials,
+                done_states: (kind == TrackerKind::Jira && states != old.done_states)
+                    .then_some(states),
+                teams: (new_teams != old.teams).then_some(new_teams),
+                version: Some(old.version),
+            },
+        });
+        token.set(String::new());
+    };
+    Effect::new(move |_| {
+        if matches!(update.value().get(), Some(Ok(ref u)) if u.id == id) {
+            editing.set(false);
+        }
+    });
+    view! {
+        <form class="settings-form" id=format!("edit-tracker-{id}") on:submit=submit>
+            <div class="settings-grid">
+                <label class="field"><span>"Name"</span><input type="text" class="edit-tracker-name" required maxlength="100" bind:value=name/></label>
+                <label class="field"><span>"Base URL"</span><input type="url" class="edit-tracker-base-url" required bind:value=base_url/></label>
+                <label class="field"><span>{match kind { TrackerKind::Jira => "Project key", TrackerKind::Github => "Repository (owner/repo)", TrackerKind::Gitlab => "Project path" }}</span>
+                    <input type="text" class="edit-tracker-project" required bind:value=project/></label>
+                <label class="field"><span>"Teams whose new actions get an issue here (comma-separated)"</span><input type="text" class="edit-tracker-teams" bind:value=teams/></label>
+                {(kind == TrackerKind::Jira).then(|| view! {
+                    <label class="field"><span>"Done states (comma-separated; blank: the “done” category)"</span><input type="text" class="edit-tracker-done" bind:value=done_states/></label>
+                    <label class="field"><span>"Account e-mail (Cloud; blank for a Data Center token)"</span><input type="email" autocomplete="off" bind:value=email/></label>
+                })}
+                <label class="field"><span>"New token (write-only; blank keeps the stored one)"</span><input type="password" class="edit-tracker-token" autocomplete="off" bind:value=token/></label>
+            </div>
+            <div class="row-form">
+                <button type="submit" disabled=move || update.pending().get()>{move || if update.pending().get() { "Saving…" } else { "Save tracker" }}</button>
+                <button type="button" class="secondary" on:click=move |_| editing.set(false)>"Cancel"</button>
+            </div>
+            {move || update.value().get().and_then(Result::err).map(|e| view! { <ErrorBox error=e/> })}
+        </form>
     }
 }
 

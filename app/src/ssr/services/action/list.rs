@@ -193,6 +193,11 @@ pub(super) async fn summaries(
             team: m.team,
             due_date: m.due_date,
             verification_due: m.verification_due,
+            issue_key: m
+                .tracker_id
+                .and(m.external_key.as_deref())
+                .map(crate::domain::issue_name),
+            external_url: m.external_url,
         })
         .collect())
 }

@@ -81,14 +81,6 @@ pub async fn open_issue(
     })
 }
 
-/// How the issue is named to people: `OPS-57`, `#214`.
-pub fn shown_key(t: &tracker::Model, key: &str) -> String {
-    match t.kind {
-        crate::domain::TrackerKind::Jira => key.to_owned(),
-        _ => format!("#{key}"),
-    }
-}
-
 /// Links action `m` (of incident `incident`) to the new issue `created` of tracker `t`, in
 /// `txn`, with its history entry and live event. `false` when the action got an issue
 /// meanwhile: nothing is changed then.
@@ -140,7 +132,11 @@ pub async fn attach(
             FieldChange::new(
                 "tracker_issue",
                 None,
-                Some(format!("{} {}", t.name, shown_key(t, &created.key))),
+                Some(format!(
+                    "{} {}",
+                    t.name,
+                    crate::domain::issue_name(&created.key)
+                )),
             ),
             FieldChange::new(
                 "external_url",
@@ -190,7 +186,7 @@ pub async fn create_issue<C: ConnectionTrait + TransactionTrait>(
         return Err(AppError::conflict(format!(
             "{key} was linked to another issue meanwhile; {} {} was created and is not linked",
             t.kind.label(),
-            shown_key(&t, &created.key)
+            crate::domain::issue_name(&created.key)
         )));
     }
     txn.commit().await?;

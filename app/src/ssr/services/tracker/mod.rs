@@ -396,14 +396,14 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
     }
     let mut m: tracker::ActiveModel = old.clone().into();
     let mut changes = Vec::new();
-    if let Some(n) = &patch.name {
-        let n = check_name(n)?;
-        if n != old.name
-            && tracker::Entity::find()
-                .filter(tracker::Column::Name.eq(&n))
-                .one(&txn)
-                .await?
-                .is_some()
+    if let Some(n) = patch.name.as_deref().map(check_name).transpose()?
+        && n != old.name
+    {
+        if tracker::Entity::find()
+            .filter(tracker::Column::Name.eq(&n))
+            .one(&txn)
+            .await?
+            .is_some()
         {
             return Err(AppError::Conflict {
                 message: format!("a tracker named {n} exists"),
@@ -421,15 +421,22 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
             .map_err(|_| AppError::invalid("base_url", "must be an absolute http or https URL"))?
             .trim_end_matches('/')
             .to_owned();
-        changes.push(FieldChange::new(
-            "base_url",
-            Some(old.base_url.clone()),
-            Some(u.clone()),
-        ));
-        m.base_url = Set(u);
+        if u != old.base_url {
+            changes.push(FieldChange::new(
+                "base_url",
+                Some(old.base_url.clone()),
+                Some(u.clone()),
+            ));
+            m.base_url = Set(u);
+        }
     }
-    if let Some(p) = &patch.project {
-        let p = check_project(old.kind, p)?;
+    if let Some(p) = patch
+        .project
+        .as_deref()
+        .map(|p| check_project(old.kind, p))
+        .transpose()?
+        && p != old.project
+    {
         changes.push(FieldChange::new(
             "project",
             Some(old.project.clone()),
@@ -449,12 +456,14 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
     }
     if let Some(d) = &patch.done_states {
         let d = d.as_deref().map(check_done_states).transpose()?;
-        changes.push(FieldChange::new(
-            "done_states",
-            old.done_states.clone(),
-            d.clone(),
-        ));
-        m.done_states = Set(d);
+        if d != old.done_states {
+            changes.push(FieldChange::new(
+                "done_states",
+                old.done_states.clone(),
+                d.clone(),
+            ));
+            m.done_states = Set(d);
+        }
     }
     if let Some(teams) = &patch.teams {
         let d = check_teams(&txn, Some(id), teams).await?;

@@ -137,7 +137,7 @@ async fn create<C: ConnectionTrait + TransactionTrait>(
         Outcome::refused(format!(
             "{key} was linked to another issue meanwhile; {} {} was created and is not linked",
             t.kind.label(),
-            link::shown_key(t, &created.key)
+            crate::domain::issue_name(&created.key)
         ))
     })
 }
