@@ -253,6 +253,7 @@ async fn an_admin_connects_an_alert_source_and_a_channel() {
     browser.hydrated().await;
     let list = wait_until(c, "#incident-actions", |t| t.contains(&plain)).await;
     assert!(list.contains("Create issue"), "{list}");
+    browser.screenshot("incident-create-issue").await;
     click(
         c,
         &format!("#incident-actions button[aria-label='Create a tracker issue for {plain}']"),

@@ -140,6 +140,24 @@ db_test!(a_team_maps_to_one_tracker, |db| {
     // The change is in the tracker's history.
     let h = admin.get(&format!("/api/v1/history/tracker/{gh}")).await;
     assert!(h.text.contains("teams"), "{}", h.text);
+    // A change that changes nothing records nothing.
+    let t = admin.get(&format!("/api/v1/trackers/{gh}")).await.body;
+    let r = admin
+        .patch(
+            &format!("/api/v1/trackers/{gh}"),
+            json!({"name": t["name"], "base_url": t["base_url"], "project": t["project"],
+                   "teams": t["teams"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["version"], t["version"]);
+    assert_eq!(
+        admin
+            .get(&format!("/api/v1/history/tracker/{gh}"))
+            .await
+            .text,
+        h.text
+    );
     // [] maps none.
     let r = admin
         .patch(&format!("/api/v1/trackers/{jid}"), json!({"teams": []}))
@@ -257,6 +275,17 @@ db_test!(new_actions_of_a_mapped_team_get_their_issue_once, |db| {
         "{}",
         h.text
     );
+    // The list rows name the issue.
+    let rows = ic.get("/api/v1/actions?team=payments").await.body;
+    let row = rows["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == json!(a1))
+        .unwrap()
+        .clone();
+    assert!(row["issue_key"].as_str().unwrap().starts_with('#'), "{row}");
+    assert_eq!(row["external_url"], v1["external_url"]);
     // a4 kept its one-click issue; a5 got none; every message delivered.
     let v4 = ic.get(&format!("/api/v1/actions/{a4}")).await.body;
     assert_eq!(v4["issue"]["key"], a4_issue["key"]);

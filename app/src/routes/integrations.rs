@@ -616,7 +616,7 @@ pub fn TrackersSection() -> impl IntoView {
     view! {
         <section class="card" id="trackers">
             <h2>"Issue trackers"</h2>
-            <p class="muted">"Jira, GitHub or GitLab: an action's issue is created in one click on its page; the tracker's webhook marks it done or reopens it. Only a verification here proves it effective."</p>
+            <p class="muted">"Jira, GitHub or GitLab: an action's issue is created in one click (on its page or its incident's action list), or by itself for the teams mapped to a tracker; the tracker's webhook marks it done or reopens it. Only a verification here proves it effective."</p>
             <Transition fallback=|| view! { <p class="muted">"Loading trackers…"</p> }>
                 {move || Suspend::new(async move {
                     if !is_admin(session.user.await.ok().flatten()) {
