@@ -72,6 +72,18 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Whether `path` is a sender's delivery (an alert hook's or a tracker's webhook): it carries
+/// its own secret, not a session or an API token, and comes from a server, not a browser.
+fn is_inbound(path: &str) -> bool {
+    ["/api/v1/hooks/", "/api/v1/trackers/"]
+        .iter()
+        .any(|prefix| {
+            path.strip_prefix(prefix)
+                .and_then(|r| r.strip_suffix("/receive"))
+                .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+        })
+}
+
 /// Paths that never need to know who is asking.
 fn is_public_asset(path: &str) -> bool {
     path.starts_with("/pkg/") || path == "/healthz" || path == "/metrics" || path == "/favicon.ico"
@@ -82,7 +94,7 @@ fn is_public_asset(path: &str) -> bool {
 async fn auth_layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     // Assets are public; a hook's delivery carries the hook's own secret, checked by its
     // handler (its `Authorization` is not an API token).
-    if is_public_asset(req.uri().path()) || crate::api::hooks::is_inbound(req.uri().path()) {
+    if is_public_asset(req.uri().path()) || is_inbound(req.uri().path()) {
         return next.run(req).await;
     }
     let auth = match authenticate(&state.db, req.headers(), chrono::Utc::now()).await {
@@ -120,7 +132,7 @@ async fn same_origin_layer(State(state): State<AppState>, req: Request, next: Ne
         axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
     );
     // A hook's delivery comes from a server with the hook's secret, never with a cookie.
-    let inbound = crate::api::hooks::is_inbound(req.uri().path());
+    let inbound = is_inbound(req.uri().path());
     if !safe && !inbound && !same_origin_write(req.headers(), &state.config.public_origin) {
         tracing::warn!(method = %req.method(), path = %req.uri().path(), "refused a write from another origin");
         return crate::api::ApiError(AppError::forbidden(
@@ -171,4 +183,18 @@ pub fn leptos_options(settings: &crate::config::Settings) -> LeptosOptions {
         .site_addr(settings.addr)
         .env(env)
         .build()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_receive_paths_are_inbound() {
+        assert!(super::is_inbound("/api/v1/hooks/3/receive"));
+        assert!(!super::is_inbound("/api/v1/hooks/3"));
+        assert!(super::is_inbound("/api/v1/trackers/2/receive"));
+        assert!(!super::is_inbound("/api/v1/trackers/2"));
+        assert!(!super::is_inbound("/api/v1/hooks//receive"));
+        assert!(!super::is_inbound("/api/v1/hooks/3/x/receive"));
+        assert!(!super::is_inbound("/api/v1/incidents/INC-1/receive"));
+    }
 }

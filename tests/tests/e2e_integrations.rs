@@ -177,6 +177,14 @@ async fn an_admin_connects_an_alert_source_and_a_channel() {
     assert!(callout.contains(secret.trim()), "{callout}");
     let list = wait_until(c, "#tracker-list", |t| t.contains("acme-sre/payments-api")).await;
     assert!(!list.contains("ghp_e2e_never_shown"));
+    assert!(
+        list.contains("Last sync") || list.contains("LAST SYNC"),
+        "{list}"
+    );
+    assert!(
+        list.contains("not yet"),
+        "no reconciliation round yet: {list}"
+    );
     browser.screenshot("admin-trackers").await;
     let r = api(
         "/api/v1/actions",

@@ -5,7 +5,6 @@
 use app::model::{Alert, CreatedHook, Hook, NewHook, Received};
 use app::ssr::AppState;
 use app::ssr::services::alert::{self as alerts, receive};
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
@@ -21,18 +20,6 @@ pub fn router() -> Router<AppState> {
         .route("/hooks/{id}", get(show).delete(remove))
         .route("/hooks/{id}/receive", post(receive_delivery))
         .route("/incidents/{key}/alerts", get(of_incident))
-}
-
-/// Whether `path` is a sender's delivery: it carries the hook's secret, not a session or an
-/// API token, and comes from a server, not a browser.
-pub fn is_inbound(path: &str) -> bool {
-    ["/api/v1/hooks/", "/api/v1/trackers/"]
-        .iter()
-        .any(|prefix| {
-            path.strip_prefix(prefix)
-                .and_then(|r| r.strip_suffix("/receive"))
-                .is_some_and(|id| !id.is_empty() && !id.contains('/'))
-        })
 }
 
 fn id_of(raw: &str) -> ApiResult<i64> {
@@ -106,33 +93,24 @@ async fn receive_delivery(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> ApiResult<(StatusCode, Json<Received>)> {
-    let refused = || {
-        ApiError(app::error::AppError::Unauthorized {
-            message: "the hook's secret or signature does not match".into(),
-        })
-    };
-    let id = id.parse::<i64>().map_err(|_| refused())?;
-    let bytes: Bytes = axum::body::to_bytes(body, alerts::MAX_BODY)
-        .await
-        .map_err(|_| {
-            ApiError(app::error::AppError::PayloadTooLarge {
-                message: format!("a delivery may be at most {} MB", alerts::MAX_BODY >> 20),
-            })
-        })?;
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
+    let d = super::inbound::Delivery::read(
+        &id,
+        headers,
+        body,
+        alerts::MAX_BODY,
+        "the hook's secret or signature does not match",
+        "a delivery",
+    )
+    .await?;
     let cred = receive::Credentials {
-        bearer: header("authorization")
+        bearer: d
+            .header("authorization")
             .and_then(|v| v.strip_prefix("Bearer ").map(|t| t.trim().to_owned())),
         token: q.token,
-        signature: header("x-pagerduty-signature"),
+        signature: d.header("x-pagerduty-signature"),
     };
-    let hook = receive::authenticate(&s.db, id, &cred, &bytes).await?;
-    let out = receive::apply(&s.db, &hook, &bytes, Utc::now()).await?;
+    let hook = receive::authenticate(&s.db, d.id, &cred, &d.body).await?;
+    let out = receive::apply(&s.db, &hook, &d.body, Utc::now()).await?;
     Ok((StatusCode::ACCEPTED, Json(out)))
 }
 
@@ -144,18 +122,4 @@ async fn of_incident(
     Path(key): Path<String>,
 ) -> ApiResult<Json<Vec<Alert>>> {
     Ok(Json(alerts::of_incident(&s.db, &me, &key).await?))
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn only_receive_paths_are_inbound() {
-        assert!(super::is_inbound("/api/v1/hooks/3/receive"));
-        assert!(!super::is_inbound("/api/v1/hooks/3"));
-        assert!(super::is_inbound("/api/v1/trackers/2/receive"));
-        assert!(!super::is_inbound("/api/v1/trackers/2"));
-        assert!(!super::is_inbound("/api/v1/hooks//receive"));
-        assert!(!super::is_inbound("/api/v1/hooks/3/x/receive"));
-        assert!(!super::is_inbound("/api/v1/incidents/INC-1/receive"));
-    }
 }

@@ -6,6 +6,7 @@ mod actions;
 mod channels;
 mod comments;
 pub mod hooks;
+mod inbound;
 mod incidents;
 mod known_errors;
 mod metrics;

@@ -46,35 +46,32 @@ async fn receive(
     Json<app::ssr::services::tracker::webhook::Outcome>,
 )> {
     use app::ssr::services::tracker::webhook;
-    let refused = || {
-        ApiError(app::error::AppError::Unauthorized {
-            message: "the tracker's secret or signature does not match".into(),
-        })
-    };
-    let id = id.parse::<i64>().map_err(|_| refused())?;
-    let bytes = axum::body::to_bytes(body, 1 << 20).await.map_err(|_| {
-        ApiError(app::error::AppError::PayloadTooLarge {
-            message: "a webhook may be at most 1 MB".into(),
-        })
-    })?;
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
+    let d = super::inbound::Delivery::read(
+        &id,
+        headers,
+        body,
+        1 << 20,
+        "the tracker's secret or signature does not match",
+        "a webhook",
+    )
+    .await?;
     let presented = webhook::Presented {
-        signature: header("x-hub-signature-256").or_else(|| header("x-hub-signature")),
-        gitlab_token: header("x-gitlab-token"),
+        signature: d
+            .header("x-hub-signature-256")
+            .or_else(|| d.header("x-hub-signature")),
+        gitlab_token: d.header("x-gitlab-token"),
         token: q.token,
-        event: header("x-github-event").or_else(|| header("x-gitlab-event")),
-        delivery: header("x-github-delivery")
-            .or_else(|| header("idempotency-key"))
-            .or_else(|| header("x-gitlab-event-uuid"))
-            .or_else(|| header("x-atlassian-webhook-identifier")),
+        event: d
+            .header("x-github-event")
+            .or_else(|| d.header("x-gitlab-event")),
+        delivery: d
+            .header("x-github-delivery")
+            .or_else(|| d.header("idempotency-key"))
+            .or_else(|| d.header("x-gitlab-event-uuid"))
+            .or_else(|| d.header("x-atlassian-webhook-identifier")),
     };
-    let t = webhook::authenticate(&s.db, id, &presented, &bytes).await?;
-    let out = webhook::apply(&s.db, &t, &presented, &bytes, Utc::now()).await?;
+    let t = webhook::authenticate(&s.db, d.id, &presented, &d.body).await?;
+    let out = webhook::apply(&s.db, &t, &presented, &d.body, Utc::now()).await?;
     Ok((StatusCode::ACCEPTED, Json(out)))
 }
 

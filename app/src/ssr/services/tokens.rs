@@ -44,10 +44,8 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     name: &str,
     now: DateTime<Utc>,
 ) -> AppResult<CreatedToken> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(AppError::invalid("name", "must be 1 to 100 characters"));
-    }
+    let name = crate::ssr::services::common::text::short("name", name)?;
+    let name = name.as_str();
     let owner_model = match owner {
         Some(email) => users::find(db, email)
             .await?

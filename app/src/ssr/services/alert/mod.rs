@@ -66,17 +66,10 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     now: DateTime<Utc>,
 ) -> AppResult<CreatedHook> {
     actor.require(Op::Administer)?;
-    let name = new.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(AppError::invalid("name", "must be 1 to 100 characters"));
-    }
-    if let Some(label) = &new.service_label
-        && (label.trim().is_empty() || label.chars().count() > 100)
-    {
-        return Err(AppError::invalid(
-            "service_label",
-            "must be 1 to 100 characters",
-        ));
+    let name = crate::ssr::services::common::text::short("name", &new.name)?;
+    let name = name.as_str();
+    if let Some(label) = &new.service_label {
+        crate::ssr::services::common::text::short("service_label", label)?;
     }
     for k in new.severity_map.keys() {
         if k.trim().is_empty() || k.chars().count() > 100 {

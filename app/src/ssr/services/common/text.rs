@@ -31,6 +31,22 @@ pub fn fail_on(bad: Vec<FieldError>) -> AppResult<()> {
     }
 }
 
+/// A short name (of a channel, hook, tracker, token, team) trimmed: 1 to 100 characters,
+/// no control characters (NUL cannot be stored on PostgreSQL). 422 naming `field` otherwise.
+pub fn short(field: &str, value: &str) -> AppResult<String> {
+    let v = value.trim();
+    if v.chars().any(char::is_control) {
+        return Err(AppError::invalid(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    if v.is_empty() || v.chars().count() > MAX_NAME {
+        return Err(AppError::invalid(field, "must be 1 to 100 characters"));
+    }
+    Ok(v.to_owned())
+}
+
 /// Longest service or tag name, in characters.
 pub const MAX_NAME: usize = 100;
 
@@ -62,6 +78,19 @@ pub fn clean(v: Option<&str>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_names_are_trimmed_and_bounded() {
+        assert_eq!(short("name", "  Payments ").unwrap(), "Payments");
+        assert!(short("name", "   ").is_err());
+        assert!(short("name", &"x".repeat(101)).is_err());
+        assert_eq!(
+            short("name", &"é".repeat(100)).unwrap().chars().count(),
+            100
+        );
+        let e = short("teams", "a\0b").unwrap_err();
+        assert_eq!(e.fields()[0].field, "teams");
+    }
 
     #[test]
     fn text_checks_name_the_field() {

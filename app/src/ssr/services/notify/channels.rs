@@ -62,11 +62,7 @@ pub fn check_url(url: &str) -> AppResult<String> {
 }
 
 fn check_name(name: &str) -> AppResult<String> {
-    let n = name.trim();
-    if n.is_empty() || n.chars().count() > 100 {
-        return Err(AppError::invalid("name", "must be 1 to 100 characters"));
-    }
-    Ok(n.to_owned())
+    crate::ssr::services::common::text::short("name", name)
 }
 
 fn check_events(events: &[NotifyEvent]) -> AppResult<String> {

@@ -67,18 +67,27 @@ pub fn jira_priority(p: Priority) -> &'static str {
     }
 }
 
-/// An Atlassian Document Format document: one paragraph per block of text, the link last.
-pub fn adf(text: &str, link: &str) -> Value {
-    let mut content: Vec<Value> = text
-        .split("\n\n")
+/// Atlassian Document Format paragraphs: one per block of text (blocks part at a blank line).
+fn paragraphs(text: &str) -> Vec<Value> {
+    text.split("\n\n")
         .map(str::trim)
         .filter(|p| !p.is_empty())
         .map(|p| json!({"type": "paragraph", "content": [{"type": "text", "text": p}]}))
-        .collect();
+        .collect()
+}
+
+/// An Atlassian Document Format document of `content`.
+fn doc(content: Vec<Value>) -> Value {
+    json!({"type": "doc", "version": 1, "content": content})
+}
+
+/// An Atlassian Document Format document: one paragraph per block of text, the link last.
+pub fn adf(text: &str, link: &str) -> Value {
+    let mut content = paragraphs(text);
     content.push(json!({"type": "paragraph", "content": [
         {"type": "text", "text": link, "marks": [{"type": "link", "attrs": {"href": link}}]}
     ]}));
-    json!({"type": "doc", "version": 1, "content": content})
+    doc(content)
 }
 
 /// The request that creates `d` in tracker `t`.
@@ -111,25 +120,17 @@ pub fn create_request(t: &tracker::Model, c: &TrackerCredentials, d: &IssueDraft
         }
         TrackerKind::Github => Request {
             url: format!("{base}/repos/{}/issues", t.project),
-            headers: vec![
-                auth_header(c),
-                ("accept", "application/vnd.github+json".into()),
-                ("x-github-api-version", "2022-11-28".into()),
-            ],
+            headers: github_headers(c),
             body: json!({"title": d.summary, "body": text, "labels": ["hindsight"]}),
         },
         TrackerKind::Gitlab => {
-            let token = match c {
-                TrackerCredentials::Token { token } => token.clone(),
-                _ => String::new(),
-            };
             let mut body = json!({"title": d.summary, "description": text, "labels": "hindsight"});
             if let Some(due) = d.due_date {
                 body["due_date"] = json!(due.to_string());
             }
             Request {
                 url: format!("{base}/projects/{}/issues", t.project.replace('/', "%2F")),
-                headers: vec![("private-token", token)],
+                headers: vec![gitlab_header(c)],
                 body,
             }
         }
@@ -179,13 +180,7 @@ pub fn comment_request(
         TrackerKind::Jira => {
             let cloud = is_jira_cloud(base);
             let body = if cloud {
-                let content: Vec<Value> = text
-                    .split("\n\n")
-                    .map(str::trim)
-                    .filter(|p| !p.is_empty())
-                    .map(|p| json!({"type": "paragraph", "content": [{"type": "text", "text": p}]}))
-                    .collect();
-                json!({"body": {"type": "doc", "version": 1, "content": content}})
+                json!({"body": doc(paragraphs(text))})
             } else {
                 json!({"body": text})
             };

@@ -84,11 +84,7 @@ pub fn view(t: &tracker::Model, origin: &str) -> Tracker {
 }
 
 fn check_name(name: &str) -> AppResult<String> {
-    let n = name.trim();
-    if n.is_empty() || n.chars().count() > 100 {
-        return Err(AppError::invalid("name", "must be 1 to 100 characters"));
-    }
-    Ok(n.to_owned())
+    crate::ssr::services::common::text::short("name", name)
 }
 
 /// The project in the form its tracker names projects.
@@ -198,15 +194,9 @@ async fn check_teams(
     teams: &[String],
 ) -> AppResult<Option<String>> {
     let mut seen: Vec<String> = Vec::new();
-    let mut kept: Vec<&str> = Vec::new();
+    let mut kept: Vec<String> = Vec::new();
     for t in teams {
-        let t = t.trim();
-        if t.is_empty() || t.chars().count() > 100 || t.chars().any(char::is_control) {
-            return Err(AppError::invalid(
-                "teams",
-                "each team must be 1 to 100 characters",
-            ));
-        }
+        let t = crate::ssr::services::common::text::short("teams", t)?;
         if !seen.contains(&t.to_lowercase()) {
             seen.push(t.to_lowercase());
             kept.push(t);
