@@ -47,6 +47,7 @@ pub async fn build_state(settings: &Settings) -> Result<AppState, StartError> {
         http,
         db,
         reader,
+        settings: app::ssr::settings::Cache::default(),
         config: Arc::new(app::ssr::RuntimeConfig {
             metrics_token: settings
                 .metrics_token

@@ -265,6 +265,7 @@ pub mod http {
             http: app::ssr::http_client().expect("an HTTP client"),
             reader: db.clone(),
             db,
+            settings: app::ssr::settings::Cache::default(),
             config: std::sync::Arc::new(app::ssr::RuntimeConfig::new(ORIGIN)),
         }
     }

@@ -126,16 +126,12 @@ db_test!(sessions_expire_when_idle_and_after_twelve_hours, |db| {
         .await
         .unwrap();
     assert_eq!(fresh.get("/api/v1/session").await.status, StatusCode::OK);
-    app::ssr::entities::setting::ActiveModel {
-        key: Set("session_idle_minutes".into()),
-        value: Set("10".into()),
-        updated_at: Set(now),
-        updated_by: Set(None),
-        version: Set(1),
-    }
-    .insert(&db)
-    .await
-    .unwrap();
+    // Changed by an admin: this process's sessions follow at once.
+    let admin = tests::http::admin(&db).await;
+    let r = admin
+        .patch("/api/v1/settings", json!({"session_idle_minutes": 10}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     session::Entity::update_many()
         .col_expr(
             session::Column::LastSeenAt,

@@ -148,13 +148,6 @@ pub fn normalise_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
-async fn active_user(db: &impl ConnectionTrait, id: i64) -> AppResult<Option<user::Model>> {
-    Ok(user::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .filter(|u| u.active))
-}
-
 /// The actor behind a session cookie's secret, if the session is alive. Ends sessions that
 /// have been idle too long or passed their absolute lifetime.
 pub async fn session_actor(
@@ -164,7 +157,12 @@ pub async fn session_actor(
     settings: &OrgSettings,
 ) -> AppResult<Option<Actor>> {
     let id = secret_hash(secret);
-    let Some(s) = session::Entity::find_by_id(id.clone()).one(db).await? else {
+    // The session and its user in one statement.
+    let Some((s, u)) = session::Entity::find_by_id(id.clone())
+        .find_also_related(user::Entity)
+        .one(db)
+        .await?
+    else {
         return Ok(None);
     };
     let now_ms = to_ms(now);
@@ -173,7 +171,7 @@ pub async fn session_actor(
         session::Entity::delete_by_id(id).exec(db).await?;
         return Ok(None);
     }
-    let Some(u) = active_user(db, s.user_id).await? else {
+    let Some(u) = u.filter(|u| u.active) else {
         return Ok(None);
     };
     if now_ms - s.last_seen_at >= TOUCH_EVERY_MS {
@@ -192,8 +190,9 @@ pub async fn token_actor(
     secret: &str,
     now: DateTime<Utc>,
 ) -> AppResult<Option<Actor>> {
-    let Some(t) = api_token::Entity::find()
+    let Some((t, u)) = api_token::Entity::find()
         .filter(api_token::Column::TokenHash.eq(secret_hash(secret)))
+        .find_also_related(user::Entity)
         .one(db)
         .await?
     else {
@@ -203,7 +202,7 @@ pub async fn token_actor(
     if t.revoked_at.is_some() || t.expires_at.is_some_and(|e| now_ms >= e) {
         return Ok(None);
     }
-    let Some(u) = active_user(db, t.user_id).await? else {
+    let Some(u) = u.filter(|u| u.active) else {
         return Ok(None);
     };
     if t.last_used_at.is_none_or(|l| now_ms - l >= TOUCH_EVERY_MS) {
@@ -478,6 +477,7 @@ pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
 /// session cookie (an invalid or expired one just means "not signed in").
 pub async fn authenticate(
     db: &impl ConnectionTrait,
+    settings: &crate::ssr::settings::Cache,
     headers: &axum::http::HeaderMap,
     now: DateTime<Utc>,
 ) -> AppResult<Auth> {
@@ -491,7 +491,7 @@ pub async fn authenticate(
     }
     match cookie_value(headers, SESSION_COOKIE) {
         Some(secret) => {
-            let settings = crate::ssr::settings::load(db).await?;
+            let settings = settings.get(db).await?;
             Ok(Auth(session_actor(db, &secret, now, &settings).await?))
         }
         None => Ok(Auth(None)),

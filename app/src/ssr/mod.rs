@@ -56,6 +56,8 @@ pub struct AppState {
     pub live: live::Hub,
     /// Outgoing HTTP (channel test messages), with the delivery timeout.
     pub http: reqwest::Client,
+    /// The settings as this process keeps them between requests.
+    pub settings: settings::Cache,
 }
 
 /// The client every outgoing message goes through (timeouts set per request), or an error

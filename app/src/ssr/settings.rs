@@ -14,6 +14,44 @@ use crate::ssr::audit::{self, FieldChange};
 use crate::ssr::auth::Actor;
 use crate::ssr::entities::setting;
 
+/// How long a process serves the settings it read before it reads them again (a change made by
+/// another process is seen within this; one made here at once).
+pub const CACHE_FOR: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Bumped after every settings write of this process: caches read again at their next use.
+static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Marks the cached settings of this process stale (after a write commits).
+pub fn changed() {
+    GENERATION.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// The settings of one database as a process keeps them between requests, for the
+/// per-request reads (the session's idle limit); writes always read the table.
+#[derive(Clone, Debug, Default)]
+pub struct Cache {
+    slot: std::sync::Arc<std::sync::Mutex<Option<(std::time::Instant, u64, OrgSettings)>>>,
+}
+
+impl Cache {
+    /// The settings, read again when older than [`CACHE_FOR`] or changed in this process.
+    pub async fn get(&self, db: &impl ConnectionTrait) -> AppResult<OrgSettings> {
+        let generation = GENERATION.load(std::sync::atomic::Ordering::SeqCst);
+        if let Ok(slot) = self.slot.lock()
+            && let Some((at, g, s)) = slot.as_ref()
+            && *g == generation
+            && at.elapsed() < CACHE_FOR
+        {
+            return Ok(s.clone());
+        }
+        let fresh = load(db).await?;
+        if let Ok(mut slot) = self.slot.lock() {
+            *slot = Some((std::time::Instant::now(), generation, fresh.clone()));
+        }
+        Ok(fresh)
+    }
+}
+
 /// Loads the settings: stored values over the defaults. One small query.
 pub async fn load(db: &impl ConnectionTrait) -> AppResult<OrgSettings> {
     let rows = setting::Entity::find().all(db).await?;
@@ -152,5 +190,6 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
     )
     .await?;
     txn.commit().await?;
+    changed();
     Ok(new)
 }
