@@ -97,14 +97,7 @@ async fn auth_layer(State(state): State<AppState>, mut req: Request, next: Next)
     if is_public_asset(req.uri().path()) || is_inbound(req.uri().path()) {
         return next.run(req).await;
     }
-    let auth = match authenticate(
-        &state.db,
-        &state.settings,
-        req.headers(),
-        chrono::Utc::now(),
-    )
-    .await
-    {
+    let auth = match authenticate(&state, req.headers(), chrono::Utc::now()).await {
         Ok(a) => a,
         Err(e) => return crate::api::ApiError(e).into_response(),
     };

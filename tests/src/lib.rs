@@ -182,6 +182,44 @@ impl TwoPools {
     }
 }
 
+/// A migrated SQLite file with the server's two pools on it: the one writer and the
+/// read-only readers (`db::connect_reader`). Removed when dropped.
+pub struct FileDb {
+    pub db: DatabaseConnection,
+    pub reader: DatabaseConnection,
+    path: std::path::PathBuf,
+}
+
+impl FileDb {
+    pub async fn new(name: &str) -> Self {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let path =
+            std::env::temp_dir().join(format!("hindsight-{name}-{}-{n}.db", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let db = app::ssr::db::connect_and_migrate(&url)
+            .await
+            .expect("SQLite file opens and migrates");
+        let reader = app::ssr::db::connect_reader(&url, &db)
+            .await
+            .expect("the readers open");
+        Self { db, reader, path }
+    }
+
+    /// The site's state over the two pools.
+    pub fn state(&self) -> app::ssr::AppState {
+        http::state_with(self.db.clone(), self.reader.clone())
+    }
+}
+
+impl Drop for FileDb {
+    fn drop(&mut self) {
+        for ext in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{ext}", self.path.display()));
+        }
+    }
+}
+
 impl Drop for TwoPools {
     fn drop(&mut self) {
         drop(self.pg.take());
@@ -253,6 +291,16 @@ pub mod http {
 
     /// The site's state over `db` (its reader is the same pool), as the server builds it.
     pub fn state(db: sea_orm::DatabaseConnection) -> app::ssr::AppState {
+        let reader = db.clone();
+        state_with(db, reader)
+    }
+
+    /// The site's state over a writer `db` and a separate `reader`, as the server builds it
+    /// for a SQLite file.
+    pub fn state_with(
+        db: sea_orm::DatabaseConnection,
+        reader: sea_orm::DatabaseConnection,
+    ) -> app::ssr::AppState {
         // Tracker credentials are sealed with the process's key, as the server installs it.
         app::ssr::secretbox::install(app::ssr::secretbox::SecretKey::generate());
         let options = leptos::config::LeptosOptions::builder()
@@ -263,7 +311,7 @@ pub mod http {
             leptos_options: options,
             live: app::ssr::live::Hub::new(db.clone()),
             http: app::ssr::http_client().expect("an HTTP client"),
-            reader: db.clone(),
+            reader,
             db,
             settings: app::ssr::settings::Cache::default(),
             config: std::sync::Arc::new(app::ssr::RuntimeConfig::new(ORIGIN)),
@@ -312,8 +360,12 @@ pub mod http {
 
     impl Client {
         pub fn new(db: sea_orm::DatabaseConnection) -> Self {
+            Self::over(state(db))
+        }
+        /// A client of the site over `state`.
+        pub fn over(state: app::ssr::AppState) -> Self {
             Self {
-                app: hindsight::web::router(state(db)),
+                app: hindsight::web::router(state),
                 cookie: None,
                 token: None,
                 origin: Some(ORIGIN.into()),

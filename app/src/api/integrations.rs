@@ -15,7 +15,7 @@ use super::ctx;
 #[server(prefix = "/rpc", endpoint = "list_hooks")]
 pub async fn list_hooks() -> Result<Vec<Hook>, AppError> {
     ctx::run(|state, actor| async move {
-        crate::ssr::services::alert::list(&state.db, &actor, &state.config.public_origin).await
+        crate::ssr::services::alert::list(&state.reader, &actor, &state.config.public_origin).await
     })
     .await
 }
@@ -47,7 +47,7 @@ pub async fn delete_hook(id: i64) -> Result<(), AppError> {
 #[server(prefix = "/rpc", endpoint = "incident_alerts")]
 pub async fn incident_alerts(key: String) -> Result<Vec<Alert>, AppError> {
     ctx::run(|state, actor| async move {
-        crate::ssr::services::alert::of_incident(&state.db, &actor, &key).await
+        crate::ssr::services::alert::of_incident(&state.reader, &actor, &key).await
     })
     .await
 }
@@ -55,7 +55,7 @@ pub async fn incident_alerts(key: String) -> Result<Vec<Alert>, AppError> {
 #[server(prefix = "/rpc", endpoint = "list_channels")]
 pub async fn list_channels() -> Result<Vec<Channel>, AppError> {
     ctx::run(|state, actor| async move {
-        crate::ssr::services::notify::channels::list(&state.db, &actor).await
+        crate::ssr::services::notify::channels::list(&state.reader, &actor).await
     })
     .await
 }
@@ -120,7 +120,7 @@ pub async fn test_channel(id: i64) -> Result<TestSent, AppError> {
 pub async fn channel_deliveries(id: i64, page: Option<String>) -> Result<Page<Delivery>, AppError> {
     ctx::run(|state, actor| async move {
         crate::ssr::services::notify::channels::deliveries(
-            &state.db,
+            &state.reader,
             &actor,
             id,
             page.as_deref(),
@@ -135,7 +135,7 @@ pub async fn channel_deliveries(id: i64, page: Option<String>) -> Result<Page<De
 #[server(prefix = "/rpc", endpoint = "tracker_choices")]
 pub async fn tracker_choices() -> Result<Vec<crate::model::TrackerChoice>, AppError> {
     ctx::run(|state, actor| async move {
-        crate::ssr::services::tracker::choices(&state.db, &actor).await
+        crate::ssr::services::tracker::choices(&state.reader, &actor).await
     })
     .await
 }
@@ -164,7 +164,8 @@ pub async fn create_tracker_issue(
 #[server(prefix = "/rpc", endpoint = "list_trackers")]
 pub async fn list_trackers() -> Result<Vec<crate::model::Tracker>, AppError> {
     ctx::run(|state, actor| async move {
-        crate::ssr::services::tracker::list(&state.db, &actor, &state.config.public_origin).await
+        crate::ssr::services::tracker::list(&state.reader, &actor, &state.config.public_origin)
+            .await
     })
     .await
 }

@@ -121,7 +121,7 @@ pub fn safe_next(next: &str) -> String {
 #[server(prefix = "/rpc", endpoint = "list_incidents")]
 pub async fn list_incidents(filter: IncidentFilter) -> Result<Page<IncidentSummary>, AppError> {
     ctx::run(|state, actor| async move {
-        crate::ssr::services::incident::list(&state.db, &actor, &filter).await
+        crate::ssr::services::incident::list(&state.reader, &actor, &filter).await
     })
     .await
 }
@@ -130,7 +130,7 @@ pub async fn list_incidents(filter: IncidentFilter) -> Result<Page<IncidentSumma
 #[server(prefix = "/rpc", endpoint = "get_incident")]
 pub async fn get_incident(key: String) -> Result<Incident, AppError> {
     ctx::run(|state, actor| async move {
-        crate::ssr::services::incident::get(&state.db, &actor, &key).await
+        crate::ssr::services::incident::get(&state.reader, &actor, &key).await
     })
     .await
 }
@@ -138,7 +138,7 @@ pub async fn get_incident(key: String) -> Result<Incident, AppError> {
 #[server(prefix = "/rpc", endpoint = "incident_timeline")]
 pub async fn incident_timeline(key: String) -> Result<Vec<TimelineEvent>, AppError> {
     ctx::run(|state, actor| async move {
-        crate::ssr::services::incident::timeline(&state.db, &actor, &key).await
+        crate::ssr::services::incident::timeline(&state.reader, &actor, &key).await
     })
     .await
 }
@@ -159,7 +159,7 @@ pub async fn correct_timeline_event(
 #[server(prefix = "/rpc", endpoint = "timeline_event_history")]
 pub async fn timeline_event_history(key: String, id: i64) -> Result<Vec<AuditEntry>, AppError> {
     ctx::run(|state, actor| async move {
-        crate::ssr::services::incident::event_history(&state.db, &actor, &key, id).await
+        crate::ssr::services::incident::event_history(&state.reader, &actor, &key, id).await
     })
     .await
 }
@@ -167,7 +167,7 @@ pub async fn timeline_event_history(key: String, id: i64) -> Result<Vec<AuditEnt
 #[server(prefix = "/rpc", endpoint = "incident_labels")]
 pub async fn incident_labels() -> Result<Labels, AppError> {
     ctx::run(|state, actor| async move {
-        crate::ssr::services::incident::labels(&state.db, &actor).await
+        crate::ssr::services::incident::labels(&state.reader, &actor).await
     })
     .await
 }
@@ -202,11 +202,11 @@ pub async fn add_timeline_event(key: String, event: NewEvent) -> Result<Timeline
 #[server(prefix = "/rpc", endpoint = "get_postmortem")]
 pub async fn get_postmortem(key: String) -> Result<Option<Postmortem>, AppError> {
     ctx::run(|state, actor| async move {
-        match crate::ssr::services::postmortem::get(&state.db, &actor, &key).await {
+        match crate::ssr::services::postmortem::get(&state.reader, &actor, &key).await {
             Ok(p) => Ok(Some(p)),
             Err(AppError::NotFound { .. }) => {
                 // The incident itself must exist.
-                crate::ssr::services::incident::get(&state.db, &actor, &key).await?;
+                crate::ssr::services::incident::get(&state.reader, &actor, &key).await?;
                 Ok(None)
             }
             Err(e) => Err(e),
@@ -219,7 +219,7 @@ pub async fn get_postmortem(key: String) -> Result<Option<Postmortem>, AppError>
 #[server(prefix = "/rpc", endpoint = "get_postmortem_context")]
 pub async fn get_postmortem_context(key: String) -> Result<PostmortemContext, AppError> {
     ctx::run(|state, actor| async move {
-        crate::ssr::services::postmortem::context(&state.db, &actor, &key).await
+        crate::ssr::services::postmortem::context(&state.reader, &actor, &key).await
     })
     .await
 }
@@ -262,7 +262,8 @@ pub async fn list_postmortems(
     filter: PostmortemFilter,
 ) -> Result<Page<PostmortemSummary>, AppError> {
     ctx::run(|state, actor| async move {
-        crate::ssr::services::postmortem::list(&state.db, &actor, &filter, chrono::Utc::now()).await
+        crate::ssr::services::postmortem::list(&state.reader, &actor, &filter, chrono::Utc::now())
+            .await
     })
     .await
 }
@@ -271,7 +272,7 @@ pub async fn list_postmortems(
 pub async fn get_settings() -> Result<OrgSettings, AppError> {
     // The page never needs the webhook address once saved: it stays on the server.
     ctx::run(|state, actor| async move {
-        let s = crate::ssr::settings::get(&state.db, &actor).await?;
+        let s = crate::ssr::settings::get(&state.reader, &actor).await?;
         Ok(s.without_secrets())
     })
     .await
@@ -294,7 +295,7 @@ pub async fn list_known_errors(
     filter: KnownErrorFilter,
 ) -> Result<Page<KnownErrorSummary>, AppError> {
     ctx::run(|state, actor| async move {
-        crate::ssr::services::known_error::list(&state.db, &actor, &filter).await
+        crate::ssr::services::known_error::list(&state.reader, &actor, &filter).await
     })
     .await
 }
@@ -302,7 +303,7 @@ pub async fn list_known_errors(
 #[server(prefix = "/rpc", endpoint = "get_known_error")]
 pub async fn get_known_error(key: String) -> Result<KnownError, AppError> {
     ctx::run(|state, actor| async move {
-        crate::ssr::services::known_error::get(&state.db, &actor, &key).await
+        crate::ssr::services::known_error::get(&state.reader, &actor, &key).await
     })
     .await
 }
@@ -356,7 +357,7 @@ pub async fn unlink_known_error(
 #[server(prefix = "/rpc", endpoint = "incident_known_errors")]
 pub async fn incident_known_errors(key: String) -> Result<Vec<IncidentKnownError>, AppError> {
     ctx::run(|state, actor| async move {
-        crate::ssr::services::known_error::for_incident(&state.db, &actor, &key).await
+        crate::ssr::services::known_error::for_incident(&state.reader, &actor, &key).await
     })
     .await
 }
@@ -365,7 +366,7 @@ pub async fn incident_known_errors(key: String) -> Result<Vec<IncidentKnownError
 pub async fn suggested_known_errors(key: String) -> Result<Vec<Suggestion>, AppError> {
     ctx::run(|state, actor| async move {
         let n = crate::ssr::services::known_error::SUGGESTIONS;
-        crate::ssr::services::known_error::suggest(&state.db, &actor, &key, n).await
+        crate::ssr::services::known_error::suggest(&state.reader, &actor, &key, n).await
     })
     .await
 }
@@ -373,7 +374,7 @@ pub async fn suggested_known_errors(key: String) -> Result<Vec<Suggestion>, AppE
 #[server(prefix = "/rpc", endpoint = "list_actions")]
 pub async fn list_actions(filter: ActionFilter) -> Result<Page<ActionSummary>, AppError> {
     ctx::run(|state, actor| async move {
-        crate::ssr::services::action::list(&state.db, &actor, &filter, chrono::Utc::now()).await
+        crate::ssr::services::action::list(&state.reader, &actor, &filter, chrono::Utc::now()).await
     })
     .await
 }
@@ -382,7 +383,7 @@ pub async fn list_actions(filter: ActionFilter) -> Result<Page<ActionSummary>, A
 #[server(prefix = "/rpc", endpoint = "my_actions")]
 pub async fn my_actions() -> Result<ActionInbox, AppError> {
     ctx::run(|state, actor| async move {
-        crate::ssr::services::action::inbox(&state.db, &actor, chrono::Utc::now()).await
+        crate::ssr::services::action::inbox(&state.reader, &actor, chrono::Utc::now()).await
     })
     .await
 }
@@ -390,7 +391,7 @@ pub async fn my_actions() -> Result<ActionInbox, AppError> {
 #[server(prefix = "/rpc", endpoint = "get_action")]
 pub async fn get_action(key: String) -> Result<Action, AppError> {
     ctx::run(|state, actor| async move {
-        crate::ssr::services::action::get(&state.db, &actor, &key, chrono::Utc::now()).await
+        crate::ssr::services::action::get(&state.reader, &actor, &key, chrono::Utc::now()).await
     })
     .await
 }
@@ -468,9 +469,9 @@ pub async fn logout() -> Result<(), AppError> {
 
 #[server(prefix = "/rpc", endpoint = "list_users")]
 pub async fn list_users() -> Result<Vec<User>, AppError> {
-    ctx::run(
-        |state, actor| async move { crate::ssr::services::users::list(&state.db, &actor).await },
-    )
+    ctx::run(|state, actor| async move {
+        crate::ssr::services::users::list(&state.reader, &actor).await
+    })
     .await
 }
 
@@ -495,9 +496,9 @@ pub async fn update_user(email: String, patch: UserPatch) -> Result<User, AppErr
 
 #[server(prefix = "/rpc", endpoint = "list_tokens")]
 pub async fn list_tokens() -> Result<Vec<TokenInfo>, AppError> {
-    ctx::run(
-        |state, actor| async move { crate::ssr::services::tokens::list(&state.db, &actor).await },
-    )
+    ctx::run(|state, actor| async move {
+        crate::ssr::services::tokens::list(&state.reader, &actor).await
+    })
     .await
 }
 
@@ -521,8 +522,10 @@ pub async fn revoke_token(id: i64) -> Result<TokenInfo, AppError> {
 /// One's own account (`/me`).
 #[server(prefix = "/rpc", endpoint = "get_me")]
 pub async fn get_me() -> Result<User, AppError> {
-    ctx::run(|state, actor| async move { crate::ssr::services::me::get(&state.db, &actor).await })
-        .await
+    ctx::run(
+        |state, actor| async move { crate::ssr::services::me::get(&state.reader, &actor).await },
+    )
+    .await
 }
 
 /// Changes one's own name and/or password; `current_password` is always required.
@@ -537,7 +540,7 @@ pub async fn update_me(patch: MePatch) -> Result<User, AppError> {
 #[server(prefix = "/rpc", endpoint = "list_my_tokens")]
 pub async fn list_my_tokens() -> Result<Vec<TokenInfo>, AppError> {
     ctx::run(|state, actor| async move {
-        crate::ssr::services::me::list_tokens(&state.db, &actor).await
+        crate::ssr::services::me::list_tokens(&state.reader, &actor).await
     })
     .await
 }
@@ -572,7 +575,7 @@ pub async fn record_history(record_type: String, key: String) -> Result<Vec<Audi
     ctx::run(|state, actor| async move {
         actor.require(crate::domain::authz::Op::Read)?;
         let record_type = crate::ssr::audit::record_type(&record_type)?;
-        crate::ssr::audit::history(&state.db, record_type, &key, 500).await
+        crate::ssr::audit::history(&state.reader, record_type, &key, 500).await
     })
     .await
 }
@@ -590,8 +593,8 @@ pub async fn nav_counts() -> Result<NavigationCounts, AppError> {
     ctx::finish(
         async {
             Ok(NavigationCounts {
-                active_incidents: incident::active_count(&state.db, &actor).await?,
-                unread_notifications: notification::unread(&state.db, &actor).await?,
+                active_incidents: incident::active_count(&state.reader, &actor).await?,
+                unread_notifications: notification::unread(&state.reader, &actor).await?,
             })
         }
         .await,
@@ -602,7 +605,7 @@ pub async fn nav_counts() -> Result<NavigationCounts, AppError> {
 #[server(prefix = "/rpc", endpoint = "list_comments")]
 pub async fn list_comments(on: CommentOn, key: String) -> Result<Vec<Thread>, AppError> {
     ctx::run(|state, actor| async move {
-        crate::ssr::services::comment::list(&state.db, &actor, on, &key).await
+        crate::ssr::services::comment::list(&state.reader, &actor, on, &key).await
     })
     .await
 }
@@ -638,7 +641,7 @@ pub async fn delete_comment(id: i64) -> Result<Comment, AppError> {
 #[server(prefix = "/rpc", endpoint = "suggest_mentions")]
 pub async fn suggest_mentions(prefix: String) -> Result<Vec<MentionCandidate>, AppError> {
     ctx::run(|state, actor| async move {
-        crate::ssr::services::comment::suggest(&state.db, &actor, &prefix).await
+        crate::ssr::services::comment::suggest(&state.reader, &actor, &prefix).await
     })
     .await
 }
@@ -646,7 +649,7 @@ pub async fn suggest_mentions(prefix: String) -> Result<Vec<MentionCandidate>, A
 #[server(prefix = "/rpc", endpoint = "list_notifications")]
 pub async fn list_notifications(filter: NotificationFilter) -> Result<NotificationPage, AppError> {
     ctx::run(|state, actor| async move {
-        crate::ssr::services::notification::list(&state.db, &actor, &filter).await
+        crate::ssr::services::notification::list(&state.reader, &actor, &filter).await
     })
     .await
 }
@@ -672,7 +675,7 @@ pub async fn who_is_here(topic: String) -> Result<Vec<crate::domain::live::Prese
     ctx::run(|state, actor| async move {
         let topic = crate::domain::live::Topic::parse(&topic)
             .map_err(|e| AppError::invalid("topic", e.to_string()))?;
-        crate::ssr::live::present(&state.db, &actor, &topic, chrono::Utc::now()).await
+        crate::ssr::live::present(&state.reader, &actor, &topic, chrono::Utc::now()).await
     })
     .await
 }

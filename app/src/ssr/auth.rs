@@ -149,9 +149,11 @@ pub fn normalise_email(email: &str) -> String {
 }
 
 /// The actor behind a session cookie's secret, if the session is alive. Ends sessions that
-/// have been idle too long or passed their absolute lifetime.
+/// have been idle too long or passed their absolute lifetime. Looks up through `db` (a reader
+/// will do); the rare writes (ending a session, marking it seen once a minute) go to `writer`.
 pub async fn session_actor(
     db: &impl ConnectionTrait,
+    writer: &impl ConnectionTrait,
     secret: &str,
     now: DateTime<Utc>,
     settings: &OrgSettings,
@@ -168,7 +170,7 @@ pub async fn session_actor(
     let now_ms = to_ms(now);
     let idle_ms = i64::from(settings.session_idle_minutes) * 60_000;
     if now_ms >= s.expires_at || now_ms - s.last_seen_at >= idle_ms {
-        session::Entity::delete_by_id(id).exec(db).await?;
+        session::Entity::delete_by_id(id).exec(writer).await?;
         return Ok(None);
     }
     let Some(u) = u.filter(|u| u.active) else {
@@ -178,15 +180,17 @@ pub async fn session_actor(
         session::Entity::update_many()
             .col_expr(session::Column::LastSeenAt, Expr::value(now_ms))
             .filter(session::Column::Id.eq(s.id.clone()))
-            .exec(db)
+            .exec(writer)
             .await?;
     }
     Ok(Some(Actor::from_user(&u, Via::Session(s.id))))
 }
 
-/// The actor behind an API token, if it exists and is not revoked or expired.
+/// The actor behind an API token, if it exists and is not revoked or expired. Looks up
+/// through `db`; marking the token used (once a minute) goes to `writer`.
 pub async fn token_actor(
     db: &impl ConnectionTrait,
+    writer: &impl ConnectionTrait,
     secret: &str,
     now: DateTime<Utc>,
 ) -> AppResult<Option<Actor>> {
@@ -209,7 +213,7 @@ pub async fn token_actor(
         api_token::Entity::update_many()
             .col_expr(api_token::Column::LastUsedAt, Expr::value(now_ms))
             .filter(api_token::Column::Id.eq(t.id))
-            .exec(db)
+            .exec(writer)
             .await?;
     }
     Ok(Some(Actor::from_user(&u, Via::Token(t.id))))
@@ -297,7 +301,7 @@ pub async fn login<C: ConnectionTrait + TransactionTrait>(
     let secret = random_secret();
     let id = secret_hash(&secret);
     let expires_at = now + Duration::hours(i64::from(settings.session_absolute_hours));
-    let txn = db.begin().await?;
+    let txn = crate::ssr::db::write(db).await?;
     if let Some(prev) = previous {
         session::Entity::delete_by_id(secret_hash(prev))
             .exec(&txn)
@@ -343,7 +347,7 @@ pub async fn logout<C: ConnectionTrait + TransactionTrait>(
     let Some(s) = session::Entity::find_by_id(id.clone()).one(db).await? else {
         return Ok(());
     };
-    let txn = db.begin().await?;
+    let txn = crate::ssr::db::write(db).await?;
     session::Entity::delete_by_id(id).exec(&txn).await?;
     if let Some(u) = user::Entity::find_by_id(s.user_id).one(&txn).await? {
         let who = Who {
@@ -476,13 +480,13 @@ pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
 /// Authenticates a request from its headers: a bearer token (which must be valid) or the
 /// session cookie (an invalid or expired one just means "not signed in").
 pub async fn authenticate(
-    db: &impl ConnectionTrait,
-    settings: &crate::ssr::settings::Cache,
+    state: &crate::ssr::AppState,
     headers: &axum::http::HeaderMap,
     now: DateTime<Utc>,
 ) -> AppResult<Auth> {
+    let (db, writer) = (&state.reader, &state.db);
     if let Some(token) = bearer(headers) {
-        return match token_actor(db, token, now).await? {
+        return match token_actor(db, writer, token, now).await? {
             Some(actor) => Ok(Auth(Some(actor))),
             None => Err(AppError::Unauthorized {
                 message: "the API token is invalid, expired or revoked".into(),
@@ -491,8 +495,10 @@ pub async fn authenticate(
     }
     match cookie_value(headers, SESSION_COOKIE) {
         Some(secret) => {
-            let settings = settings.get(db).await?;
-            Ok(Auth(session_actor(db, &secret, now, &settings).await?))
+            let settings = state.settings.get(db).await?;
+            Ok(Auth(
+                session_actor(db, writer, &secret, now, &settings).await?,
+            ))
         }
         None => Ok(Auth(None)),
     }

@@ -1,7 +1,10 @@
 //! Connecting to SQLite or PostgreSQL and bringing the schema up to date.
 
 use migrations::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 use std::time::Duration;
 
 /// Opens the database at `url` (`sqlite://…` or `postgres://…`).
@@ -193,4 +196,16 @@ pub async fn optimize(db: &DatabaseConnection) -> Result<(), DbErr> {
         }
     }
     Ok(())
+}
+
+/// Begins a write transaction. On SQLite it is `BEGIN IMMEDIATE`: the write lock is taken at
+/// the start, so a transaction that reads before it writes never fails half-way with
+/// `SQLITE_BUSY` because another process wrote in between (it waits its turn instead, within
+/// the busy timeout). PostgreSQL begins as usual.
+pub async fn write<C: TransactionTrait>(db: &C) -> Result<C::Transaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
 }

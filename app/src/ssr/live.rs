@@ -500,7 +500,7 @@ pub async fn join<C: ConnectionTrait + TransactionTrait>(
     let Some(me) = actor.user_id() else {
         return Ok(());
     };
-    let txn = db.begin().await?;
+    let txn = crate::ssr::db::write(db).await?;
     for t in topics.iter().filter(|t| t.presence()) {
         presence::ActiveModel {
             user_id: Set(me.0),
@@ -544,7 +544,7 @@ async fn remove<C: ConnectionTrait + TransactionTrait>(
 ) -> AppResult<usize> {
     let mut removed = 0;
     for r in rows {
-        let txn = db.begin().await?;
+        let txn = crate::ssr::db::write(db).await?;
         let res = presence::Entity::delete_by_id(r.id).exec(&txn).await?;
         if res.rows_affected == 1 {
             removed += 1;

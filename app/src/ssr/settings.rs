@@ -101,7 +101,7 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
             ),
         ));
     }
-    let txn = db.begin().await?;
+    let txn = crate::ssr::db::write(db).await?;
     let old = load(&txn).await?;
     let mut merged = serde_json::to_value(&old).map_err(|_| AppError::internal())?;
     for (k, v) in &patch {

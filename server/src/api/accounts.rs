@@ -60,7 +60,7 @@ async fn whoami(Me(me): Me) -> Json<Option<CurrentUser>> {
 
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", responses((status = 200, body = Vec<User>)))]
 async fn list_users(State(s): State<AppState>, Me(me): Me) -> ApiResult<impl IntoResponse> {
-    Ok(Json(users::list(&s.db, &me).await?))
+    Ok(Json(users::list(&s.reader, &me).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUser,
@@ -82,7 +82,7 @@ async fn get_user(
     Me(me): Me,
     Path(email): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(Json(users::get(&s.db, &me, &email).await?))
+    Ok(Json(users::get(&s.reader, &me, &email).await?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/users/{email}", tag = "users", params(("email" = String, Path)), request_body = UserPatch,
@@ -109,7 +109,7 @@ pub(super) struct NewToken {
 
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", responses((status = 200, description = "Own tokens; admins see all", body = Vec<TokenInfo>)))]
 async fn list_tokens(State(s): State<AppState>, Me(me): Me) -> ApiResult<impl IntoResponse> {
-    Ok(Json(tokens::list(&s.db, &me).await?))
+    Ok(Json(tokens::list(&s.reader, &me).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = NewToken,
@@ -136,7 +136,7 @@ async fn revoke_token(
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "me", responses((status = 200, description = "One's own account", body = User), (status = 401, body = ErrorBody)))]
 async fn get_me(State(s): State<AppState>, Me(me): Me) -> ApiResult<impl IntoResponse> {
-    Ok(Json(account::get(&s.db, &me).await?))
+    Ok(Json(account::get(&s.reader, &me).await?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/me", tag = "me", request_body = MePatch,
@@ -157,7 +157,7 @@ pub(super) struct NewOwnToken {
 
 #[utoipa::path(get, path = "/api/v1/me/tokens", tag = "me", responses((status = 200, description = "One's own tokens, newest first (admins too: only their own)", body = Vec<TokenInfo>)))]
 async fn list_my_tokens(State(s): State<AppState>, Me(me): Me) -> ApiResult<impl IntoResponse> {
-    Ok(Json(account::list_tokens(&s.db, &me).await?))
+    Ok(Json(account::list_tokens(&s.reader, &me).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/me/tokens", tag = "me", request_body = NewOwnToken,
@@ -194,6 +194,6 @@ async fn history(
     me.require(app::domain::authz::Op::Read)?;
     let record_type = app::ssr::audit::record_type(&record_type)?;
     Ok(Json(
-        app::ssr::audit::history(&s.db, record_type, &key, 500).await?,
+        app::ssr::audit::history(&s.reader, record_type, &key, 500).await?,
     ))
 }

@@ -34,7 +34,7 @@ async fn csv_export(
     Me(me): Me,
     ApiQuery(f): ApiQuery<ActionFilter>,
 ) -> ApiResult<Response> {
-    let rows = actions::export(&s.db, &me, &f, Utc::now()).await?;
+    let rows = actions::export(&s.reader, &me, &f, Utc::now()).await?;
     let mut w = csv::Writer::from_writer(Vec::new());
     let header = [
         "key",
@@ -132,13 +132,13 @@ async fn calendar(
     let me = match auth.and_then(|Extension(a)| a.0) {
         Some(a) => a,
         None => match q.token.as_deref() {
-            Some(t) => app::ssr::auth::token_actor(&s.db, t, Utc::now())
+            Some(t) => app::ssr::auth::token_actor(&s.reader, &s.db, t, Utc::now())
                 .await?
                 .ok_or_else(|| ApiError(AppError::unauthorized()))?,
             None => return Err(ApiError(AppError::unauthorized())),
         },
     };
-    let list = actions::deadlines(&s.db, &me, owner).await?;
+    let list = actions::deadlines(&s.reader, &me, owner).await?;
     let mut cal = Calendar::new();
     cal.name(&format!("Hindsight actions of {owner}"));
     for a in list {
@@ -176,13 +176,13 @@ async fn list(
     Me(me): Me,
     ApiQuery(f): ApiQuery<ActionFilter>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(Json(actions::list(&s.db, &me, &f, Utc::now()).await?))
+    Ok(Json(actions::list(&s.reader, &me, &f, Utc::now()).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/actions/mine", tag = "actions",
     responses((status = 200, description = "The signed-in user's open actions by urgency, their done actions awaiting verification, and (for responders and admins) other people's actions waiting for a verification", body = ActionInbox)))]
 async fn mine(State(s): State<AppState>, Me(me): Me) -> ApiResult<Json<ActionInbox>> {
-    Ok(Json(actions::inbox(&s.db, &me, Utc::now()).await?))
+    Ok(Json(actions::inbox(&s.reader, &me, Utc::now()).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/actions", tag = "actions", request_body = NewAction,
@@ -205,7 +205,7 @@ async fn show(
     Me(me): Me,
     Path(key): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(Json(actions::get(&s.db, &me, &key, Utc::now()).await?))
+    Ok(Json(actions::get(&s.reader, &me, &key, Utc::now()).await?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/actions/{key}", tag = "actions", params(("key" = String, Path)), request_body = ActionPatch,

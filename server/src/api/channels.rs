@@ -40,7 +40,7 @@ async fn create(
 #[utoipa::path(get, path = "/api/v1/channels", tag = "notifications",
     responses((status = 200, body = Vec<Channel>), (status = 403, body = ErrorBody)))]
 async fn list(State(s): State<AppState>, Me(me): Me) -> ApiResult<Json<Vec<Channel>>> {
-    Ok(Json(channels::list(&s.db, &me).await?))
+    Ok(Json(channels::list(&s.reader, &me).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/channels/{id}", tag = "notifications", params(("id" = i64, Path)),
@@ -50,7 +50,7 @@ async fn show(
     Me(me): Me,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Channel>> {
-    Ok(Json(channels::get(&s.db, &me, id_of(&id)?).await?))
+    Ok(Json(channels::get(&s.reader, &me, id_of(&id)?).await?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/channels/{id}", tag = "notifications", params(("id" = i64, Path)), request_body = ChannelPatch,
@@ -117,6 +117,6 @@ async fn deliveries(
     ApiQuery(q): ApiQuery<DeliveriesQuery>,
 ) -> ApiResult<Json<Page<Delivery>>> {
     Ok(Json(
-        channels::deliveries(&s.db, &me, id_of(&id)?, q.page.as_deref(), q.limit).await?,
+        channels::deliveries(&s.reader, &me, id_of(&id)?, q.page.as_deref(), q.limit).await?,
     ))
 }

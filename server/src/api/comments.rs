@@ -60,7 +60,7 @@ async fn list(
     Path(key): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
     let on = record_type(&matched)?;
-    Ok(Json(comments::list(&s.db, &me, on, &key).await?))
+    Ok(Json(comments::list(&s.reader, &me, on, &key).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/{record_type}/{key}/comments", tag = "comments",
@@ -110,7 +110,7 @@ async fn notifications_list(
     Me(me): Me,
     ApiQuery(f): ApiQuery<NotificationFilter>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(Json(notifications::list(&s.db, &me, &f).await?))
+    Ok(Json(notifications::list(&s.reader, &me, &f).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/notifications/read", tag = "comments", request_body = ReadNotifications,

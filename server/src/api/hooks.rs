@@ -43,7 +43,7 @@ async fn create(
     responses((status = 200, body = Vec<Hook>), (status = 403, body = ErrorBody)))]
 async fn list(State(s): State<AppState>, Me(me): Me) -> ApiResult<Json<Vec<Hook>>> {
     Ok(Json(
-        alerts::list(&s.db, &me, &s.config.public_origin).await?,
+        alerts::list(&s.reader, &me, &s.config.public_origin).await?,
     ))
 }
 
@@ -55,7 +55,7 @@ async fn show(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Hook>> {
     Ok(Json(
-        alerts::get(&s.db, &me, id_of(&id)?, &s.config.public_origin).await?,
+        alerts::get(&s.reader, &me, id_of(&id)?, &s.config.public_origin).await?,
     ))
 }
 
@@ -121,5 +121,5 @@ async fn of_incident(
     Me(me): Me,
     Path(key): Path<String>,
 ) -> ApiResult<Json<Vec<Alert>>> {
-    Ok(Json(alerts::of_incident(&s.db, &me, &key).await?))
+    Ok(Json(alerts::of_incident(&s.reader, &me, &key).await?))
 }

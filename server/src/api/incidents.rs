@@ -35,7 +35,7 @@ async fn list(
     Me(me): Me,
     ApiQuery(f): ApiQuery<IncidentFilter>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(Json(incidents::list(&s.db, &me, &f).await?))
+    Ok(Json(incidents::list(&s.reader, &me, &f).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/incidents", tag = "incidents", request_body = NewIncident,
@@ -58,7 +58,7 @@ async fn show(
     Me(me): Me,
     Path(key): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(Json(incidents::get(&s.db, &me, &key).await?))
+    Ok(Json(incidents::get(&s.reader, &me, &key).await?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/incidents/{key}", tag = "incidents", params(("key" = String, Path)), request_body = IncidentPatch,
@@ -81,7 +81,7 @@ async fn timeline(
     Me(me): Me,
     Path(key): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(Json(incidents::timeline(&s.db, &me, &key).await?))
+    Ok(Json(incidents::timeline(&s.reader, &me, &key).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/incidents/{key}/timeline", tag = "incidents", params(("key" = String, Path)), request_body = NewEvent,
@@ -121,11 +121,13 @@ async fn event_history(
     Me(me): Me,
     Path((key, id)): Path<(String, i64)>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(Json(incidents::event_history(&s.db, &me, &key, id).await?))
+    Ok(Json(
+        incidents::event_history(&s.reader, &me, &key, id).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/labels", tag = "incidents",
     responses((status = 200, description = "The services and tags in use, most used first", body = Labels), (status = 401, body = ErrorBody)))]
 async fn labels(State(s): State<AppState>, Me(me): Me) -> ApiResult<impl IntoResponse> {
-    Ok(Json(incidents::labels(&s.db, &me).await?))
+    Ok(Json(incidents::labels(&s.reader, &me).await?))
 }

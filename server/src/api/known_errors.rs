@@ -40,7 +40,7 @@ async fn list(
     Me(me): Me,
     ApiQuery(f): ApiQuery<KnownErrorFilter>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(Json(known_errors::list(&s.db, &me, &f).await?))
+    Ok(Json(known_errors::list(&s.reader, &me, &f).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/known-errors", tag = "known errors", request_body = NewKnownError,
@@ -63,7 +63,7 @@ async fn show(
     Me(me): Me,
     Path(key): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(Json(known_errors::get(&s.db, &me, &key).await?))
+    Ok(Json(known_errors::get(&s.reader, &me, &key).await?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/known-errors/{key}", tag = "known errors", params(("key" = String, Path)), request_body = KnownErrorPatch,
@@ -111,7 +111,9 @@ async fn of_incident(
     Me(me): Me,
     Path(key): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(Json(known_errors::for_incident(&s.db, &me, &key).await?))
+    Ok(Json(
+        known_errors::for_incident(&s.reader, &me, &key).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/incidents/{key}/known-errors", tag = "known errors", params(("key" = String, Path)), request_body = LinkKnownError,
@@ -145,6 +147,6 @@ async fn suggested(
     Path(key): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
     Ok(Json(
-        known_errors::suggest(&s.db, &me, &key, known_errors::SUGGESTIONS).await?,
+        known_errors::suggest(&s.reader, &me, &key, known_errors::SUGGESTIONS).await?,
     ))
 }

@@ -34,7 +34,9 @@ async fn list(
     Me(me): Me,
     ApiQuery(f): ApiQuery<PostmortemFilter>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(Json(postmortems::list(&s.db, &me, &f, Utc::now()).await?))
+    Ok(Json(
+        postmortems::list(&s.reader, &me, &f, Utc::now()).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{key}/postmortem", tag = "postmortems", params(("key" = String, Path, description = "e.g. INC-7")),
@@ -44,7 +46,7 @@ async fn show(
     Me(me): Me,
     Path(key): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(Json(postmortems::get(&s.db, &me, &key).await?))
+    Ok(Json(postmortems::get(&s.reader, &me, &key).await?))
 }
 
 #[utoipa::path(put, path = "/api/v1/incidents/{key}/postmortem", tag = "postmortems", params(("key" = String, Path)), request_body = PostmortemInput,
@@ -96,8 +98,8 @@ async fn document(
     me: &app::ssr::auth::Actor,
     key: &str,
 ) -> ApiResult<(Postmortem, app::model::PostmortemContext)> {
-    let pm = postmortems::get(&s.db, me, key).await?;
-    let ctx = postmortems::context(&s.db, me, key).await?;
+    let pm = postmortems::get(&s.reader, me, key).await?;
+    let ctx = postmortems::context(&s.reader, me, key).await?;
     Ok((pm, ctx))
 }
 
@@ -154,7 +156,7 @@ async fn export_html(
 #[utoipa::path(get, path = "/api/v1/settings", tag = "settings",
     responses((status = 200, body = OrgSettings)))]
 async fn settings(State(s): State<AppState>, Me(me): Me) -> ApiResult<impl IntoResponse> {
-    Ok(Json(app::ssr::settings::get(&s.db, &me).await?))
+    Ok(Json(app::ssr::settings::get(&s.reader, &me).await?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/settings", tag = "settings", request_body(content = Object, description = "Setting name → new value; absent settings stay"),

@@ -80,7 +80,7 @@ async fn stream(
     // read before subscribing, so it is below whatever the subscription brings.
     let seen = match resume {
         Some(after) => after,
-        None => live::newest(&s.db).await?,
+        None => live::newest(&s.reader).await?,
     };
     // Subscribed before the backlog is read: nothing committed from here on is missed.
     let rx = s.live.subscribe().await?;
@@ -264,5 +264,7 @@ async fn presence(
     ApiQuery(q): ApiQuery<PresenceQuery>,
 ) -> ApiResult<impl IntoResponse> {
     let topic = Topic::parse(&q.topic).map_err(|e| AppError::invalid("topic", e.to_string()))?;
-    Ok(Json(live::present(&s.db, &me, &topic, Utc::now()).await?))
+    Ok(Json(
+        live::present(&s.reader, &me, &topic, Utc::now()).await?,
+    ))
 }

@@ -130,7 +130,7 @@ async fn create(
     responses((status = 200, body = Vec<Tracker>), (status = 403, body = ErrorBody)))]
 async fn list(State(s): State<AppState>, Me(me): Me) -> ApiResult<Json<Vec<Tracker>>> {
     Ok(Json(
-        trackers::list(&s.db, &me, &s.config.public_origin).await?,
+        trackers::list(&s.reader, &me, &s.config.public_origin).await?,
     ))
 }
 
@@ -142,7 +142,7 @@ async fn show(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Tracker>> {
     Ok(Json(
-        trackers::get(&s.db, &me, id_of(&id)?, &s.config.public_origin).await?,
+        trackers::get(&s.reader, &me, id_of(&id)?, &s.config.public_origin).await?,
     ))
 }
 

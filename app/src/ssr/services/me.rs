@@ -100,7 +100,7 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
         Some(p) => Some(hash_password(p).await?),
         None => None,
     };
-    let txn = db.begin().await?;
+    let txn = crate::ssr::db::write(db).await?;
     let old = user::Entity::find_by_id(old.id)
         .one(&txn)
         .await?

@@ -163,7 +163,7 @@ pub async fn run<C: ConnectionTrait + TransactionTrait>(
             at: now,
         };
         // Claim and queue in one transaction: only the run whose claim row went in queues.
-        let txn = db.begin().await?;
+        let txn = crate::ssr::db::write(db).await?;
         if !claim(&txn, a.id, kind, &marker, now).await? {
             txn.commit().await?;
             continue;

@@ -70,7 +70,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     }
     let secret = format!("{TOKEN_PREFIX}{}", random_secret());
     let prefix: String = secret.chars().take(TOKEN_PREFIX.len() + 6).collect();
-    let txn = db.begin().await?;
+    let txn = crate::ssr::db::write(db).await?;
     let t = api_token::ActiveModel {
         user_id: Set(owner_model.id),
         name: Set(name.to_owned()),
@@ -151,7 +151,7 @@ pub async fn revoke<C: ConnectionTrait + TransactionTrait>(
     id: i64,
     now: DateTime<Utc>,
 ) -> AppResult<TokenInfo> {
-    let txn = db.begin().await?;
+    let txn = crate::ssr::db::write(db).await?;
     let t = api_token::Entity::find_by_id(id)
         .one(&txn)
         .await?

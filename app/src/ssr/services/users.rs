@@ -96,7 +96,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         }
         None => None,
     };
-    let txn = db.begin().await?;
+    let txn = crate::ssr::db::write(db).await?;
     if find(&txn, &email).await?.is_some() {
         return Err(AppError::conflict(format!(
             "a user with the e-mail {email} already exists"
@@ -156,7 +156,7 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
         }
         None => None,
     };
-    let txn = db.begin().await?;
+    let txn = crate::ssr::db::write(db).await?;
     let old = find(&txn, email)
         .await?
         .ok_or_else(|| AppError::not_found(format!("user {email}")))?;

@@ -59,7 +59,7 @@ pub async fn transition<C: ConnectionTrait + TransactionTrait>(
     };
     let s = settings::load(db).await?;
     let cal = s.calendar();
-    let txn = db.begin().await?;
+    let txn = crate::ssr::db::write(db).await?;
     let old = find(&txn, key).await?;
     actor.require(Op::ChangeAction {
         owner: old.owner_id,

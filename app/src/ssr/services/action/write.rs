@@ -101,7 +101,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     }
     let s = settings::load(db).await?;
     let kind = new.kind.unwrap_or(ActionKind::Corrective);
-    let txn = db.begin().await?;
+    let txn = crate::ssr::db::write(db).await?;
     let owner = owner_id(&txn, new.owner.as_deref()).await?;
     let inc = incident_id(&txn, new.incident.as_deref()).await?;
     let ke = known_error_id(&txn, new.known_error.as_deref()).await?;
@@ -240,7 +240,7 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
         return Err(AppError::invalid_many(bad));
     }
     let s = settings::load(db).await?;
-    let txn = db.begin().await?;
+    let txn = crate::ssr::db::write(db).await?;
     let old = find(&txn, key).await?;
     actor.require(Op::ChangeAction {
         owner: old.owner_id,

@@ -116,7 +116,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         .into_iter()
         .map(|(k, v)| (k.trim().to_owned(), v))
         .collect();
-    let txn = db.begin().await?;
+    let txn = crate::ssr::db::write(db).await?;
     let h = hook::ActiveModel {
         name: Set(name.to_owned()),
         source: Set(new.source),
@@ -191,7 +191,7 @@ pub async fn delete<C: ConnectionTrait + TransactionTrait>(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     actor.require(Op::Administer)?;
-    let txn = db.begin().await?;
+    let txn = crate::ssr::db::write(db).await?;
     let h = hook::Entity::find_by_id(id)
         .one(&txn)
         .await?

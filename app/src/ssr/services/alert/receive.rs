@@ -87,7 +87,7 @@ pub async fn apply<C: ConnectionTrait + TransactionTrait>(
     now: DateTime<Utc>,
 ) -> AppResult<Received> {
     let delivery = parse(h.source, body, now)?;
-    let txn = db.begin().await?;
+    let txn = crate::ssr::db::write(db).await?;
     let actor = Actor::hook(h.id, &h.name);
     let out = match delivery {
         Delivery::Alerts(alerts) => apply_alerts(&txn, h, &actor, alerts, now).await?,

@@ -146,7 +146,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
             format!("must be at most {MAX_QUOTE} characters"),
         ));
     }
-    let txn = db.begin().await?;
+    let txn = crate::ssr::db::write(db).await?;
     let key = target(&txn, on, key).await?;
     if let Some(pid) = new.parent {
         let parent = comment::Entity::find_by_id(pid)
@@ -219,7 +219,7 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
     if let Some(b) = &patch.body {
         check_body(b)?;
     }
-    let txn = db.begin().await?;
+    let txn = crate::ssr::db::write(db).await?;
     let old = get(&txn, id).await?;
     let author_id = UserId(old.author_id);
     if old.deleted_at.is_some() {
@@ -310,7 +310,7 @@ pub async fn delete<C: ConnectionTrait + TransactionTrait>(
     now: DateTime<Utc>,
 ) -> AppResult<Comment> {
     let me = author(actor)?;
-    let txn = db.begin().await?;
+    let txn = crate::ssr::db::write(db).await?;
     let old = get(&txn, id).await?;
     if !may_delete(actor.role, me, UserId(old.author_id)) {
         return Err(AppError::forbidden(

@@ -52,7 +52,7 @@ pub async fn correct_event<C: ConnectionTrait + TransactionTrait>(
     now: DateTime<Utc>,
 ) -> AppResult<TimelineEvent> {
     actor.require(Op::Read)?;
-    let txn = db.begin().await?;
+    let txn = crate::ssr::db::write(db).await?;
     let inc = find(&txn, key).await?;
     let old = timeline_event::Entity::find_by_id(id)
         .filter(timeline_event::Column::IncidentId.eq(inc.id))

@@ -143,7 +143,7 @@ pub async fn add_event<C: ConnectionTrait + TransactionTrait>(
     check_entry(new.kind, &new.body)?;
     let occurred_at = new.occurred_at.unwrap_or(now);
     let visibility = new.visibility.unwrap_or(Visibility::Internal);
-    let txn = db.begin().await?;
+    let txn = crate::ssr::db::write(db).await?;
     let inc = find(&txn, key).await?;
     let e = timeline_event::ActiveModel {
         incident_id: Set(inc.id),

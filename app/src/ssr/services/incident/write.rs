@@ -131,7 +131,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     ])?;
     let settings = settings::load(db).await?;
 
-    let txn = db.begin().await?;
+    let txn = crate::ssr::db::write(db).await?;
     let commander = match new
         .commander
         .as_deref()
@@ -267,7 +267,7 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
         .map(|t| names("tags", t))
         .transpose()?;
     let settings = settings::load(db).await?;
-    let txn = db.begin().await?;
+    let txn = crate::ssr::db::write(db).await?;
     let old = find(&txn, key).await?;
     if patch.version.is_some_and(|v| v != old.version) {
         return Err(stale_by(&txn, RecordType::Incident, &old.key, &old.key).await);

@@ -27,7 +27,7 @@ pub async fn link<C: ConnectionTrait + TransactionTrait>(
     now: DateTime<Utc>,
 ) -> AppResult<KnownError> {
     actor.require(Op::WriteKnownError)?;
-    let txn = db.begin().await?;
+    let txn = crate::ssr::db::write(db).await?;
     let ke = find(&txn, ke_key).await?;
     let inc = incidents::find(&txn, incident_key)
         .await
@@ -60,7 +60,7 @@ pub async fn unlink<C: ConnectionTrait + TransactionTrait>(
     now: DateTime<Utc>,
 ) -> AppResult<KnownError> {
     actor.require(Op::WriteKnownError)?;
-    let txn = db.begin().await?;
+    let txn = crate::ssr::db::write(db).await?;
     let ke = find(&txn, ke_key).await?;
     let inc = incidents::find(&txn, incident_key).await?;
     let res = known_error_incident::Entity::delete_by_id((ke.id, inc.id))

@@ -145,7 +145,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         }
     };
     text::fail_on(bad)?;
-    let txn = db.begin().await?;
+    let txn = crate::ssr::db::write(db).await?;
     let mut incident_ids = Vec::new();
     for k in &new.incidents {
         let i = incidents::find(&txn, k)
@@ -254,7 +254,7 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
         None => None,
     };
     text::fail_on(bad)?;
-    let txn = db.begin().await?;
+    let txn = crate::ssr::db::write(db).await?;
     let old = find(&txn, key).await?;
     if patch.version.is_some_and(|v| v != old.version) {
         return Err(AppError::stale(&old.key));

@@ -121,7 +121,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         return Err(AppError::conflict(format!("a channel named {name} exists")));
     }
     let secret = (new.kind == ChannelKind::Webhook).then(|| format!("hsw_{}", random_secret()));
-    let txn = db.begin().await?;
+    let txn = crate::ssr::db::write(db).await?;
     let c = channel::ActiveModel {
         name: Set(name),
         kind: Set(new.kind),
@@ -183,7 +183,7 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
     now: DateTime<Utc>,
 ) -> AppResult<Channel> {
     actor.require(Op::Administer)?;
-    let txn = db.begin().await?;
+    let txn = crate::ssr::db::write(db).await?;
     let old = find(&txn, id).await?;
     if old.managed.is_some() && (patch.url.is_some() || patch.events.is_some()) {
         return Err(AppError::conflict(
@@ -257,7 +257,7 @@ pub async fn delete<C: ConnectionTrait + TransactionTrait>(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     actor.require(Op::Administer)?;
-    let txn = db.begin().await?;
+    let txn = crate::ssr::db::write(db).await?;
     let c = find(&txn, id).await?;
     channel::Entity::delete_by_id(id).exec(&txn).await?;
     audit::record(

@@ -72,7 +72,7 @@ pub async fn claim_rows<C: ConnectionTrait + TransactionTrait>(
     let backend = db.get_database_backend();
     let now_ms = to_ms(now);
     let until = to_ms(now + LEASE);
-    let txn = db.begin().await?;
+    let txn = crate::ssr::db::write(db).await?;
     // One statement picks and leases: on PostgreSQL the rows another worker is taking are
     // skipped (`FOR UPDATE SKIP LOCKED`); SQLite runs writers one at a time, and the
     // statement takes the write lock before it reads, so no two workers pick one message.

@@ -33,7 +33,7 @@ pub async fn transition<C: ConnectionTrait + TransactionTrait>(
     now: DateTime<Utc>,
 ) -> AppResult<Postmortem> {
     actor.require(Op::WritePostmortem)?;
-    let txn = db.begin().await?;
+    let txn = crate::ssr::db::write(db).await?;
     let inc = incidents::find(&txn, key).await?;
     let old = row(&txn, &inc).await?;
     check_reopen(&inc.key, inc.status, inc.severity, old.status, t.to)?;
@@ -155,7 +155,7 @@ pub async fn approve<C: ConnectionTrait + TransactionTrait>(
     let me = actor
         .user_id()
         .ok_or_else(|| AppError::forbidden("only a reviewer may approve"))?;
-    let txn = db.begin().await?;
+    let txn = crate::ssr::db::write(db).await?;
     let inc = incidents::find(&txn, key).await?;
     let pm = row(&txn, &inc).await?;
     if pm.status != PostmortemStatus::InReview {

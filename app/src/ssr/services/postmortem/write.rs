@@ -116,7 +116,7 @@ pub async fn put<C: ConnectionTrait + TransactionTrait>(
     actor.require(Op::WritePostmortem)?;
     validate(&input)?;
     let settings = settings::load(db).await?;
-    let txn = db.begin().await?;
+    let txn = crate::ssr::db::write(db).await?;
     let inc = incidents::find(&txn, key).await?;
     let existing = postmortem::Entity::find()
         .filter(postmortem::Column::IncidentId.eq(inc.id))

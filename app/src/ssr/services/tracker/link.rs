@@ -181,7 +181,7 @@ pub async fn create_issue<C: ConnectionTrait + TransactionTrait>(
         .ok_or_else(|| AppError::invalid("tracker", format!("no tracker {tracker_id}")))?;
     let view = actions::get(db, actor, key, now).await?;
     let created = open_issue(http, &t, &view, origin, now).await?;
-    let txn = db.begin().await?;
+    let txn = crate::ssr::db::write(db).await?;
     if !attach(&txn, actor, &t, &m, view.incident.clone(), &created, now).await? {
         return Err(AppError::conflict(format!(
             "{key} was linked to another issue meanwhile; {} {} was created and is not linked",

@@ -251,7 +251,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     let secret = format!("{SECRET_PREFIX}{}", random_secret());
     let sealed_creds = secretbox::seal(&creds)?;
     let sealed_secret = secretbox::seal(&secret)?;
-    let txn = db.begin().await?;
+    let txn = crate::ssr::db::write(db).await?;
     let teams = check_teams(&txn, None, &new.teams).await?;
     if tracker::Entity::find()
         .filter(tracker::Column::Name.eq(&name))
@@ -374,7 +374,7 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
     now: DateTime<Utc>,
 ) -> AppResult<Tracker> {
     actor.require(Op::Administer)?;
-    let txn = db.begin().await?;
+    let txn = crate::ssr::db::write(db).await?;
     let old = find(&txn, id).await?;
     if let Some(v) = patch.version
         && v != old.version
@@ -492,7 +492,7 @@ pub async fn delete<C: ConnectionTrait + TransactionTrait>(
     use crate::ssr::entities::action;
     use sea_orm::sea_query::Expr;
     actor.require(Op::Administer)?;
-    let txn = db.begin().await?;
+    let txn = crate::ssr::db::write(db).await?;
     let t = find(&txn, id).await?;
     action::Entity::update_many()
         .col_expr(action::Column::TrackerId, Expr::value(Option::<i64>::None))

@@ -128,7 +128,7 @@ async fn create<C: ConnectionTrait + TransactionTrait>(
         }
         Err(f) => return Ok(f.into()),
     };
-    let txn = db.begin().await?;
+    let txn = crate::ssr::db::write(db).await?;
     let linked = link::attach(&txn, &actor, t, &m, view.incident.clone(), &created, now).await?;
     txn.commit().await?;
     Ok(if linked {

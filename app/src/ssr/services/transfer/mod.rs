@@ -51,7 +51,7 @@ pub async fn export<C: ConnectionTrait + TransactionTrait>(
     progress: &dyn Progress,
 ) -> AppResult<Document> {
     actor.require(Op::Administer)?;
-    let txn = db.begin().await?;
+    let txn = crate::ssr::db::write(db).await?;
     let doc = read::read_all(&txn, now, progress).await?;
     txn.commit().await?;
     Ok(doc)
@@ -108,7 +108,7 @@ pub async fn import<C: ConnectionTrait + TransactionTrait>(
     let plan = check::check(raw, &existing).map_err(AppError::invalid_many)?;
     progress.advance(total);
 
-    let txn = db.begin().await?;
+    let txn = crate::ssr::db::write(db).await?;
     // Checked again inside the transaction: another import may have won the race.
     ensure_empty(&txn).await?;
     let summary = write::write(&txn, actor, plan, existing, now, progress).await?;
