@@ -265,7 +265,8 @@ impl Progress for CliProgress {
     }
 }
 
-/// `hindsight export [--out FILE]`: the whole data set as JSON.
+/// `hindsight export [--out FILE]`: the whole data set as JSON, streamed (memory does not
+/// grow with the data), one record per line.
 pub async fn export(
     settings: &Settings,
     out: Option<&std::path::Path>,
@@ -274,53 +275,73 @@ pub async fn export(
     let db = db(settings).await?;
     let started = std::time::Instant::now();
     let progress = CliProgress::new();
-    let doc = transfer::export(&db, &Actor::system(), Utc::now(), &progress).await?;
-    progress.phase("writing the document", 0);
     let io = |e: std::io::Error| CommandError::Usage(format!("cannot write the export: {e}"));
-    match out {
-        None => {
-            let stdout = std::io::stdout();
-            let mut w = std::io::BufWriter::new(stdout.lock());
-            serde_json::to_writer_pretty(&mut w, &doc)
-                .map_err(|e| CommandError::Usage(e.to_string()))?;
-            w.write_all(b"\n").map_err(io)?;
-            w.flush().map_err(io)?;
+    // A temporary file beside the target, renamed into place at the end: a reader never
+    // sees half a backup, and a failed run leaves the previous one intact.
+    let target = out.map(|path| {
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "export.json".into());
+        (
+            path,
+            dir.join(format!(".{name}.{}.tmp", std::process::id())),
+        )
+    });
+    let mut w: Box<dyn Write + Send> = match &target {
+        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+        Some((_, tmp)) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(tmp).map_err(io)?,
+        )),
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
+    let mut sink = transfer::Out::new(tx);
+    let write = async move {
+        transfer::export_to(&db, &Actor::system(), Utc::now(), &progress, &mut sink)
+            .await
+            .map(|n| (n, progress))
+    };
+    let save = async {
+        while let Some(piece) = rx.recv().await {
+            w.write_all(&piece)?;
         }
-        Some(path) => {
-            // A temporary file beside the target, renamed into place: a reader never sees
-            // half a backup, and a failed run leaves the previous one intact.
-            let dir = path
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-                .unwrap_or(std::path::Path::new("."));
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "export.json".into());
-            let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-            let write = || -> std::io::Result<()> {
-                let file = std::fs::File::create(&tmp)?;
-                let mut w = std::io::BufWriter::new(file);
-                serde_json::to_writer_pretty(&mut w, &doc)?;
-                w.write_all(b"\n")?;
-                let file = w.into_inner().map_err(|e| e.into_error())?;
-                file.sync_all()?;
-                std::fs::rename(&tmp, path)
-            };
-            if let Err(e) = write() {
-                let _ = std::fs::remove_file(&tmp);
-                return Err(io(e));
+        w.flush()
+    };
+    let (written, saved) = tokio::join!(write, save);
+    drop(w);
+    let finish = || -> std::io::Result<()> {
+        saved?;
+        if let Some((path, tmp)) = &target {
+            std::fs::File::open(tmp)?.sync_all()?;
+            std::fs::rename(tmp, path)?;
+        }
+        Ok(())
+    };
+    let outcome = match written {
+        Ok(w) => finish().map_err(io).map(|()| w),
+        Err(e) => Err(e.into()),
+    };
+    let (n, progress) = match outcome {
+        Ok(w) => w,
+        Err(e) => {
+            if let Some((_, tmp)) = &target {
+                let _ = std::fs::remove_file(tmp);
             }
+            return Err(e);
         }
-    }
+    };
     progress.finish(
         started,
         &format!(
             "exported {} users, {} incidents, {} known errors, {} actions",
-            group(doc.users.len() as u64),
-            group(doc.incidents.len() as u64),
-            group(doc.known_errors.len() as u64),
-            group(doc.actions.len() as u64)
+            group(n.users),
+            group(n.incidents),
+            group(n.known_errors),
+            group(n.actions)
         ),
     );
     Ok(())

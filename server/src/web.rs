@@ -27,17 +27,15 @@ pub fn router(state: AppState) -> Router {
         "{}/{}",
         state.leptos_options.site_root, state.leptos_options.site_pkg_dir
     );
-    // Bundle files keep their names across releases: the browser must revalidate them.
+    // The bundle's files are named after their content's hash: kept for a year. Anything
+    // else there (an unhashed development build) is revalidated.
     let pkg = Router::new()
         .fallback_service(
             ServeDir::new(pkg_dir)
                 .precompressed_br()
                 .precompressed_gzip(),
         )
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-cache"),
-        ));
+        .layer(middleware::from_fn(asset_cache));
     Router::new()
         .nest("/api/v1", crate::api::router())
         .route("/healthz", get(healthz))
@@ -60,6 +58,11 @@ pub fn router(state: AppState) -> Router {
             |req: &axum::http::Request<axum::body::Body>| {
                 tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
             },
+        ))
+        // Pages and API answers are always revalidated (the bundle sets its own).
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -171,13 +174,53 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 /// Leptos options built in code, so the binary runs without cargo-leptos's environment.
+/// `Cache-Control` of a file under `/pkg`: a year and `immutable` for a hashed name, else
+/// revalidated.
+async fn asset_cache(req: Request, next: Next) -> Response {
+    let hashed = is_hashed(req.uri().path());
+    let mut res = next.run(req).await;
+    let value = if hashed && res.status().is_success() {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    res
+}
+
+/// Whether a bundle file's name carries the content hash `.ci/build-site` gives it
+/// (`hindsight.0123456789abcdef.js`, `…_bg.wasm`, `….css`).
+fn is_hashed(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or("");
+    name.split('.').nth(1).is_some_and(|h| {
+        let h = h.strip_suffix("_bg").unwrap_or(h);
+        h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit())
+    })
+}
+
+/// The base name of the bundle's files: the hashed name `.ci/build-site` wrote to
+/// `SITE/bundle.txt` when it belongs to `output_name`, else `output_name` itself (files
+/// built without hashes).
+pub fn bundle_name(site_root: &std::path::Path, output_name: &str) -> String {
+    std::fs::read_to_string(site_root.join("bundle.txt"))
+        .ok()
+        .map(|s| s.trim().to_owned())
+        .filter(|b| {
+            b.strip_prefix(output_name)
+                .and_then(|rest| rest.strip_prefix('.'))
+                .is_some_and(|h| is_hashed(&format!("{output_name}.{h}.js")))
+        })
+        .unwrap_or_else(|| output_name.to_owned())
+}
+
 pub fn leptos_options(settings: &crate::config::Settings) -> LeptosOptions {
     let env = match std::env::var("LEPTOS_ENV").as_deref() {
         Ok("DEV") | Ok("dev") | Ok("development") => leptos::config::Env::DEV,
         _ => leptos::config::Env::PROD,
     };
     LeptosOptions::builder()
-        .output_name(settings.output_name.clone())
+        .output_name(bundle_name(&settings.site_root, &settings.output_name))
         .site_root(settings.site_root.to_string_lossy().into_owned())
         .site_pkg_dir("pkg")
         .site_addr(settings.addr)
@@ -196,5 +239,16 @@ mod tests {
         assert!(!super::is_inbound("/api/v1/hooks//receive"));
         assert!(!super::is_inbound("/api/v1/hooks/3/x/receive"));
         assert!(!super::is_inbound("/api/v1/incidents/INC-1/receive"));
+    }
+
+    #[test]
+    fn only_content_hashed_files_are_immutable() {
+        assert!(super::is_hashed("/pkg/hindsight.0123456789abcdef.js"));
+        assert!(super::is_hashed("/pkg/hindsight.0123456789abcdef_bg.wasm"));
+        assert!(super::is_hashed("/pkg/hindsight.0123456789abcdef.css"));
+        assert!(!super::is_hashed("/pkg/hindsight.js"));
+        assert!(!super::is_hashed("/pkg/hindsight_bg.wasm"));
+        assert!(!super::is_hashed("/pkg/hindsight.0123456789abcdeg.js"));
+        assert!(!super::is_hashed("/pkg/hindsight.0123.js"));
     }
 }

@@ -112,7 +112,7 @@ async fn the_incident_page_is_server_rendered_with_navigation_and_data() {
     // Titles are text, never markup.
     assert!(html.contains("Checkout &lt;b&gt;down&lt;/b&gt;"), "{html}");
     assert!(
-        html.contains("/pkg/hindsight.js"),
+        html.contains("/pkg/hindsight.js") && html.contains("/pkg/hindsight.css"),
         "the hydration script is referenced"
     );
 }
@@ -243,4 +243,115 @@ async fn the_openapi_document_lists_every_endpoint() {
             .any(|p| p["properties"]["key"].is_object() && p["properties"]["version"].is_object())
     );
     assert!(doc["components"]["schemas"]["Durations"]["properties"]["time_to_resolve"].is_object());
+}
+
+/// A built site as `.ci/build-site` leaves it: hashed, precompressed files and `bundle.txt`.
+fn hashed_site() -> (std::path::PathBuf, String) {
+    let root = std::env::temp_dir().join(format!("hindsight-site-{}", std::process::id()));
+    let pkg = root.join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    let bundle = "hindsight.0123456789abcdef".to_owned();
+    for (name, body) in [
+        (format!("{bundle}.js"), "export default function(){}"),
+        (format!("{bundle}_bg.wasm"), "\0asm"),
+        (format!("{bundle}.css"), "body{}"),
+    ] {
+        std::fs::write(pkg.join(&name), body).unwrap();
+        std::fs::write(pkg.join(format!("{name}.br")), b"brotli bytes").unwrap();
+        std::fs::write(pkg.join(format!("{name}.gz")), b"gzip bytes").unwrap();
+    }
+    std::fs::write(pkg.join("hindsight.js"), "unhashed").unwrap();
+    std::fs::write(root.join("bundle.txt"), format!("{bundle}\n")).unwrap();
+    (root, bundle)
+}
+
+#[tokio::test]
+async fn hashed_bundle_files_are_immutable_precompressed_and_pages_are_revalidated() {
+    let (root, bundle) = hashed_site();
+    assert_eq!(hindsight::web::bundle_name(&root, "hindsight"), bundle);
+    assert_eq!(
+        hindsight::web::bundle_name(&root, "other"),
+        "other",
+        "a bundle.txt of another name is not taken"
+    );
+    let mut s = state().await;
+    s.leptos_options = leptos::config::LeptosOptions::builder()
+        .output_name(hindsight::web::bundle_name(&root, "hindsight"))
+        .site_root(root.to_string_lossy().into_owned())
+        .build();
+    let cookie = signed_in(&s).await;
+    let app = router(s);
+    for (file, kind) in [
+        (format!("{bundle}.js"), "text/javascript"),
+        (format!("{bundle}_bg.wasm"), "application/wasm"),
+        (format!("{bundle}.css"), "text/css"),
+    ] {
+        for (accept, encoding, body) in
+            [("br", "br", "brotli bytes"), ("gzip", "gzip", "gzip bytes")]
+        {
+            let res = app
+                .clone()
+                .oneshot(
+                    Request::get(format!("/pkg/{file}"))
+                        .header("accept-encoding", accept)
+                        .body(Body::empty())
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::OK, "{file}");
+            let h = res.headers().clone();
+            assert_eq!(
+                h["cache-control"], "public, max-age=31536000, immutable",
+                "{file}"
+            );
+            assert_eq!(h["content-encoding"], encoding, "{file} sent as stored");
+            assert!(
+                h["content-type"].to_str().unwrap().starts_with(kind),
+                "{file}: {:?}",
+                h["content-type"]
+            );
+            let got = axum::body::to_bytes(res.into_body(), 1 << 20)
+                .await
+                .unwrap();
+            assert_eq!(&got[..], body.as_bytes());
+        }
+    }
+    // An unhashed file is revalidated, and so is every page.
+    let res = app
+        .clone()
+        .oneshot(
+            Request::get("/pkg/hindsight.js")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["cache-control"], "no-cache");
+    let res = app
+        .clone()
+        .oneshot(
+            Request::get("/incidents")
+                .header("cookie", format!("hindsight_session={cookie}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["cache-control"], "no-cache");
+    let html = String::from_utf8_lossy(
+        &axum::body::to_bytes(res.into_body(), 4 << 20)
+            .await
+            .unwrap(),
+    )
+    .into_owned();
+    for name in [
+        format!("/pkg/{bundle}.js"),
+        format!("/pkg/{bundle}_bg.wasm"),
+        format!("/pkg/{bundle}.css"),
+    ] {
+        assert!(html.contains(&name), "the page names {name}: {html}");
+    }
+    let _ = std::fs::remove_dir_all(&root);
 }

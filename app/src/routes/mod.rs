@@ -17,7 +17,7 @@ mod postmortem;
 mod postmortems;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Redirect, Route, Router, Routes};
 use leptos_router::path;
 
@@ -35,6 +35,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" href="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Ccircle cx='8' cy='8' r='7' fill='%23334155'/%3E%3Cpath d='M8 1a7 7 0 0 1 0 14z' fill='%23f59e0b'/%3E%3C/svg%3E"/>
+                <link rel="stylesheet" href=format!("/{}/{}.css", options.site_pkg_dir, options.output_name)/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -52,7 +53,6 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     Session::provide();
     view! {
-        <Stylesheet id="leptos" href="/pkg/hindsight.css"/>
         <Title formatter=|t: String| if t.is_empty() { "Hindsight".to_owned() } else { format!("{t} · Hindsight") }/>
         <Router>
             <a class="skip-link" href="#main">"Skip to content"</a>

@@ -38,13 +38,44 @@ fn import_limit() -> usize {
     responses((status = 200, description = "The whole data set as a hindsight/v1 document (users without secrets)", body = Document),
               (status = 403, body = ErrorBody)))]
 pub(super) async fn export(State(s): State<AppState>, Me(me): Me) -> ApiResult<Response> {
+    // Refused before the answer starts: once it has, its status is sent.
+    me.require(app::domain::authz::Op::Administer)?;
     let now = Utc::now();
-    let doc = transfer::export(&s.reader, &me, now, &Quiet).await?;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
+    let (fail_tx, fail_rx) = tokio::sync::oneshot::channel::<()>();
+    let db = s.reader.clone();
+    tokio::spawn(async move {
+        let mut out = transfer::Out::new(tx);
+        if let Err(e) = transfer::export_to(&db, &me, now, &Quiet, &mut out).await {
+            tracing::error!(error = %e, "the export stopped");
+            let _ = fail_tx.send(());
+        }
+    });
+    // The pieces as they are written; a failure half-way breaks the answer off, so a
+    // client never takes half a document for a whole one.
+    let pieces = futures_util::stream::unfold((rx, Some(fail_rx)), |(mut rx, fail)| async move {
+        match rx.recv().await {
+            Some(piece) => Some((Ok(axum::body::Bytes::from(piece)), (rx, fail))),
+            None => match fail.map(|mut f| f.try_recv()) {
+                Some(Ok(())) => {
+                    Some((Err(std::io::Error::other("the export stopped")), (rx, None)))
+                }
+                _ => None,
+            },
+        }
+    });
     let name = format!(
         "attachment; filename=\"hindsight-export-{}.json\"",
         now.format("%Y%m%dT%H%M%SZ")
     );
-    Ok(([(header::CONTENT_DISPOSITION, name)], Json(doc)).into_response())
+    Ok((
+        [
+            (header::CONTENT_DISPOSITION, name),
+            (header::CONTENT_TYPE, "application/json".to_owned()),
+        ],
+        axum::body::Body::from_stream(pieces),
+    )
+        .into_response())
 }
 
 #[utoipa::path(post, path = "/api/v1/import", tag = "transfer", request_body = Document,

@@ -2,6 +2,10 @@
 //! bench-import [ACTIONS] [DATABASE_URL]` (default 50 000 actions with 20 000 incidents, their
 //! timelines and postmortems, and 2 000 known errors, into a fresh SQLite file). A PostgreSQL
 //! URL must name an empty database.
+//!
+//! It also reports the peak memory (resident set) of an export and of an import of that data
+//! set, each in a process of its own (this binary again, `--child-export URL FILE` and
+//! `--child-import URL FILE`), so the figure is the operation's alone.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark: failing loudly is the point
 
@@ -37,8 +41,86 @@ impl Phases {
     }
 }
 
+/// This process's peak resident set, in KB (`VmHWM`).
+fn peak_rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// A child's part: export `url` into `file`, or import `file` into `url`; prints its peak RSS.
+async fn child(what: &str, url: &str, file: &str) {
+    let db = app::ssr::db::connect_and_migrate(url)
+        .await
+        .expect("database");
+    let started = Instant::now();
+    match what {
+        "--child-export" => {
+            use std::io::Write;
+            let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
+            let mut out = transfer::Out::new(tx);
+            let mut w = std::io::BufWriter::new(std::fs::File::create(file).unwrap());
+            let save = async {
+                while let Some(p) = rx.recv().await {
+                    w.write_all(&p).unwrap();
+                }
+                w.flush().unwrap();
+            };
+            let write = async move {
+                transfer::export_to(
+                    &db,
+                    &Actor::system(),
+                    Utc::now(),
+                    &transfer::Quiet,
+                    &mut out,
+                )
+                .await
+                .unwrap()
+            };
+            tokio::join!(write, save);
+        }
+        _ => {
+            let bytes = std::fs::read(file).unwrap();
+            transfer::import(&db, &Actor::system(), &bytes, Utc::now(), &transfer::Quiet)
+                .await
+                .unwrap();
+        }
+    }
+    println!("{} {:.2}", peak_rss_kb(), started.elapsed().as_secs_f64());
+}
+
+/// Runs this binary as a child for `what`; its (peak RSS in MB, seconds).
+fn run_child(what: &str, url: &str, file: &std::path::Path) -> (f64, f64) {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([what, url, file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{what}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut it = text.split_whitespace();
+    let kb: f64 = it.next().unwrap().parse().unwrap();
+    let s: f64 = it.next().unwrap().parse().unwrap();
+    (kb / 1024.0, s)
+}
+
 #[tokio::main]
 async fn main() {
+    let all: Vec<String> = std::env::args().collect();
+    if let [_, what, url, file] = all.as_slice()
+        && what.starts_with("--child-")
+    {
+        child(what, url, file).await;
+        return;
+    }
     let mut args = std::env::args().skip(1);
     let n_actions: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(50_000);
     let n_incidents = (n_actions * 2 / 5).max(1);
@@ -95,8 +177,26 @@ async fn main() {
         out.len() as f64 / 1e6
     );
     assert_eq!(exported.actions.len(), n_actions);
+    drop((exported, out, bytes));
     drop(db);
-    if let Some(path) = file {
-        let _ = std::fs::remove_file(path);
+
+    // Peak memory of each operation, in a process of its own.
+    let doc_file = std::env::temp_dir().join(format!(
+        "hindsight-bench-export-{}.json",
+        std::process::id()
+    ));
+    let (export_mb, export_s) = run_child("--child-export", &url, &doc_file);
+    let size = std::fs::metadata(&doc_file).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
+    println!(
+        "export, own process: peak RSS {export_mb:.0} MB, {export_s:.2} s, {size:.1} MB written"
+    );
+    let (target_url, target_file) = tests::bench::database(None, "import-target");
+    let (import_mb, import_s) = run_child("--child-import", &target_url, &doc_file);
+    println!("import into SQLite, own process: peak RSS {import_mb:.0} MB, {import_s:.2} s");
+    let _ = std::fs::remove_file(&doc_file);
+    for path in [file, target_file].into_iter().flatten() {
+        for ext in ["", "-wal", "-shm", ".key"] {
+            let _ = std::fs::remove_file(format!("{}{ext}", path.display()));
+        }
     }
 }

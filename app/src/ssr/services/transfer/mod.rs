@@ -1,5 +1,5 @@
-//! Export and import of the whole data set (`hindsight/v1`). Export reads each table with one
-//! query and groups children in memory; import checks every record first (all problems at
+//! Export and import of the whole data set (`hindsight/v1`). Export streams the document a
+//! page of records at a time; import checks every record first (all problems at
 //! once, with the same domain rules the writes apply), then writes everything in one
 //! transaction with multi-row inserts, into a database that holds no incidents, known errors
 //! or actions yet.
@@ -7,6 +7,8 @@
 mod check;
 mod read;
 mod write;
+
+pub use read::{Out, Written};
 
 use std::collections::HashSet;
 
@@ -43,18 +45,56 @@ impl Progress for Quiet {}
 // Export
 // ---------------------------------------------------------------------------------------
 
-/// The whole data set (admins only), read in one transaction so it is consistent.
+/// Streams the whole data set (admins only) into `out` as one `hindsight/v1` document, read in
+/// one transaction so it is consistent (on PostgreSQL a read-only repeatable-read one: every
+/// page sees the same snapshot). Memory does not grow with the data: records are read a page
+/// at a time and handed on as they are written.
+pub async fn export_to<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    progress: &dyn Progress,
+    out: &mut Out,
+) -> AppResult<Written> {
+    actor.require(Op::Administer)?;
+    let txn = if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        db.begin_with_config(
+            Some(sea_orm::IsolationLevel::RepeatableRead),
+            Some(sea_orm::AccessMode::ReadOnly),
+        )
+        .await?
+    } else {
+        db.begin().await?
+    };
+    let written = read::write_all(&txn, now, progress, out).await?;
+    txn.commit().await?;
+    Ok(written)
+}
+
+/// The whole data set as a [`Document`] (for tests and benchmarks): the streamed document,
+/// read back.
 pub async fn export<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     actor: &Actor,
     now: DateTime<Utc>,
     progress: &dyn Progress,
 ) -> AppResult<Document> {
-    actor.require(Op::Administer)?;
-    let txn = crate::ssr::db::write(db).await?;
-    let doc = read::read_all(&txn, now, progress).await?;
-    txn.commit().await?;
-    Ok(doc)
+    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+    let mut out = Out::new(tx);
+    let collect = async move {
+        let mut bytes = Vec::new();
+        while let Some(piece) = rx.recv().await {
+            bytes.extend_from_slice(&piece);
+        }
+        bytes
+    };
+    let write = async move { export_to(db, actor, now, progress, &mut out).await };
+    let (written, bytes) = tokio::join!(write, collect);
+    written?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        tracing::error!(error = %e, "the export does not read back");
+        AppError::internal()
+    })
 }
 
 // ---------------------------------------------------------------------------------------

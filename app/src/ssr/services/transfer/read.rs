@@ -1,13 +1,16 @@
-//! The export: every table read once, children grouped in memory.
+//! The export, streamed: each table is read in pages of [`BATCH`] records by key, the
+//! children of a page with one statement per table, and every record is written out as soon
+//! as it is complete. Memory holds a page and the users' e-mails, never the document.
 
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::Serialize;
 
 use super::Progress;
 use crate::domain::{KeyKind, RecordKey};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::model::Approval;
 use crate::ssr::entities::{
     action, action_verification, comment, incident, incident_role, incident_service, incident_tag,
@@ -19,66 +22,175 @@ use crate::ssr::from_ms;
 use crate::ssr::services::postmortem as postmortems;
 use crate::ssr::settings::{self};
 use crate::transfer::{
-    ActionRecord, AlertRecord, CommentRecord, Document, EventRecord, FORMAT, IncidentRecord,
+    ActionRecord, AlertRecord, CommentRecord, EventRecord, FORMAT, IncidentRecord,
     KnownErrorRecord, PostmortemRecord, UserRecord, VerificationRecord,
 };
 
-/// The whole data set, each table read once and its children grouped in memory.
-pub(super) async fn read_all(
+/// Records read per statement.
+const BATCH: u64 = 500;
+
+/// Bytes gathered before they are handed on.
+const PIECE: usize = 64 * 1024;
+
+/// How many records of each kind an export wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Written {
+    pub users: u64,
+    pub incidents: u64,
+    pub known_errors: u64,
+    pub actions: u64,
+    pub comments: u64,
+}
+
+/// Where the document goes: pieces of JSON of about [`PIECE`] bytes, in order.
+pub struct Out {
+    tx: tokio::sync::mpsc::Sender<Vec<u8>>,
+    buf: Vec<u8>,
+    /// Whether the open list has no item yet.
+    empty: bool,
+}
+
+impl Out {
+    pub fn new(tx: tokio::sync::mpsc::Sender<Vec<u8>>) -> Self {
+        Self {
+            tx,
+            buf: Vec::with_capacity(PIECE * 2),
+            empty: true,
+        }
+    }
+
+    async fn text(&mut self, s: &str) -> AppResult<()> {
+        self.buf.extend_from_slice(s.as_bytes());
+        self.flush_if_full().await
+    }
+
+    /// `"name":` and the value, after what came before.
+    async fn field(&mut self, name: &str, value: &impl Serialize) -> AppResult<()> {
+        self.buf
+            .extend_from_slice(format!("\"{name}\":").as_bytes());
+        serde_json::to_writer(&mut self.buf, value).map_err(|_| AppError::internal())?;
+        self.buf.push(b',');
+        self.flush_if_full().await
+    }
+
+    /// Opens the list `name`.
+    async fn open(&mut self, name: &str) -> AppResult<()> {
+        self.empty = true;
+        self.text(&format!("\"{name}\":[")).await
+    }
+
+    /// One item of the open list, on a line of its own.
+    async fn item(&mut self, value: &impl Serialize) -> AppResult<()> {
+        self.buf
+            .extend_from_slice(if self.empty { b"\n" } else { b",\n" });
+        self.empty = false;
+        serde_json::to_writer(&mut self.buf, value).map_err(|_| AppError::internal())?;
+        self.flush_if_full().await
+    }
+
+    /// Closes the open list (`last`: and the document).
+    async fn close(&mut self, last: bool) -> AppResult<()> {
+        let end = match (self.empty, last) {
+            (true, false) => "],",
+            (true, true) => "]}\n",
+            (false, false) => "\n],\n",
+            (false, true) => "\n]}\n",
+        };
+        self.text(end).await
+    }
+
+    async fn flush_if_full(&mut self) -> AppResult<()> {
+        if self.buf.len() >= PIECE {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Hands on what has gathered. A receiver that has gone (the client hung up) ends the
+    /// export.
+    pub async fn flush(&mut self) -> AppResult<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let piece = std::mem::replace(&mut self.buf, Vec::with_capacity(PIECE * 2));
+        self.tx.send(piece).await.map_err(|_| AppError::Internal {
+            message: "the export's reader went away".into(),
+        })
+    }
+}
+
+/// Writes the whole data set to `out` as one `hindsight/v1` document: settings, users, then
+/// the incidents, known errors, actions and comments, each in key order.
+pub(super) async fn write_all(
     db: &impl ConnectionTrait,
     now: DateTime<Utc>,
     progress: &dyn Progress,
-) -> AppResult<Document> {
+    out: &mut Out,
+) -> AppResult<Written> {
     let mut org = settings::load(db).await?;
     // Such addresses often carry a secret: never in an export.
     org.reminder_webhook_url = None;
-    let (users, email) = read_users(db, progress).await?;
-    let (incidents, inc_key) = read_incidents(db, &email, progress).await?;
-    let (known_errors, ke_key) = read_known_errors(db, &email, &inc_key, progress).await?;
-    let actions = read_actions(db, &email, &inc_key, &ke_key, progress).await?;
-    let comments = read_comments(db, &email, progress).await?;
-    Ok(Document {
-        format: FORMAT.to_owned(),
-        exported_at: Some(now),
-        settings: Some(org),
-        users,
-        incidents,
-        known_errors,
-        actions,
-        comments,
-    })
+    out.text("{").await?;
+    out.field("format", &FORMAT).await?;
+    out.field("exported_at", &now).await?;
+    out.field("settings", &org).await?;
+    let mut n = Written::default();
+    let email = write_users(db, progress, out, &mut n).await?;
+    write_incidents(db, &email, progress, out, &mut n).await?;
+    write_known_errors(db, &email, progress, out, &mut n).await?;
+    write_actions(db, &email, progress, out, &mut n).await?;
+    write_comments(db, &email, progress, out, &mut n).await?;
+    out.flush().await?;
+    Ok(n)
 }
 
 /// The comments, oldest first, numbered 1, 2, … in that order; replies name their thread
-/// by its number.
-async fn read_comments(
+/// by its number (threads are one level deep, so only the top-level numbers are kept).
+async fn write_comments(
     db: &impl ConnectionTrait,
     email: &HashMap<i64, String>,
     progress: &dyn Progress,
-) -> AppResult<Vec<CommentRecord>> {
-    progress.phase("reading comments", 0);
-    let rows = comment::Entity::find()
-        .order_by_asc(comment::Column::Id)
-        .all(db)
-        .await?;
-    let number: HashMap<i64, i64> = rows.iter().zip(1i64..).map(|(c, n)| (c.id, n)).collect();
-    Ok(rows
-        .into_iter()
-        .zip(1i64..)
-        .map(|(c, n)| CommentRecord {
-            id: n,
-            record_type: c.record_type,
-            record: c.record_key,
-            parent: c.parent_id.and_then(|p| number.get(&p).copied()),
-            author: who(email, Some(c.author_id)).unwrap_or_default(),
-            body: c.body,
-            quote: c.quote,
-            resolved: c.resolved,
-            created_at: from_ms(c.created_at),
-            edited_at: c.edited_at.map(from_ms),
-            deleted_at: c.deleted_at.map(from_ms),
-        })
-        .collect())
+    out: &mut Out,
+    n: &mut Written,
+) -> AppResult<()> {
+    progress.phase("writing comments", 0);
+    out.open("comments").await?;
+    let mut thread: HashMap<i64, i64> = HashMap::new();
+    let mut last = i64::MIN;
+    loop {
+        let rows = comment::Entity::find()
+            .filter(comment::Column::Id.gt(last))
+            .order_by_asc(comment::Column::Id)
+            .limit(BATCH)
+            .all(db)
+            .await?;
+        let Some(end) = rows.last().map(|c| c.id) else {
+            break;
+        };
+        last = end;
+        for c in rows {
+            n.comments += 1;
+            let number = n.comments as i64;
+            if c.parent_id.is_none() {
+                thread.insert(c.id, number);
+            }
+            out.item(&CommentRecord {
+                id: number,
+                record_type: c.record_type,
+                record: c.record_key,
+                parent: c.parent_id.and_then(|p| thread.get(&p).copied()),
+                author: who(email, Some(c.author_id)).unwrap_or_default(),
+                body: c.body,
+                quote: c.quote,
+                resolved: c.resolved,
+                created_at: from_ms(c.created_at),
+                edited_at: c.edited_at.map(from_ms),
+                deleted_at: c.deleted_at.map(from_ms),
+            })
+            .await?;
+        }
+    }
+    out.close(true).await
 }
 
 /// The e-mail of a user id.
@@ -86,176 +198,248 @@ fn who(email: &HashMap<i64, String>, id: Option<i64>) -> Option<String> {
     id.and_then(|i| email.get(&i).cloned())
 }
 
-/// The users, and every user's e-mail by id.
-async fn read_users(
+/// The users, and every user's e-mail by id (what every other record names people by).
+async fn write_users(
     db: &impl ConnectionTrait,
     progress: &dyn Progress,
-) -> AppResult<(Vec<UserRecord>, HashMap<i64, String>)> {
-    progress.phase("reading users", 0);
-    let user_rows = user::Entity::find()
+    out: &mut Out,
+    n: &mut Written,
+) -> AppResult<HashMap<i64, String>> {
+    progress.phase("writing users", 0);
+    let rows = user::Entity::find()
         .order_by_asc(user::Column::Email)
         .all(db)
         .await?;
-    let email: HashMap<i64, String> = user_rows.iter().map(|u| (u.id, u.email.clone())).collect();
-    let users: Vec<UserRecord> = user_rows
-        .iter()
-        .map(|u| UserRecord {
+    out.open("users").await?;
+    for u in &rows {
+        n.users += 1;
+        out.item(&UserRecord {
             email: u.email.clone(),
             name: u.name.clone(),
             role: u.role,
             active: u.active,
         })
-        .collect();
-
-    Ok((users, email))
+        .await?;
+    }
+    out.close(false).await?;
+    Ok(rows.into_iter().map(|u| (u.id, u.email)).collect())
 }
 
-/// The incidents with their services, tags, roles, timelines and postmortems, and their keys
-/// by id.
-async fn read_incidents(
+/// Groups `rows` by `key`, keeping their order.
+fn by<T, K: std::hash::Hash + Eq>(rows: Vec<T>, key: impl Fn(&T) -> K) -> HashMap<K, Vec<T>> {
+    let mut out: HashMap<K, Vec<T>> = HashMap::new();
+    for r in rows {
+        out.entry(key(&r)).or_default().push(r);
+    }
+    out
+}
+
+/// The keys of the incidents with these ids.
+async fn incident_keys(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = i64>,
+) -> AppResult<HashMap<i64, String>> {
+    let ids: Vec<i64> = ids.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(incident::Entity::find()
+        .select_only()
+        .columns([incident::Column::Id, incident::Column::Key])
+        .filter(incident::Column::Id.is_in(ids))
+        .into_tuple::<(i64, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// The incidents with their services, tags, roles, timelines, postmortems and alerts, a page
+/// at a time.
+async fn write_incidents(
     db: &impl ConnectionTrait,
     email: &HashMap<i64, String>,
     progress: &dyn Progress,
-) -> AppResult<(Vec<IncidentRecord>, HashMap<i64, String>)> {
-    progress.phase("reading incidents", 0);
-    let incidents = incident::Entity::find()
-        .order_by_asc(incident::Column::Seq)
-        .all(db)
-        .await?;
-    let inc_key: HashMap<i64, String> = incidents.iter().map(|i| (i.id, i.key.clone())).collect();
-    let mut services: HashMap<i64, Vec<String>> = HashMap::new();
-    for s in incident_service::Entity::find()
-        .order_by_asc(incident_service::Column::Service)
-        .all(db)
-        .await?
-    {
-        services.entry(s.incident_id).or_default().push(s.service);
-    }
-    let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
-    for t in incident_tag::Entity::find()
-        .order_by_asc(incident_tag::Column::Tag)
-        .all(db)
-        .await?
-    {
-        tags.entry(t.incident_id).or_default().push(t.tag);
-    }
-    let mut roles: HashMap<i64, BTreeMap<String, String>> = HashMap::new();
-    for r in incident_role::Entity::find().all(db).await? {
-        if let Some(e) = email.get(&r.user_id) {
-            roles
-                .entry(r.incident_id)
-                .or_default()
-                .insert(r.role, e.clone());
-        }
-    }
-    progress.phase("reading timelines", 0);
-    let mut events: HashMap<i64, Vec<EventRecord>> = HashMap::new();
-    for e in timeline_event::Entity::find()
-        .order_by_asc(timeline_event::Column::OccurredAt)
-        .order_by_asc(timeline_event::Column::Id)
-        .all(db)
-        .await?
-    {
-        events.entry(e.incident_id).or_default().push(EventRecord {
-            occurred_at: from_ms(e.occurred_at),
-            kind: e.kind,
-            body: e.body,
-            visibility: e.visibility,
-            author: who(email, e.author_id),
-            created_at: Some(from_ms(e.created_at)),
-        });
-    }
-    let mut pms = read_postmortems(db, email, progress).await?;
-    let mut alerts = read_alerts(db).await?;
-    let incidents: Vec<IncidentRecord> = incidents
-        .into_iter()
-        .map(|i| IncidentRecord {
-            services: services.remove(&i.id).unwrap_or_default(),
-            tags: tags.remove(&i.id).unwrap_or_default(),
-            roles: roles.remove(&i.id).unwrap_or_default(),
-            timeline: events.remove(&i.id).unwrap_or_default(),
-            postmortem: pms.remove(&i.id),
-            alerts: alerts.remove(&i.id).unwrap_or_default(),
-            commander: who(email, i.commander_id.map(i64::from)),
-            created_by: who(email, i.created_by),
-            key: i.key,
-            title: i.title,
-            severity: i.severity,
-            status: i.status,
-            summary: i.summary,
-            customer_impact: i.customer_impact,
-            started_at: i.started_at.map(from_ms),
-            detected_at: from_ms(i.detected_at),
-            acknowledged_at: i.acknowledged_at.map(from_ms),
-            mitigated_at: i.mitigated_at.map(from_ms),
-            resolved_at: i.resolved_at.map(from_ms),
-            closed_at: i.closed_at.map(from_ms),
-            reopen_count: i.reopen_count,
-            rca_due_at: i.rca_due_at.map(from_ms),
-            created_at: Some(from_ms(i.created_at)),
-            updated_at: Some(from_ms(i.updated_at)),
-        })
-        .collect();
-
-    Ok((incidents, inc_key))
-}
-
-/// The alerts of incidents by incident id, first seen first, with their hook's name.
-async fn read_alerts(db: &impl ConnectionTrait) -> AppResult<HashMap<i64, Vec<AlertRecord>>> {
-    use sea_orm::{ColumnTrait, QueryFilter};
+    out: &mut Out,
+    n: &mut Written,
+) -> AppResult<()> {
+    progress.phase("writing incidents", 0);
     let hooks: HashMap<i64, String> = hook::Entity::find()
         .all(db)
         .await?
         .into_iter()
         .map(|h| (h.id, h.name))
         .collect();
-    let mut out: HashMap<i64, Vec<AlertRecord>> = HashMap::new();
-    let map = |s: &str| serde_json::from_str::<BTreeMap<String, String>>(s).unwrap_or_default();
-    for a in alert::Entity::find()
-        .filter(alert::Column::IncidentId.is_not_null())
-        .order_by_asc(alert::Column::Id)
-        .all(db)
-        .await?
-    {
-        let Some(iid) = a.incident_id else { continue };
-        out.entry(iid).or_default().push(AlertRecord {
-            source: a.source,
-            hook: a.hook_id.and_then(|h| hooks.get(&h).cloned()),
-            fingerprint: a.fingerprint,
-            group_key: a.group_key,
-            status: a.status,
-            summary: a.summary,
-            labels: map(&a.labels),
-            annotations: map(&a.annotations),
-            url: a.url,
-            starts_at: from_ms(a.starts_at),
-            first_seen_at: from_ms(a.first_seen_at),
-            last_seen_at: from_ms(a.last_seen_at),
-            resolved_at: a.resolved_at.map(from_ms),
-        });
+    out.open("incidents").await?;
+    let mut last = i64::MIN;
+    loop {
+        let page = incident::Entity::find()
+            .filter(incident::Column::Seq.gt(last))
+            .order_by_asc(incident::Column::Seq)
+            .limit(BATCH)
+            .all(db)
+            .await?;
+        let Some(end) = page.last().map(|i| i.seq) else {
+            break;
+        };
+        last = end;
+        let ids: Vec<i64> = page.iter().map(|i| i.id).collect();
+        let mut services = by(
+            incident_service::Entity::find()
+                .filter(incident_service::Column::IncidentId.is_in(ids.clone()))
+                .order_by_asc(incident_service::Column::Service)
+                .all(db)
+                .await?,
+            |s| s.incident_id,
+        );
+        let mut tags = by(
+            incident_tag::Entity::find()
+                .filter(incident_tag::Column::IncidentId.is_in(ids.clone()))
+                .order_by_asc(incident_tag::Column::Tag)
+                .all(db)
+                .await?,
+            |t| t.incident_id,
+        );
+        let mut roles = by(
+            incident_role::Entity::find()
+                .filter(incident_role::Column::IncidentId.is_in(ids.clone()))
+                .all(db)
+                .await?,
+            |r| r.incident_id,
+        );
+        let mut events = by(
+            timeline_event::Entity::find()
+                .filter(timeline_event::Column::IncidentId.is_in(ids.clone()))
+                .order_by_asc(timeline_event::Column::OccurredAt)
+                .order_by_asc(timeline_event::Column::Id)
+                .all(db)
+                .await?,
+            |e| e.incident_id,
+        );
+        let mut pms = postmortems_of(db, email, &ids).await?;
+        let mut alerts = by(
+            alert::Entity::find()
+                .filter(alert::Column::IncidentId.is_in(ids.clone()))
+                .order_by_asc(alert::Column::Id)
+                .all(db)
+                .await?,
+            |a| a.incident_id.unwrap_or_default(),
+        );
+        for i in page {
+            n.incidents += 1;
+            let record = IncidentRecord {
+                services: services
+                    .remove(&i.id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|s| s.service)
+                    .collect(),
+                tags: tags
+                    .remove(&i.id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|t| t.tag)
+                    .collect(),
+                roles: roles
+                    .remove(&i.id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|r| Some((r.role, email.get(&r.user_id)?.clone())))
+                    .collect::<BTreeMap<_, _>>(),
+                timeline: events
+                    .remove(&i.id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|e| EventRecord {
+                        occurred_at: from_ms(e.occurred_at),
+                        kind: e.kind,
+                        body: e.body,
+                        visibility: e.visibility,
+                        author: who(email, e.author_id),
+                        created_at: Some(from_ms(e.created_at)),
+                    })
+                    .collect(),
+                postmortem: pms.remove(&i.id),
+                alerts: alerts
+                    .remove(&i.id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|a| alert_record(a, &hooks))
+                    .collect(),
+                commander: who(email, i.commander_id.map(i64::from)),
+                created_by: who(email, i.created_by),
+                key: i.key,
+                title: i.title,
+                severity: i.severity,
+                status: i.status,
+                summary: i.summary,
+                customer_impact: i.customer_impact,
+                started_at: i.started_at.map(from_ms),
+                detected_at: from_ms(i.detected_at),
+                acknowledged_at: i.acknowledged_at.map(from_ms),
+                mitigated_at: i.mitigated_at.map(from_ms),
+                resolved_at: i.resolved_at.map(from_ms),
+                closed_at: i.closed_at.map(from_ms),
+                reopen_count: i.reopen_count,
+                rca_due_at: i.rca_due_at.map(from_ms),
+                created_at: Some(from_ms(i.created_at)),
+                updated_at: Some(from_ms(i.updated_at)),
+            };
+            out.item(&record).await?;
+        }
+        progress.advance(n.incidents);
     }
-    Ok(out)
+    out.close(false).await
 }
 
-/// The postmortems by incident id, with their reviewers and approvals.
-async fn read_postmortems(
+/// An alert as exported, with its hook's name.
+fn alert_record(a: alert::Model, hooks: &HashMap<i64, String>) -> AlertRecord {
+    let map = |s: &str| serde_json::from_str::<BTreeMap<String, String>>(s).unwrap_or_default();
+    AlertRecord {
+        source: a.source,
+        hook: a.hook_id.and_then(|h| hooks.get(&h).cloned()),
+        labels: map(&a.labels),
+        annotations: map(&a.annotations),
+        fingerprint: a.fingerprint,
+        group_key: a.group_key,
+        status: a.status,
+        summary: a.summary,
+        url: a.url,
+        starts_at: from_ms(a.starts_at),
+        first_seen_at: from_ms(a.first_seen_at),
+        last_seen_at: from_ms(a.last_seen_at),
+        resolved_at: a.resolved_at.map(from_ms),
+    }
+}
+
+/// The postmortems of incidents `ids` by incident id, with their reviewers and approvals.
+async fn postmortems_of(
     db: &impl ConnectionTrait,
     email: &HashMap<i64, String>,
-    progress: &dyn Progress,
+    ids: &[i64],
 ) -> AppResult<HashMap<i64, PostmortemRecord>> {
-    progress.phase("reading postmortems", 0);
-    let mut reviewers: HashMap<i64, Vec<(String, Option<i64>)>> = HashMap::new();
-    for r in postmortem_reviewer::Entity::find().all(db).await? {
-        if let Some(e) = email.get(&r.user_id) {
-            reviewers
-                .entry(r.postmortem_id)
-                .or_default()
-                .push((e.clone(), r.approved_at));
-        }
+    let rows = postmortem::Entity::find()
+        .filter(postmortem::Column::IncidentId.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    if rows.is_empty() {
+        return Ok(HashMap::new());
     }
-    let mut pms: HashMap<i64, PostmortemRecord> = HashMap::new();
-    for p in postmortem::Entity::find().all(db).await? {
-        let mut revs = reviewers.remove(&p.id).unwrap_or_default();
+    let mut reviewers = by(
+        postmortem_reviewer::Entity::find()
+            .filter(postmortem_reviewer::Column::PostmortemId.is_in(rows.iter().map(|p| p.id)))
+            .all(db)
+            .await?,
+        |r| r.postmortem_id,
+    );
+    let mut pms = HashMap::new();
+    for p in rows {
+        let mut revs: Vec<(String, Option<i64>)> = reviewers
+            .remove(&p.id)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|r| Some((email.get(&r.user_id)?.clone(), r.approved_at)))
+            .collect();
         revs.sort();
         pms.insert(
             p.incident_id.0,
@@ -290,47 +474,63 @@ async fn read_postmortems(
     Ok(pms)
 }
 
-/// The known errors with their services and incident links, and their keys by id.
-async fn read_known_errors(
+/// The known errors with their services and incident links, a page at a time.
+async fn write_known_errors(
     db: &impl ConnectionTrait,
     email: &HashMap<i64, String>,
-    inc_key: &HashMap<i64, String>,
     progress: &dyn Progress,
-) -> AppResult<(Vec<KnownErrorRecord>, HashMap<i64, String>)> {
-    progress.phase("reading known errors", 0);
-    let kes = known_error::Entity::find()
-        .order_by_asc(known_error::Column::Seq)
-        .all(db)
-        .await?;
-    let ke_key: HashMap<i64, String> = kes.iter().map(|k| (k.id, k.key.clone())).collect();
-    let mut ke_services: HashMap<i64, Vec<String>> = HashMap::new();
-    for s in known_error_service::Entity::find()
-        .order_by_asc(known_error_service::Column::Service)
-        .all(db)
-        .await?
-    {
-        ke_services
-            .entry(s.known_error_id)
-            .or_default()
-            .push(s.service);
-    }
-    let mut links: HashMap<i64, Vec<(i64, String)>> = HashMap::new();
-    for l in known_error_incident::Entity::find().all(db).await? {
-        if let Some(k) = inc_key.get(&l.incident_id) {
-            let seq = RecordKey::parse_as(KeyKind::Incident, k).map_or(0, |r| r.seq);
-            links
-                .entry(l.known_error_id)
-                .or_default()
-                .push((seq, k.clone()));
-        }
-    }
-    let known_errors: Vec<KnownErrorRecord> = kes
-        .into_iter()
-        .map(|k| {
-            let mut linked = links.remove(&k.id).unwrap_or_default();
+    out: &mut Out,
+    n: &mut Written,
+) -> AppResult<()> {
+    progress.phase("writing known errors", 0);
+    out.open("known_errors").await?;
+    let mut last = i64::MIN;
+    loop {
+        let page = known_error::Entity::find()
+            .filter(known_error::Column::Seq.gt(last))
+            .order_by_asc(known_error::Column::Seq)
+            .limit(BATCH)
+            .all(db)
+            .await?;
+        let Some(end) = page.last().map(|k| k.seq) else {
+            break;
+        };
+        last = end;
+        let ids: Vec<i64> = page.iter().map(|k| k.id).collect();
+        let mut services = by(
+            known_error_service::Entity::find()
+                .filter(known_error_service::Column::KnownErrorId.is_in(ids.clone()))
+                .order_by_asc(known_error_service::Column::Service)
+                .all(db)
+                .await?,
+            |s| s.known_error_id,
+        );
+        let links = known_error_incident::Entity::find()
+            .filter(known_error_incident::Column::KnownErrorId.is_in(ids))
+            .all(db)
+            .await?;
+        let keys = incident_keys(db, links.iter().map(|l| l.incident_id)).await?;
+        let mut links = by(links, |l| l.known_error_id);
+        for k in page {
+            n.known_errors += 1;
+            let mut linked: Vec<(i64, String)> = links
+                .remove(&k.id)
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|l| {
+                    let key = keys.get(&l.incident_id)?;
+                    let seq = RecordKey::parse_as(KeyKind::Incident, key).map_or(0, |r| r.seq);
+                    Some((seq, key.clone()))
+                })
+                .collect();
             linked.sort();
-            KnownErrorRecord {
-                services: ke_services.remove(&k.id).unwrap_or_default(),
+            let record = KnownErrorRecord {
+                services: services
+                    .remove(&k.id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|s| s.service)
+                    .collect(),
                 incidents: linked.into_iter().map(|(_, key)| key).collect(),
                 created_by: who(email, k.created_by),
                 key: k.key,
@@ -342,73 +542,105 @@ async fn read_known_errors(
                 fix_version: k.fix_version,
                 created_at: Some(from_ms(k.created_at)),
                 updated_at: Some(from_ms(k.updated_at)),
-            }
-        })
-        .collect();
-
-    Ok((known_errors, ke_key))
+            };
+            out.item(&record).await?;
+        }
+    }
+    out.close(false).await
 }
 
-/// The actions with their verification history.
-async fn read_actions(
+/// The actions with their verification history, a page at a time.
+async fn write_actions(
     db: &impl ConnectionTrait,
     email: &HashMap<i64, String>,
-    inc_key: &HashMap<i64, String>,
-    ke_key: &HashMap<i64, String>,
     progress: &dyn Progress,
-) -> AppResult<Vec<ActionRecord>> {
-    progress.phase("reading actions", 0);
-    let mut history: HashMap<i64, Vec<VerificationRecord>> = HashMap::new();
-    for v in action_verification::Entity::find()
-        .order_by_asc(action_verification::Column::Id)
-        .all(db)
-        .await?
-    {
-        history
-            .entry(v.action_id)
-            .or_default()
-            .push(VerificationRecord {
-                verified_by: who(email, Some(v.verified_by)).unwrap_or_default(),
-                verified_at: from_ms(v.verified_at),
-                result: v.result,
-                evidence: v.evidence,
-            });
+    out: &mut Out,
+    n: &mut Written,
+) -> AppResult<()> {
+    progress.phase("writing actions", 0);
+    out.open("actions").await?;
+    let mut last = i64::MIN;
+    loop {
+        let page = action::Entity::find()
+            .filter(action::Column::Seq.gt(last))
+            .order_by_asc(action::Column::Seq)
+            .limit(BATCH)
+            .all(db)
+            .await?;
+        let Some(end) = page.last().map(|a| a.seq) else {
+            break;
+        };
+        last = end;
+        let mut history = by(
+            action_verification::Entity::find()
+                .filter(action_verification::Column::ActionId.is_in(page.iter().map(|a| a.id)))
+                .order_by_asc(action_verification::Column::Id)
+                .all(db)
+                .await?,
+            |v| v.action_id,
+        );
+        let inc_key =
+            incident_keys(db, page.iter().filter_map(|a| a.incident_id.map(|i| i.0))).await?;
+        let ke_ids: Vec<i64> = page
+            .iter()
+            .filter_map(|a| a.known_error_id.map(|k| k.0))
+            .collect();
+        let ke_key: HashMap<i64, String> = if ke_ids.is_empty() {
+            HashMap::new()
+        } else {
+            known_error::Entity::find()
+                .select_only()
+                .columns([known_error::Column::Id, known_error::Column::Key])
+                .filter(known_error::Column::Id.is_in(ke_ids))
+                .into_tuple::<(i64, String)>()
+                .all(db)
+                .await?
+                .into_iter()
+                .collect()
+        };
+        for a in page {
+            n.actions += 1;
+            let record = ActionRecord {
+                incident: a.incident_id.and_then(|i| inc_key.get(&i.0).cloned()),
+                known_error: a.known_error_id.and_then(|k| ke_key.get(&k.0).cloned()),
+                owner: who(email, a.owner_id.map(i64::from)),
+                verified_by: who(email, a.verified_by.map(i64::from)),
+                created_by: who(email, a.created_by),
+                verifications: history
+                    .remove(&a.id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|v| VerificationRecord {
+                        verified_by: who(email, Some(v.verified_by)).unwrap_or_default(),
+                        verified_at: from_ms(v.verified_at),
+                        result: v.result,
+                        evidence: v.evidence,
+                    })
+                    .collect(),
+                key: a.key,
+                title: a.title,
+                description: a.description,
+                kind: a.kind,
+                priority: a.priority,
+                team: a.team,
+                due_date: a.due_date,
+                status: a.status,
+                completed_at: a.completed_at.map(from_ms),
+                verification_required: Some(a.verification_required),
+                verification_plan: a.verification_plan,
+                verification_due: a.verification_due,
+                verified_at: a.verified_at.map(from_ms),
+                verification_result: a.verification_result,
+                verification_evidence: a.verification_evidence,
+                cancelled_reason: a.cancelled_reason,
+                external_url: a.external_url,
+                reopen_count: a.reopen_count,
+                created_at: Some(from_ms(a.created_at)),
+                updated_at: Some(from_ms(a.updated_at)),
+            };
+            out.item(&record).await?;
+        }
+        progress.advance(n.actions);
     }
-    let actions: Vec<ActionRecord> = action::Entity::find()
-        .order_by_asc(action::Column::Seq)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|a| ActionRecord {
-            incident: a.incident_id.and_then(|i| inc_key.get(&i.0).cloned()),
-            known_error: a.known_error_id.and_then(|k| ke_key.get(&k.0).cloned()),
-            owner: who(email, a.owner_id.map(i64::from)),
-            verified_by: who(email, a.verified_by.map(i64::from)),
-            created_by: who(email, a.created_by),
-            verifications: history.remove(&a.id).unwrap_or_default(),
-            key: a.key,
-            title: a.title,
-            description: a.description,
-            kind: a.kind,
-            priority: a.priority,
-            team: a.team,
-            due_date: a.due_date,
-            status: a.status,
-            completed_at: a.completed_at.map(from_ms),
-            verification_required: Some(a.verification_required),
-            verification_plan: a.verification_plan,
-            verification_due: a.verification_due,
-            verified_at: a.verified_at.map(from_ms),
-            verification_result: a.verification_result,
-            verification_evidence: a.verification_evidence,
-            cancelled_reason: a.cancelled_reason,
-            external_url: a.external_url,
-            reopen_count: a.reopen_count,
-            created_at: Some(from_ms(a.created_at)),
-            updated_at: Some(from_ms(a.updated_at)),
-        })
-        .collect();
-    progress.advance(actions.len() as u64);
-
-    Ok(actions)
+    out.close(false).await
 }
