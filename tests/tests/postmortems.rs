@@ -770,13 +770,20 @@ db_test!(a_closed_sev1_keeps_its_postmortem_published, |db| {
     assert_eq!(transition(&c, &k3, "draft").await.status, StatusCode::OK);
 });
 
-/// Two first saves of one postmortem racing: the other pool's save creates the row after this
-/// one looked and before it wrote. This one is a 409 and the winner's text stays.
-async fn racing_first_saves(pools: tests::TwoPools) {
+/// Two first saves of one postmortem racing: the other pool's save creates the row while this
+/// one is under way. On PostgreSQL this one looked before the row existed and wrote after: it
+/// is a 409 and the winner's text stays. On SQLite a save takes the write lock when it begins
+/// (`BEGIN IMMEDIATE`), so the two cannot interleave: this one waits for the winner's commit,
+/// then finds its row and is an ordinary later save over it (version 2), never a second row
+/// and never a failure.
+async fn racing_first_saves(pools: tests::TwoPools, serialised: bool) {
     use app::ssr::auth::Actor;
     use app::ssr::entities::postmortem;
     use app::ssr::services::{incident as incidents, postmortem as postmortems};
-    use sea_orm::{ActiveModelTrait, ActiveValue::Set, TransactionTrait};
+    use sea_orm::{
+        ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
+        TransactionTrait,
+    };
 
     let system = Actor::system();
     let now = chrono::Utc::now();
@@ -821,20 +828,37 @@ async fn racing_first_saves(pools: tests::TwoPools) {
         .await
     });
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    if serialised {
+        assert!(
+            !loser.is_finished(),
+            "the second save waits for the write lock"
+        );
+    }
     winner.commit().await.unwrap();
-    let err = loser
-        .await
-        .unwrap()
-        .expect_err("the second first save loses");
-    assert_eq!(err.status(), 409, "{err}");
+    let result = loser.await.unwrap();
     let pm = postmortems::get(&pools.a, &system, &inc.key).await.unwrap();
-    assert_eq!(pm.body, "the winner's text");
-    assert_eq!(pm.version, 1);
+    if serialised {
+        let (saved, created) = result.expect("the later save applies over the winner's");
+        assert!(!created, "it found the winner's row");
+        assert_eq!(saved.version, 2);
+        assert_eq!(pm.body, "the loser's text");
+    } else {
+        let err = result.expect_err("the second first save loses");
+        assert_eq!(err.status(), 409, "{err}");
+        assert_eq!(pm.body, "the winner's text");
+        assert_eq!(pm.version, 1);
+    }
+    let rows = postmortem::Entity::find()
+        .filter(postmortem::Column::IncidentId.eq(row.id))
+        .count(&pools.a)
+        .await
+        .unwrap();
+    assert_eq!(rows, 1, "one postmortem, never two");
 }
 
 #[tokio::test]
-async fn racing_first_saves_one_wins_the_other_409_sqlite() {
-    racing_first_saves(tests::TwoPools::sqlite("pm-race").await).await;
+async fn racing_first_saves_on_sqlite_are_serialised_by_the_write_lock() {
+    racing_first_saves(tests::TwoPools::sqlite("pm-race").await, true).await;
 }
 
 #[tokio::test]
@@ -843,7 +867,7 @@ async fn racing_first_saves_one_wins_the_other_409_postgres() {
         eprintln!("skipped: TEST_DATABASE_URL is not set, so the PostgreSQL half did not run");
         return;
     };
-    racing_first_saves(pools).await;
+    racing_first_saves(pools, false).await;
 }
 
 db_test!(a_corrupt_stored_list_is_an_error_not_an_empty_list, |db| {
