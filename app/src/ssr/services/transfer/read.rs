@@ -19,6 +19,7 @@ use crate::ssr::entities::{
 };
 use crate::ssr::entities::{alert, hook};
 use crate::ssr::from_ms;
+use crate::ssr::services::common::lookup;
 use crate::ssr::services::postmortem as postmortems;
 use crate::ssr::settings::{self};
 use crate::transfer::{
@@ -232,26 +233,6 @@ fn by<T, K: std::hash::Hash + Eq>(rows: Vec<T>, key: impl Fn(&T) -> K) -> HashMa
         out.entry(key(&r)).or_default().push(r);
     }
     out
-}
-
-/// The keys of the incidents with these ids.
-async fn incident_keys(
-    db: &impl ConnectionTrait,
-    ids: impl IntoIterator<Item = i64>,
-) -> AppResult<HashMap<i64, String>> {
-    let ids: Vec<i64> = ids.into_iter().collect();
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    Ok(incident::Entity::find()
-        .select_only()
-        .columns([incident::Column::Id, incident::Column::Key])
-        .filter(incident::Column::Id.is_in(ids))
-        .into_tuple::<(i64, String)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect())
 }
 
 /// The incidents with their services, tags, roles, timelines, postmortems and alerts, a page
@@ -509,7 +490,8 @@ async fn write_known_errors(
             .filter(known_error_incident::Column::KnownErrorId.is_in(ids))
             .all(db)
             .await?;
-        let keys = incident_keys(db, links.iter().map(|l| l.incident_id)).await?;
+        let keys =
+            lookup::keys::<incident::Entity, _>(db, links.iter().map(|l| l.incident_id)).await?;
         let mut links = by(links, |l| l.known_error_id);
         for k in page {
             n.known_errors += 1;
@@ -580,24 +562,13 @@ async fn write_actions(
             |v| v.action_id,
         );
         let inc_key =
-            incident_keys(db, page.iter().filter_map(|a| a.incident_id.map(|i| i.0))).await?;
-        let ke_ids: Vec<i64> = page
-            .iter()
-            .filter_map(|a| a.known_error_id.map(|k| k.0))
-            .collect();
-        let ke_key: HashMap<i64, String> = if ke_ids.is_empty() {
-            HashMap::new()
-        } else {
-            known_error::Entity::find()
-                .select_only()
-                .columns([known_error::Column::Id, known_error::Column::Key])
-                .filter(known_error::Column::Id.is_in(ke_ids))
-                .into_tuple::<(i64, String)>()
-                .all(db)
-                .await?
-                .into_iter()
-                .collect()
-        };
+            lookup::keys::<incident::Entity, _>(db, page.iter().filter_map(|a| a.incident_id))
+                .await?;
+        let ke_key = lookup::keys::<known_error::Entity, _>(
+            db,
+            page.iter().filter_map(|a| a.known_error_id),
+        )
+        .await?;
         for a in page {
             n.actions += 1;
             let record = ActionRecord {
