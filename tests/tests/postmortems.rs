@@ -771,11 +771,11 @@ db_test!(a_closed_sev1_keeps_its_postmortem_published, |db| {
 });
 
 /// Two first saves of one postmortem racing: the other pool's save creates the row while this
-/// one is under way. On PostgreSQL this one looked before the row existed and wrote after: it
-/// is a 409 and the winner's text stays. On SQLite a save takes the write lock when it begins
-/// (`BEGIN IMMEDIATE`), so the two cannot interleave: this one waits for the winner's commit,
-/// then finds its row and is an ordinary later save over it (version 2), never a second row
-/// and never a failure.
+/// one is under way. On PostgreSQL this one looked before the row existed and wrote after: the
+/// unique index makes it a 409. On SQLite a save takes the write lock when it begins
+/// (`BEGIN IMMEDIATE`), so this one waits for the winner's commit, then finds the row although
+/// it said `version: 0` (a first save): a 409 too. Either way the winner's text stays and there
+/// is one row.
 async fn racing_first_saves(pools: tests::TwoPools, serialised: bool) {
     use app::ssr::auth::Actor;
     use app::ssr::entities::postmortem;
@@ -822,7 +822,8 @@ async fn racing_first_saves(pools: tests::TwoPools, serialised: bool) {
             &a,
             &Actor::system(),
             &key,
-            serde_json::from_value(json!({"body": "the loser's text"})).unwrap(),
+            // The editor's first save: version 0, "there was no postmortem when I looked".
+            serde_json::from_value(json!({"version": 0, "body": "the loser's text"})).unwrap(),
             chrono::Utc::now(),
         )
         .await
@@ -836,18 +837,12 @@ async fn racing_first_saves(pools: tests::TwoPools, serialised: bool) {
     }
     winner.commit().await.unwrap();
     let result = loser.await.unwrap();
+    let err = result.expect_err("the second first save loses");
+    assert_eq!(err.status(), 409, "{err}");
+    assert!(err.to_string().contains(&inc.key), "{err}");
     let pm = postmortems::get(&pools.a, &system, &inc.key).await.unwrap();
-    if serialised {
-        let (saved, created) = result.expect("the later save applies over the winner's");
-        assert!(!created, "it found the winner's row");
-        assert_eq!(saved.version, 2);
-        assert_eq!(pm.body, "the loser's text");
-    } else {
-        let err = result.expect_err("the second first save loses");
-        assert_eq!(err.status(), 409, "{err}");
-        assert_eq!(pm.body, "the winner's text");
-        assert_eq!(pm.version, 1);
-    }
+    assert_eq!(pm.body, "the winner's text");
+    assert_eq!(pm.version, 1);
     let rows = postmortem::Entity::find()
         .filter(postmortem::Column::IncidentId.eq(row.id))
         .count(&pools.a)
@@ -857,7 +852,7 @@ async fn racing_first_saves(pools: tests::TwoPools, serialised: bool) {
 }
 
 #[tokio::test]
-async fn racing_first_saves_on_sqlite_are_serialised_by_the_write_lock() {
+async fn racing_first_saves_one_wins_the_other_409_sqlite() {
     racing_first_saves(tests::TwoPools::sqlite("pm-race").await, true).await;
 }
 
@@ -869,6 +864,26 @@ async fn racing_first_saves_one_wins_the_other_409_postgres() {
     };
     racing_first_saves(pools, false).await;
 }
+
+db_test!(
+    a_first_save_after_another_is_a_409_and_changes_nothing,
+    |db| {
+        let c = responder(&db).await;
+        let key = declare_key(&c, json!({"title": "Queue stuck", "severity": "sev3"})).await;
+        let path = format!("/api/v1/incidents/{key}/postmortem");
+        let r = c.put(&path, json!({"version": 0, "body": "first"})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let r = c.put(&path, json!({"version": 0, "body": "second"})).await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+        assert!(r.body.to_string().contains(&key), "{}", r.body);
+        let r = c.get(&path).await;
+        assert_eq!(r.body["body"], "first");
+        assert_eq!(r.body["version"], 1);
+        // Without a version the last writer wins.
+        let r = c.put(&path, json!({"body": "third"})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+);
 
 db_test!(a_corrupt_stored_list_is_an_error_not_an_empty_list, |db| {
     use app::ssr::entities::postmortem;

@@ -62,7 +62,8 @@ pub struct Postmortem {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PostmortemInput {
-    /// The version the editor read; a stale one gets 409.
+    /// The version the editor read; a stale one gets 409. `0` is a first save: it gets 409
+    /// when someone else has created the postmortem meanwhile. Absent: the last writer wins.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

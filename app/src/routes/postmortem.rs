@@ -132,7 +132,7 @@ fn PostmortemView(
                 <p>"This incident has no postmortem yet."</p>
                 {inc.rca_due_at.map(|d| view! { <p>"Due "<DueCountdown due=Some(d) done=false rendered_at=Utc::now()/></p> })}
                 {can_write.then(|| view! {
-                    <button id="start-postmortem" on:click=move |_| { start.dispatch(SavePostmortem { key: k.clone(), input: PostmortemInput::default() }); }>
+                    <button id="start-postmortem" on:click=move |_| { start.dispatch(SavePostmortem { key: k.clone(), input: PostmortemInput { version: Some(0), ..PostmortemInput::default() } }); }>
                         {format!("Start from the {} template", inc.severity.label())}
                     </button>
                 })}

@@ -148,6 +148,11 @@ pub async fn put<C: ConnectionTrait + TransactionTrait>(
     let (pm_id, mut diff) = match existing {
         None => create_row(&txn, &inc, &input, &settings, now).await?,
         Some(old) => {
+            // Version 0 is a first save (the editor had no postmortem yet): another first
+            // save got there before.
+            if input.version == Some(0) {
+                return Err(created_meanwhile_error(&inc.key));
+            }
             if input.version.is_some_and(|v| v != old.version) {
                 return Err(AppError::stale(format!("the postmortem of {}", inc.key)));
             }
@@ -261,12 +266,16 @@ fn created_meanwhile(e: sea_orm::DbErr, key: &str) -> AppError {
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
     );
     if unique || crate::ssr::services::common::is_write_conflict(&e) {
-        AppError::conflict(format!(
-            "the postmortem of {key} was created by someone else meanwhile; reload it and edit that one"
-        ))
+        created_meanwhile_error(key)
     } else {
         e.into()
     }
+}
+
+fn created_meanwhile_error(key: &str) -> AppError {
+    AppError::conflict(format!(
+        "the postmortem of {key} was created by someone else meanwhile; reload it and edit that one"
+    ))
 }
 
 /// The first save: a draft from the severity's template unless a body is given, and the diff
