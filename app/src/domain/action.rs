@@ -112,6 +112,11 @@ pub struct Carried<'a, P> {
 pub const FOUR_EYES: &str =
     "four-eyes rule: an action must be verified by someone other than its owner";
 
+/// The four-eyes rule: whoever verifies an action is not its owner.
+pub fn four_eyes<P: PartialEq>(owner: Option<&P>, verifier: &P) -> bool {
+    owner != Some(verifier)
+}
+
 /// What an action of each status carries, as the transitions leave it: completion from done
 /// on, a reason when cancelled, and a verification (time, someone other than the owner, the
 /// result `effective`, evidence, not before completion) exactly when verified. Every bad field
@@ -149,7 +154,7 @@ pub fn check<P: PartialEq>(c: &Carried<'_, P>) -> Vec<FieldError> {
         }
         match &c.verified_by {
             None => add("verified_by", "is required while verified".into()),
-            Some(v) if c.owner.as_ref() == Some(v) => add("verified_by", FOUR_EYES.into()),
+            Some(v) if !four_eyes(c.owner.as_ref(), v) => add("verified_by", FOUR_EYES.into()),
             Some(_) => {}
         }
         match c.verification_result {
@@ -230,10 +235,8 @@ pub fn check_transition(
                 AppError::invalid("result", "is required (effective or not_effective)")
             })?;
             let evidence = non_empty("evidence", req.evidence)?;
-            if state.owner == Some(actor) {
-                return Err(AppError::forbidden(
-                    "four-eyes rule: an action must be verified by someone other than its owner",
-                ));
+            if !four_eyes(state.owner.as_ref(), &actor) {
+                return Err(AppError::forbidden(FOUR_EYES));
             }
             c.verification = Some(VerificationRecord {
                 verified_by: actor,

@@ -82,14 +82,9 @@ pub fn check_transition(
         ));
     }
     if to == Published {
-        if root_cause_category.is_none() {
-            return Err(AppError::invalid(
-                "root_cause_category",
-                "is required to publish",
-            ));
-        }
-        if root_cause.trim().is_empty() {
-            return Err(AppError::invalid("root_cause", "is required to publish"));
+        let bad = publish_gate(root_cause_category, root_cause);
+        if !bad.is_empty() {
+            return Err(AppError::invalid_many(bad));
         }
     }
     Ok(PostmortemEffect {
@@ -120,9 +115,27 @@ pub fn check_reopen(
     Ok(())
 }
 
+/// The publish gate: a root-cause category and a non-empty root cause, every missing one named.
+fn publish_gate(
+    root_cause_category: Option<RootCauseCategory>,
+    root_cause: &str,
+) -> Vec<FieldError> {
+    let mut bad = Vec::new();
+    if root_cause_category.is_none() {
+        bad.push(FieldError::new(
+            "root_cause_category",
+            "is required to publish",
+        ));
+    }
+    if root_cause.trim().is_empty() {
+        bad.push(FieldError::new("root_cause", "is required to publish"));
+    }
+    bad
+}
+
 /// What a postmortem of each status carries: a published one a root-cause category, a root
 /// cause and its publication time; any other none. Every bad field at once (the import checks
-/// stored records with it; the workflow only ever leaves records that pass).
+/// stored records with it; the workflow checks the record it is about to write).
 pub fn check(
     status: PostmortemStatus,
     root_cause_category: Option<RootCauseCategory>,
@@ -131,15 +144,7 @@ pub fn check(
 ) -> Vec<FieldError> {
     let mut bad = Vec::new();
     if status == PostmortemStatus::Published {
-        if root_cause_category.is_none() {
-            bad.push(FieldError::new(
-                "root_cause_category",
-                "is required to publish",
-            ));
-        }
-        if root_cause.trim().is_empty() {
-            bad.push(FieldError::new("root_cause", "is required to publish"));
-        }
+        bad = publish_gate(root_cause_category, root_cause);
         if published_at.is_none() {
             bad.push(FieldError::new(
                 "published_at",

@@ -60,61 +60,23 @@ pub fn IncidentPage() -> impl IntoView {
             LiveKind::IncidentUpdated | LiveKind::TimelineAdded | LiveKind::AlertReceived
         )
     });
-    let incident = Resource::new(
-        move || {
-            (
-                key(),
-                update.version().get(),
-                add.version().get(),
-                correct.version().get(),
-                drafts.reload.get(),
-                changed.get(),
-            )
-        },
-        |(k, ..)| get_incident(k),
-    );
-    let timeline = Resource::new(
-        move || {
-            (
-                key(),
-                update.version().get(),
-                add.version().get(),
-                correct.version().get(),
-                drafts.reload.get(),
-                changed.get(),
-            )
-        },
-        |(k, ..)| incident_timeline(k),
-    );
+    // The incident and its timeline follow every write of this page and every live change.
+    let source = move || {
+        (
+            key(),
+            update.version().get(),
+            add.version().get(),
+            correct.version().get(),
+            drafts.reload.get(),
+            changed.get(),
+        )
+    };
+    let incident = Resource::new(source, |(k, ..)| get_incident(k));
+    let timeline = Resource::new(source, |(k, ..)| incident_timeline(k));
     let alerts = Resource::new(move || (key(), changed.get()), |(k, _)| incident_alerts(k));
     let labels = Resource::new(move || update.version().get(), |_| incident_labels());
-    // Known errors: what is linked (with recurrence) and what looks similar. The suggestions
-    // follow the incident's text, so they refresh after every change of it.
-    let link = ServerAction::<LinkKnownError>::new();
-    let unlink = ServerAction::<UnlinkKnownError>::new();
-    let linked = Resource::new(
-        move || (key(), link.version().get(), unlink.version().get()),
-        |(k, ..)| incident_known_errors(k),
-    );
-    let suggested = Resource::new(
-        move || {
-            (
-                key(),
-                link.version().get(),
-                unlink.version().get(),
-                update.version().get(),
-                add.version().get(),
-            )
-        },
-        |(k, ..)| suggested_known_errors(k),
-    );
     let actions = ActionsPanel::for_incident(key);
-    let ke = KnownErrorPanel {
-        link,
-        unlink,
-        linked,
-        suggested,
-    };
+    let ke = KnownErrorPanel::for_incident(key, update, add);
     // The quick-add box, the timeline and the comments stand outside the incident's own
     // refetch (a change someone else makes re-renders the header and the details, never the
     // box being typed in), and are made with the page, not after an await, so their
@@ -142,6 +104,13 @@ pub fn IncidentPage() -> impl IntoView {
             .ok()
             .flatten()
             .is_some_and(|u| allows(u.role, u.id, op))
+    };
+    let side = Side {
+        incident,
+        update,
+        alerts,
+        actions,
+        ke,
     };
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading incident…"</p> }>
@@ -171,25 +140,60 @@ pub fn IncidentPage() -> impl IntoView {
                 </Transition>
                 {room}
             </div>
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    let can_write = may(Op::WriteIncident).await;
-                    let can_link = may(Op::WriteKnownError).await;
-                    incident.await.ok().map(|inc| view! {
-                        <aside>
-                            {can_write.then(|| view! { <StatusControls inc=inc.clone() update=update/> })}
-                            <AlertsCard alerts=alerts/>
-                            <PostmortemCard inc=inc.clone()/>
-                            <ActionsCard incident=inc.key.clone() panel=actions/>
-                            <KnownErrorsCard key=inc.key.clone() panel=ke can_link=can_link/>
-                            {can_write.then(|| view! { <People inc=inc.clone() update=update/> })}
-                            {can_write.then(|| view! { <KeyTimes inc=inc.clone() update=update/> })}
-                            <section class="card"><RecordHistory record_type=crate::domain::RecordType::Incident key=inc.key.clone()/></section>
-                        </aside>
-                    }.into_any())
-                })}
-            </Transition>
+            <IncidentAside side=side/>
         </div>
+    }
+}
+
+/// What the incident page's side column shows and changes.
+#[derive(Clone, Copy)]
+struct Side {
+    incident: Resource<Result<Incident, crate::error::AppError>>,
+    update: ServerAction<UpdateIncident>,
+    alerts: Resource<Result<Vec<Alert>, crate::error::AppError>>,
+    actions: ActionsPanel,
+    ke: KnownErrorPanel,
+}
+
+/// The side column: status controls, alerts, the postmortem, actions, known errors, people,
+/// key times and the history.
+#[component]
+fn IncidentAside(side: Side) -> impl IntoView {
+    let Side {
+        incident,
+        update,
+        alerts,
+        actions,
+        ke,
+    } = side;
+    let session = use_session();
+    let may = move |op: Op| async move {
+        session
+            .user
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|u| allows(u.role, u.id, op))
+    };
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let can_write = may(Op::WriteIncident).await;
+                let can_link = may(Op::WriteKnownError).await;
+                incident.await.ok().map(|inc| view! {
+                    <aside>
+                        {can_write.then(|| view! { <StatusControls inc=inc.clone() update=update/> })}
+                        <AlertsCard alerts=alerts/>
+                        <PostmortemCard inc=inc.clone()/>
+                        <ActionsCard incident=inc.key.clone() panel=actions/>
+                        <KnownErrorsCard key=inc.key.clone() panel=ke can_link=can_link/>
+                        {can_write.then(|| view! { <People inc=inc.clone() update=update/> })}
+                        {can_write.then(|| view! { <KeyTimes inc=inc.clone() update=update/> })}
+                        <section class="card"><RecordHistory record_type=crate::domain::RecordType::Incident key=inc.key.clone()/></section>
+                    </aside>
+                }.into_any())
+            })}
+        </Transition>
     }
 }
 
@@ -248,6 +252,41 @@ struct KnownErrorPanel {
     unlink: ServerAction<UnlinkKnownError>,
     linked: Resource<Result<Vec<crate::model::IncidentKnownError>, crate::error::AppError>>,
     suggested: Resource<Result<Vec<crate::model::Suggestion>, crate::error::AppError>>,
+}
+
+impl KnownErrorPanel {
+    /// What is linked (with recurrence) and what looks similar. The suggestions follow the
+    /// incident's text, so they refresh after every change of it.
+    fn for_incident(
+        key: impl Fn() -> String + Copy + Send + Sync + 'static,
+        update: ServerAction<UpdateIncident>,
+        add: ServerAction<AddTimelineEvent>,
+    ) -> Self {
+        let link = ServerAction::<LinkKnownError>::new();
+        let unlink = ServerAction::<UnlinkKnownError>::new();
+        let linked = Resource::new(
+            move || (key(), link.version().get(), unlink.version().get()),
+            |(k, ..)| incident_known_errors(k),
+        );
+        let suggested = Resource::new(
+            move || {
+                (
+                    key(),
+                    link.version().get(),
+                    unlink.version().get(),
+                    update.version().get(),
+                    add.version().get(),
+                )
+            },
+            |(k, ..)| suggested_known_errors(k),
+        );
+        Self {
+            link,
+            unlink,
+            linked,
+            suggested,
+        }
+    }
 }
 
 /// Linked known errors with their workaround and recurrence, and suggestions to link in one

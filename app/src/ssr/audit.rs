@@ -13,6 +13,7 @@ use crate::domain::{AuditAction, RecordType};
 use crate::error::AppResult;
 use crate::model::AuditEntry;
 use crate::ssr::entities::audit_log;
+use crate::ssr::services::common::Sql;
 use crate::ssr::{from_ms, to_ms};
 
 /// Who did it, as the audit log records it.
@@ -162,16 +163,15 @@ fn chained_row(
 /// the hash the next row links to. Call it inside the write's transaction.
 async fn lock_head(txn: &impl ConnectionTrait) -> AppResult<String> {
     let backend = txn.get_database_backend();
-    txn.execute_raw(sea_orm::Statement::from_string(
+    txn.execute_raw(Sql::new().statement(
         backend,
         "UPDATE audit_head SET last_hash = last_hash WHERE id = 1",
     ))
     .await?;
     let head = txn
-        .query_one_raw(sea_orm::Statement::from_string(
-            backend,
-            "SELECT last_hash FROM audit_head WHERE id = 1",
-        ))
+        .query_one_raw(
+            Sql::new().statement(backend, "SELECT last_hash FROM audit_head WHERE id = 1"),
+        )
         .await?
         .ok_or_else(|| sea_orm::DbErr::RecordNotFound("audit_head".into()))?;
     Ok(head.try_get("", "last_hash")?)
@@ -180,7 +180,7 @@ async fn lock_head(txn: &impl ConnectionTrait) -> AppResult<String> {
 /// Moves the chain's head to the last row written.
 async fn set_head(txn: &impl ConnectionTrait, last_id: i64, hash: String) -> AppResult<()> {
     let backend = txn.get_database_backend();
-    let mut p = crate::ssr::services::common::Sql::new();
+    let mut p = Sql::new();
     let sql = format!(
         "UPDATE audit_head SET last_id = {}, last_hash = {} WHERE id = 1",
         p.bind(last_id),
@@ -268,7 +268,7 @@ pub async fn record_many(
             .await?;
     }
     let last = txn
-        .query_one_raw(sea_orm::Statement::from_string(
+        .query_one_raw(Sql::new().statement(
             txn.get_database_backend(),
             "SELECT MAX(id) AS last_id FROM audit_log",
         ))
@@ -324,7 +324,7 @@ pub async fn verify(db: &impl ConnectionTrait) -> AppResult<Verdict> {
         after = last_id;
     }
     let head = db
-        .query_one_raw(sea_orm::Statement::from_string(
+        .query_one_raw(Sql::new().statement(
             db.get_database_backend(),
             "SELECT last_id, last_hash FROM audit_head WHERE id = 1",
         ))

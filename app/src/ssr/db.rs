@@ -130,11 +130,9 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 /// and releases the lock.
 async fn migrate_locked(session: &DatabaseConnection) -> Result<(), DbErr> {
     let lock = |f: &str| {
-        sea_orm::Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            format!("SELECT {f}($1)"),
-            [MIGRATION_LOCK.into()],
-        )
+        let mut p = crate::ssr::services::common::Sql::new();
+        let sql = format!("SELECT {f}({})", p.bind(MIGRATION_LOCK));
+        p.statement(DbBackend::Postgres, sql)
     };
     let free = session
         .query_one_raw(lock("pg_try_advisory_lock"))

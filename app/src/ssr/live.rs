@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
+    DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     TransactionSession, TransactionTrait,
 };
 use tokio::sync::{Notify, OnceCell, broadcast, watch};
@@ -39,6 +39,7 @@ use crate::domain::live::{Facts, LiveData, LiveKind, Present, Topic};
 use crate::error::AppResult;
 use crate::ssr::auth::Actor;
 use crate::ssr::entities::{live_event, presence, user};
+use crate::ssr::services::common::Sql;
 use crate::ssr::to_ms;
 
 /// The PostgreSQL `NOTIFY` channel.
@@ -195,12 +196,14 @@ pub async fn publish(db: &impl ConnectionTrait, ev: LiveEvent) -> AppResult<()> 
     .await?;
     if db.get_database_backend() == DbBackend::Postgres {
         // Delivered to every listening process when (and only if) the transaction commits.
-        db.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT pg_notify($1, $2)",
-            [CHANNEL.into(), row.id.to_string().into()],
-        ))
-        .await?;
+        let mut p = Sql::new();
+        let sql = format!(
+            "SELECT pg_notify({}, {})",
+            p.bind(CHANNEL),
+            p.bind(row.id.to_string())
+        );
+        db.execute_raw(p.statement(DbBackend::Postgres, sql))
+            .await?;
     }
     WAKE.send_modify(|n| *n = n.wrapping_add(1));
     Ok(())
@@ -593,14 +596,9 @@ pub async fn present(
         .into_iter()
         .map(|p| p.user_id)
         .collect();
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut out: Vec<Present> = user::Entity::find()
-        .filter(user::Column::Id.is_in(ids))
-        .all(db)
+    let mut out: Vec<Present> = crate::ssr::services::common::lookup::people(db, ids)
         .await?
-        .into_iter()
+        .into_values()
         .map(|u| Present {
             email: u.email,
             name: u.name,

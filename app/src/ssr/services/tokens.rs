@@ -14,6 +14,7 @@ use crate::ssr::audit::{self, FieldChange};
 use crate::ssr::auth::Actor;
 use crate::ssr::entities::{api_token, user};
 use crate::ssr::secrets::{random_secret, secret_hash};
+use crate::ssr::services::common::lookup;
 use crate::ssr::services::users;
 use crate::ssr::{from_ms, to_ms};
 
@@ -128,16 +129,7 @@ async fn with_owners(
     db: &impl ConnectionTrait,
     rows: Vec<api_token::Model>,
 ) -> AppResult<Vec<TokenInfo>> {
-    let mut owner_ids: Vec<i64> = rows.iter().map(|t| t.user_id).collect();
-    owner_ids.sort_unstable();
-    owner_ids.dedup();
-    let owners: std::collections::HashMap<i64, String> = user::Entity::find()
-        .filter(user::Column::Id.is_in(owner_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.email))
-        .collect();
+    let owners = lookup::emails(db, rows.iter().map(|t| t.user_id)).await?;
     Ok(rows
         .iter()
         .map(|t| info(t, owners.get(&t.user_id).map(String::as_str).unwrap_or("")))

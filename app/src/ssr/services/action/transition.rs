@@ -8,9 +8,12 @@ use sea_orm::{
 
 use super::find::{find, view};
 use super::write::check_text;
-use crate::domain::action::{ActionState, TransitionRequest, check_transition};
+use crate::domain::action::{
+    ActionChanges, ActionState, TransitionRequest, VerificationRecord, check_transition,
+};
 use crate::domain::action::{Carried, check as check_carried};
 use crate::domain::authz::Op;
+use crate::domain::calendar::OrgCalendar;
 use crate::domain::{ActionStatus, Role};
 use crate::error::{AppError, AppResult};
 use crate::model::{Action, ActionTransition};
@@ -89,99 +92,16 @@ pub async fn transition<C: ConnectionTrait + TransactionTrait>(
             "must not be before the action was created",
         ));
     }
-    let mut am: action::ActiveModel = old.clone().into();
-    let mut diff = Diff::default();
-    let status = c.status.unwrap_or(old.status);
-    diff.field("status", Some(&old.status), Some(&status));
-    am.status = Set(status);
-    if let Some(v) = c.completed_at {
-        diff.field(
-            "completed_at",
-            old.completed_at.map(|t| from_ms(t).to_rfc3339()).as_ref(),
-            v.map(|t| t.to_rfc3339()).as_ref(),
-        );
-        am.completed_at = Set(v.map(to_ms));
-        am.completed_on = Set(v.map(|t| cal.date_of(t)));
-    }
-    if let Some(v) = c.verification_due {
-        diff.field(
-            "verification_due",
-            old.verification_due.as_ref(),
-            v.as_ref(),
-        );
-        am.verification_due = Set(v);
-    }
-    if let Some(v) = c.verified_at {
-        diff.field("verified_at", None, v.map(|t| t.to_rfc3339()).as_ref());
-        am.verified_at = Set(v.map(to_ms));
-        am.verified_on = Set(v.map(|t| cal.date_of(t)));
-    }
-    if let Some(v) = c.verified_by {
-        am.verified_by = Set(v);
-        diff.field("verified_by", None, actor.user.as_ref().map(|u| &u.email));
-    }
-    if let Some(v) = c.verification_result {
-        diff.field("verification_result", None, v.as_ref());
-        am.verification_result = Set(v);
-    }
-    if let Some(v) = c.verification_evidence {
-        diff.field("verification_evidence", None, v.as_ref());
-        am.verification_evidence = Set(v);
-    }
-    if let Some(v) = c.cancelled_reason {
-        diff.field(
-            "cancelled_reason",
-            old.cancelled_reason.as_ref(),
-            v.as_ref(),
-        );
-        am.cancelled_reason = Set(v);
-    }
-    if c.reopen {
-        diff.field(
-            "reopen_count",
-            Some(&old.reopen_count),
-            Some(&(old.reopen_count + 1)),
-        );
-        am.reopen_count = Set(old.reopen_count + 1);
-    }
+    let (am, mut diff, status) = changed_row(&old, &c, &cal, actor);
     // The rule the import checks stored actions with holds for every state a transition leaves.
-    let carried = check_carried(&Carried {
-        status,
-        owner: am.owner_id.try_as_ref().copied().flatten(),
-        completed_at: am.completed_at.try_as_ref().copied().flatten().map(from_ms),
-        cancelled_reason: am.cancelled_reason.try_as_ref().and_then(|r| r.as_deref()),
-        verified_at: am.verified_at.try_as_ref().copied().flatten().map(from_ms),
-        verified_by: am.verified_by.try_as_ref().copied().flatten(),
-        verification_result: am.verification_result.try_as_ref().copied().flatten(),
-        verification_evidence: am
-            .verification_evidence
-            .try_as_ref()
-            .and_then(|e| e.as_deref()),
-    });
-    text::fail_on(carried)?;
+    text::fail_on(carried(&am, status))?;
     save_version(&txn, am, old.id, old.version, now, &old.key).await?;
     let verdict = c
         .verification
         .as_ref()
         .map(|v| (v.result, v.evidence.clone()));
     if let Some(v) = c.verification {
-        // Every attempt is kept, a failed one included.
-        action_verification::ActiveModel {
-            action_id: Set(old.id),
-            verified_by: Set(v.verified_by.0),
-            verified_at: Set(to_ms(v.verified_at)),
-            result: Set(v.result),
-            evidence: Set(v.evidence.clone()),
-            created_at: Set(to_ms(now)),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        diff.field(
-            "verification",
-            None,
-            Some(&format!("{}: {}", v.result, v.evidence)),
-        );
+        record_attempt(&txn, old.id, v, now, &mut diff).await?;
     }
     audit::record(
         &txn,
@@ -217,6 +137,115 @@ pub async fn transition<C: ConnectionTrait + TransactionTrait>(
     txn.commit().await?;
     let fresh = find(db, key).await?;
     view(db, fresh, cal.date_of(now)).await
+}
+
+/// The row and the audit diff after the transition's changes `c`, and the new status.
+fn changed_row(
+    old: &action::Model,
+    c: &ActionChanges,
+    cal: &OrgCalendar,
+    actor: &Actor,
+) -> (action::ActiveModel, Diff, ActionStatus) {
+    let mut am: action::ActiveModel = old.clone().into();
+    let mut diff = Diff::default();
+    let status = c.status.unwrap_or(old.status);
+    diff.field("status", Some(&old.status), Some(&status));
+    am.status = Set(status);
+    if let Some(v) = c.completed_at {
+        diff.field(
+            "completed_at",
+            old.completed_at.map(|t| from_ms(t).to_rfc3339()).as_ref(),
+            v.map(|t| t.to_rfc3339()).as_ref(),
+        );
+        am.completed_at = Set(v.map(to_ms));
+        am.completed_on = Set(v.map(|t| cal.date_of(t)));
+    }
+    if let Some(v) = c.verification_due {
+        diff.field(
+            "verification_due",
+            old.verification_due.as_ref(),
+            v.as_ref(),
+        );
+        am.verification_due = Set(v);
+    }
+    if let Some(v) = c.verified_at {
+        diff.field("verified_at", None, v.map(|t| t.to_rfc3339()).as_ref());
+        am.verified_at = Set(v.map(to_ms));
+        am.verified_on = Set(v.map(|t| cal.date_of(t)));
+    }
+    if let Some(v) = c.verified_by {
+        am.verified_by = Set(v);
+        diff.field("verified_by", None, actor.user.as_ref().map(|u| &u.email));
+    }
+    if let Some(v) = c.verification_result {
+        diff.field("verification_result", None, v.as_ref());
+        am.verification_result = Set(v);
+    }
+    if let Some(v) = c.verification_evidence.clone() {
+        diff.field("verification_evidence", None, v.as_ref());
+        am.verification_evidence = Set(v);
+    }
+    if let Some(v) = c.cancelled_reason.clone() {
+        diff.field(
+            "cancelled_reason",
+            old.cancelled_reason.as_ref(),
+            v.as_ref(),
+        );
+        am.cancelled_reason = Set(v);
+    }
+    if c.reopen {
+        diff.field(
+            "reopen_count",
+            Some(&old.reopen_count),
+            Some(&(old.reopen_count + 1)),
+        );
+        am.reopen_count = Set(old.reopen_count + 1);
+    }
+    (am, diff, status)
+}
+
+/// What the row carries after the change, against the domain's rule of each status.
+fn carried(am: &action::ActiveModel, status: ActionStatus) -> Vec<crate::error::FieldError> {
+    check_carried(&Carried {
+        status,
+        owner: am.owner_id.try_as_ref().copied().flatten(),
+        completed_at: am.completed_at.try_as_ref().copied().flatten().map(from_ms),
+        cancelled_reason: am.cancelled_reason.try_as_ref().and_then(|r| r.as_deref()),
+        verified_at: am.verified_at.try_as_ref().copied().flatten().map(from_ms),
+        verified_by: am.verified_by.try_as_ref().copied().flatten(),
+        verification_result: am.verification_result.try_as_ref().copied().flatten(),
+        verification_evidence: am
+            .verification_evidence
+            .try_as_ref()
+            .and_then(|e| e.as_deref()),
+    })
+}
+
+/// Keeps a verification attempt, a failed one included, and adds it to the diff.
+async fn record_attempt(
+    txn: &impl ConnectionTrait,
+    action_id: i64,
+    v: VerificationRecord,
+    now: DateTime<Utc>,
+    diff: &mut Diff,
+) -> AppResult<()> {
+    action_verification::ActiveModel {
+        action_id: Set(action_id),
+        verified_by: Set(v.verified_by.0),
+        verified_at: Set(to_ms(v.verified_at)),
+        result: Set(v.result),
+        evidence: Set(v.evidence.clone()),
+        created_at: Set(to_ms(now)),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    diff.field(
+        "verification",
+        None,
+        Some(&format!("{}: {}", v.result, v.evidence)),
+    );
+    Ok(())
 }
 
 /// A comment on the linked tracker issue when the action is verified, found not effective or

@@ -89,13 +89,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     check_text(&mut bad, "description", Some(&new.description));
     check_text(&mut bad, "verification_plan", Some(&new.verification_plan));
     check_url(&mut bad, new.external_url.as_deref());
-    if new
-        .team
-        .as_ref()
-        .is_some_and(|t| t.trim().chars().count() > 100)
-    {
-        bad.push(FieldError::new("team", "must be at most 100 characters"));
-    }
+    text::check_label(&mut bad, "team", new.team.as_deref());
     if !bad.is_empty() {
         return Err(AppError::invalid_many(bad));
     }

@@ -4,6 +4,7 @@
 //! Depends on `incident` (it opens and joins incidents, adds timeline events); nothing
 //! depends on it but `transfer`.
 
+mod pagerduty;
 pub mod parse;
 pub mod receive;
 

@@ -12,22 +12,24 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait,
-    QueryFilter, QuerySelect, Statement, TransactionSession, TransactionTrait, TryInsertResult,
+    QueryFilter, QuerySelect, TransactionSession, TransactionTrait, TryInsertResult,
 };
 
-use super::parse::{Delivery, Incoming, PagerdutyEvent, PagerdutyKind, parse};
+use super::pagerduty::apply_pagerduty;
+use super::parse::{Delivery, Incoming, parse};
 use crate::domain::alert::{DEFAULT_SERVICE_LABEL, SEVERITY_LABEL, severity_for, title_for};
 use crate::domain::{AlertStatus, EventKind, HookSource, IncidentStatus, NotifyEvent, Severity};
 use crate::error::{AppError, AppResult};
-use crate::model::{IncidentPatch, NewIncident, Received};
+use crate::model::{NewIncident, Received};
 use crate::ssr::auth::Actor;
-use crate::ssr::entities::{alert, hook, hook_receipt, incident};
+use crate::ssr::entities::{alert, hook, incident};
 use crate::ssr::live::{self, LiveEvent};
 use crate::ssr::secrets::{hmac_sha256_matches, same, secret_hash};
 use crate::ssr::services::common::text;
+use crate::ssr::services::common::{Sql, lookup};
 use crate::ssr::services::incident as incidents;
 use crate::ssr::services::notify::notices;
-use crate::ssr::{from_ms, to_ms};
+use crate::ssr::to_ms;
 
 /// How a sender proved who it is.
 #[derive(Debug, Clone, Default)]
@@ -108,10 +110,11 @@ pub async fn apply<C: ConnectionTrait + TransactionTrait>(
 /// PostgreSQL: waits for any other delivery of the same group to commit.
 async fn lock_group(db: &impl ConnectionTrait, hook_id: i64, group: &str) -> AppResult<()> {
     if db.get_database_backend() == DbBackend::Postgres {
-        db.execute_raw(Statement::from_sql_and_values(
+        let mut p = Sql::new();
+        let name = p.bind(format!("hindsight-alert-group:{hook_id}:{group}"));
+        db.execute_raw(p.statement(
             DbBackend::Postgres,
-            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-            [format!("hindsight-alert-group:{hook_id}:{group}").into()],
+            format!("SELECT pg_advisory_xact_lock(hashtextextended({name}, 0))"),
         ))
         .await?;
     }
@@ -188,19 +191,14 @@ fn event_text(a: &Incoming, hook: &str, resolved: bool) -> String {
     s
 }
 
-async fn apply_alerts<T: ConnectionTrait + TransactionTrait>(
+/// Applies alerts of one hook's delivery (see the module's rules); what was new and repeated.
+pub(super) async fn apply_alerts<T: ConnectionTrait + TransactionTrait>(
     txn: &T,
     h: &hook::Model,
     actor: &Actor,
     alerts: Vec<Incoming>,
     now: DateTime<Utc>,
 ) -> AppResult<Received> {
-    let map: BTreeMap<String, Severity> = h
-        .severity_map
-        .as_deref()
-        .and_then(|m| serde_json::from_str(m).ok())
-        .unwrap_or_default();
-    let service_label = h.service_label.as_deref().unwrap_or(DEFAULT_SERVICE_LABEL);
     let mut out = Received::default();
     // Groups in the order they come; one lock and one incident lookup per group.
     let mut groups: Vec<String> = Vec::new();
@@ -234,46 +232,12 @@ async fn apply_alerts<T: ConnectionTrait + TransactionTrait>(
         let starts = to_ms(a.starts_at);
         if let Some(old) = known.get(&(a.fingerprint.clone(), starts)) {
             out.alerts_repeated += 1;
-            let mut m: alert::ActiveModel = old.clone().into();
-            m.last_seen_at = Set(to_ms(now).max(old.last_seen_at));
-            let changed = old.status != a.status;
-            if changed {
-                m.status = Set(a.status);
-                m.resolved_at = Set(match a.status {
-                    AlertStatus::Resolved => Some(to_ms(a.ends_at.unwrap_or(now))),
-                    AlertStatus::Firing => None,
-                });
-            }
-            m.update(txn).await?;
-            if changed && let Some(iid) = old.incident_id {
-                let at = match a.status {
-                    AlertStatus::Resolved => a.ends_at.unwrap_or(now),
-                    AlertStatus::Firing => now,
-                };
-                let text = if a.status == AlertStatus::Resolved {
-                    event_text(a, &h.name, true)
-                } else {
-                    format!("Firing again: {}", event_text(a, &h.name, false))
-                };
-                incidents::add_server_entry(
-                    txn,
-                    iid,
-                    EventKind::Alert,
-                    at.min(now),
-                    text,
-                    None,
-                    now,
-                )
-                .await?;
-                if let Some(key) = key_of(txn, iid).await? {
-                    touched.push(key);
-                }
+            let key = lookup::key::<incident::Entity>(txn, old.incident_id).await?;
+            if seen_again(txn, h, a, old, now).await? {
+                touched.extend(key.clone());
             }
             if out.incident.is_none() {
-                out.incident = match old.incident_id {
-                    Some(iid) => key_of(txn, iid).await?,
-                    None => None,
-                };
+                out.incident = key;
             }
             continue;
         }
@@ -288,59 +252,7 @@ async fn apply_alerts<T: ConnectionTrait + TransactionTrait>(
                 .min()
                 .unwrap_or(a.occurred_at)
                 .min(now);
-            let severity = severity_for(
-                a.severity
-                    .as_deref()
-                    .or(a.labels.get(SEVERITY_LABEL).map(String::as_str)),
-                &map,
-                h.default_severity,
-                h.source == HookSource::Generic,
-            );
-            let service = a
-                .service
-                .clone()
-                .or_else(|| a.labels.get(service_label).cloned());
-            let services = service
-                .and_then(|s| text::names("services", &[s]).ok())
-                .unwrap_or_default();
-            let title = title_for(
-                a.summary.as_deref(),
-                a.alertname.as_deref(),
-                &format!("Alert from {}", h.name),
-            );
-            let created = incidents::create(
-                txn,
-                actor,
-                NewIncident {
-                    title,
-                    severity: Some(severity),
-                    services,
-                    detected_at: Some(detected),
-                    ..Default::default()
-                },
-                now,
-            )
-            .await?;
-            let m = incident::Entity::find()
-                .filter(incident::Column::Key.eq(created.key.clone()))
-                .one(txn)
-                .await?
-                .ok_or_else(AppError::internal)?;
-            incidents::add_server_entry(
-                txn,
-                m.id,
-                EventKind::Detection,
-                detected,
-                format!(
-                    "Opened from an alert of {} ({})",
-                    crate::markdown::escape(&h.name),
-                    h.source.label()
-                ),
-                None,
-                now,
-            )
-            .await?;
-            *slot = Some(m);
+            *slot = Some(open_from(txn, h, actor, a, detected, now).await?);
         }
         let iid = slot.as_ref().map(|m| m.id);
         let ends = (a.status == AlertStatus::Resolved).then(|| to_ms(a.ends_at.unwrap_or(now)));
@@ -412,6 +324,18 @@ async fn apply_alerts<T: ConnectionTrait + TransactionTrait>(
     for key in touched {
         live::publish(txn, LiveEvent::alert_received(&key, actor)).await?;
     }
+    announce_received(txn, h, actor, received_on, now).await?;
+    Ok(out)
+}
+
+/// One `alert.received` message per incident that new alerts went to, naming the first.
+async fn announce_received(
+    txn: &impl ConnectionTrait,
+    h: &hook::Model,
+    actor: &Actor,
+    received_on: BTreeMap<String, (incident::Model, Vec<String>)>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     if !received_on.is_empty() {
         let ids: Vec<i64> = received_on.values().map(|(m, _)| m.id).collect();
         let services = incidents::services_of(txn, &ids).await?;
@@ -434,177 +358,111 @@ async fn apply_alerts<T: ConnectionTrait + TransactionTrait>(
             .await?;
         }
     }
-    Ok(out)
+    Ok(())
 }
 
-async fn key_of(db: &impl ConnectionTrait, id: i64) -> AppResult<Option<String>> {
-    Ok(incident::Entity::find_by_id(id)
-        .select_only()
-        .column(incident::Column::Key)
-        .into_tuple::<String>()
-        .one(db)
-        .await?)
+/// A known alert delivered again: `last_seen_at` moves; a change of status is written and,
+/// when the alert belongs to an incident, is an `alert` event there (returns whether it was).
+async fn seen_again(
+    txn: &impl ConnectionTrait,
+    h: &hook::Model,
+    a: &Incoming,
+    old: &alert::Model,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    let mut m: alert::ActiveModel = old.clone().into();
+    m.last_seen_at = Set(to_ms(now).max(old.last_seen_at));
+    let changed = old.status != a.status;
+    if changed {
+        m.status = Set(a.status);
+        m.resolved_at = Set(match a.status {
+            AlertStatus::Resolved => Some(to_ms(a.ends_at.unwrap_or(now))),
+            AlertStatus::Firing => None,
+        });
+    }
+    m.update(txn).await?;
+    let Some(iid) = old.incident_id.filter(|_| changed) else {
+        return Ok(false);
+    };
+    let (at, text) = match a.status {
+        AlertStatus::Resolved => (a.ends_at.unwrap_or(now), event_text(a, &h.name, true)),
+        AlertStatus::Firing => (
+            now,
+            format!("Firing again: {}", event_text(a, &h.name, false)),
+        ),
+    };
+    incidents::add_server_entry(txn, iid, EventKind::Alert, at.min(now), text, None, now).await?;
+    Ok(true)
 }
 
-/// PagerDuty v3: `incident.triggered` opens (one incident per PagerDuty incident),
-/// `incident.acknowledged` sets `acknowledged_at` if unset, `incident.resolved` and
-/// `incident.annotated` add events. A repeated event (same `event.id`) changes nothing.
-async fn apply_pagerduty<T: ConnectionTrait + TransactionTrait>(
+/// Opens the incident of a new firing alert: severity through the hook's map, service from
+/// its label, title from the alert; a `detection` event says where it came from.
+async fn open_from<T: ConnectionTrait + TransactionTrait>(
     txn: &T,
     h: &hook::Model,
     actor: &Actor,
-    ev: PagerdutyEvent,
+    a: &Incoming,
+    detected: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> AppResult<Received> {
-    let receipt = hook_receipt::ActiveModel {
-        hook_id: Set(h.id),
-        event_id: Set(ev.id.clone()),
-        received_at: Set(to_ms(now)),
-        ..Default::default()
-    };
-    let first = matches!(
-        hook_receipt::Entity::insert(receipt)
-            .on_conflict_do_nothing_on([
-                hook_receipt::Column::HookId,
-                hook_receipt::Column::EventId
-            ])
-            .exec_without_returning(txn)
-            .await?,
-        TryInsertResult::Inserted(1)
+) -> AppResult<incident::Model> {
+    let map: BTreeMap<String, Severity> = h
+        .severity_map
+        .as_deref()
+        .and_then(|m| serde_json::from_str(m).ok())
+        .unwrap_or_default();
+    let service_label = h.service_label.as_deref().unwrap_or(DEFAULT_SERVICE_LABEL);
+    let severity = severity_for(
+        a.severity
+            .as_deref()
+            .or(a.labels.get(SEVERITY_LABEL).map(String::as_str)),
+        &map,
+        h.default_severity,
+        h.source == HookSource::Generic,
     );
-    let existing = if ev.incident_id.is_empty() {
-        None
-    } else {
-        alert::Entity::find()
-            .filter(alert::Column::HookId.eq(h.id))
-            .filter(alert::Column::Fingerprint.eq(ev.incident_id.clone()))
-            .one(txn)
-            .await?
-    };
-    let incident_key = match existing.as_ref().and_then(|a| a.incident_id) {
-        Some(iid) => key_of(txn, iid).await?,
-        None => None,
-    };
-    if !first || ev.kind == PagerdutyKind::Other {
-        return Ok(Received {
-            incident: incident_key,
-            alerts_new: 0,
-            alerts_repeated: u32::from(existing.is_some()),
-        });
-    }
-    let mut labels = BTreeMap::new();
-    if let Some(s) = &ev.service {
-        labels.insert("service".to_owned(), s.clone());
-    }
-    if let Some(u) = &ev.urgency {
-        labels.insert("urgency".to_owned(), u.clone());
-    }
-    let incoming = Incoming {
-        fingerprint: ev.incident_id.clone(),
-        starts_at: DateTime::<Utc>::UNIX_EPOCH,
-        occurred_at: ev.occurred_at,
-        ends_at: (ev.kind == PagerdutyKind::Resolved).then_some(ev.occurred_at),
-        group_key: ev.incident_id.clone(),
-        status: if ev.kind == PagerdutyKind::Resolved {
-            AlertStatus::Resolved
-        } else {
-            AlertStatus::Firing
+    let service = a
+        .service
+        .clone()
+        .or_else(|| a.labels.get(service_label).cloned());
+    let services = service
+        .and_then(|s| text::names("services", &[s]).ok())
+        .unwrap_or_default();
+    let title = title_for(
+        a.summary.as_deref(),
+        a.alertname.as_deref(),
+        &format!("Alert from {}", h.name),
+    );
+    let created = incidents::create(
+        txn,
+        actor,
+        NewIncident {
+            title,
+            severity: Some(severity),
+            services,
+            detected_at: Some(detected),
+            ..Default::default()
         },
-        labels,
-        annotations: BTreeMap::new(),
-        summary: ev.title.clone(),
-        alertname: None,
-        url: ev.url.clone(),
-        // PagerDuty's urgency (`high`, `low`) goes through the hook's map.
-        severity: ev.urgency.clone(),
-        service: ev.service.clone(),
-        body: None,
-    };
-    match (ev.kind, existing) {
-        (PagerdutyKind::Triggered, None) | (PagerdutyKind::Resolved, None) => {
-            // The generic rules: a trigger opens (or joins) by the PagerDuty incident id.
-            let h2 = hook::Model {
-                source: HookSource::Generic,
-                ..h.clone()
-            };
-            let mut r = apply_alerts(txn, &h2, actor, vec![incoming], now).await?;
-            // Stored as PagerDuty's, whatever rules it went through.
-            alert::Entity::update_many()
-                .col_expr(
-                    alert::Column::Source,
-                    sea_orm::sea_query::Expr::value(HookSource::Pagerduty.as_str()),
-                )
-                .filter(alert::Column::HookId.eq(h.id))
-                .filter(alert::Column::Fingerprint.eq(ev.incident_id.clone()))
-                .exec(txn)
-                .await?;
-            if r.incident.is_none() {
-                r.incident = incident_key;
-            }
-            Ok(r)
-        }
-        (PagerdutyKind::Triggered, Some(_)) => Ok(Received {
-            incident: incident_key,
-            alerts_new: 0,
-            alerts_repeated: 1,
-        }),
-        (kind, Some(a)) => {
-            let Some(iid) = a.incident_id else {
-                return Ok(Received {
-                    incident: None,
-                    alerts_new: 0,
-                    alerts_repeated: 1,
-                });
-            };
-            let inc = incident::Entity::find_by_id(iid)
-                .one(txn)
-                .await?
-                .ok_or_else(AppError::internal)?;
-            let who = ev
-                .agent
-                .as_deref()
-                .map(|a| format!(" by {}", crate::markdown::escape(a)))
-                .unwrap_or_default();
-            let text = match kind {
-                PagerdutyKind::Acknowledged => format!("Acknowledged in PagerDuty{who}"),
-                PagerdutyKind::Resolved => format!("Resolved in PagerDuty{who}"),
-                _ => format!(
-                    "Note in PagerDuty{who}: {}",
-                    crate::markdown::escape(ev.note.as_deref().unwrap_or(""))
-                ),
-            };
-            let at = ev.occurred_at.min(now);
-            incidents::add_server_entry(txn, iid, EventKind::Alert, at, text, None, now).await?;
-            let mut m: alert::ActiveModel = a.clone().into();
-            m.last_seen_at = Set(to_ms(now));
-            if kind == PagerdutyKind::Resolved {
-                m.status = Set(AlertStatus::Resolved);
-                m.resolved_at = Set(Some(to_ms(at)));
-            }
-            m.update(txn).await?;
-            if kind == PagerdutyKind::Acknowledged && inc.acknowledged_at.is_none() {
-                // Not before it was detected: the key times keep their order.
-                let at = at.max(from_ms(inc.detected_at));
-                incidents::update(
-                    txn,
-                    actor,
-                    &inc.key,
-                    IncidentPatch {
-                        acknowledged_at: Some(Some(at)),
-                        ..Default::default()
-                    },
-                    now,
-                )
-                .await?;
-            }
-            live::publish(txn, LiveEvent::alert_received(&inc.key, actor)).await?;
-            Ok(Received {
-                incident: Some(inc.key),
-                alerts_new: 0,
-                alerts_repeated: 1,
-            })
-        }
-        // Acknowledged or annotated before any trigger reached Hindsight: nothing to attach to.
-        (_, None) => Ok(Received::default()),
-    }
+        now,
+    )
+    .await?;
+    let m = incidents::find(txn, &created.key).await?;
+    incidents::add_server_entry(
+        txn,
+        m.id,
+        EventKind::Detection,
+        detected,
+        format!(
+            "Opened from an alert of {} ({})",
+            crate::markdown::escape(&h.name),
+            h.source.label()
+        ),
+        None,
+        now,
+    )
+    .await?;
+    Ok(m)
+}
+
+/// The key of incident `id`.
+pub(super) async fn key_of(db: &impl ConnectionTrait, id: i64) -> AppResult<Option<String>> {
+    lookup::key::<incident::Entity>(db, Some(id)).await
 }

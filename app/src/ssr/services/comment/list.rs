@@ -10,8 +10,9 @@ use crate::domain::authz::Op;
 use crate::error::{AppError, AppResult};
 use crate::model::{Comment, Thread};
 use crate::ssr::auth::Actor;
-use crate::ssr::entities::{comment, postmortem, user};
+use crate::ssr::entities::{comment, postmortem};
 use crate::ssr::from_ms;
+use crate::ssr::services::common::lookup::{self, Person};
 use crate::ssr::services::{action as actions, incident as incidents, known_error as known_errors};
 
 /// The key of the record a comment would be on, as stored (`inc-3` → `INC-3`), or 404.
@@ -35,33 +36,11 @@ pub async fn target(db: &impl ConnectionTrait, on: CommentOn, key: &str) -> AppR
     })
 }
 
-/// Authors' e-mails and names by id, in one query.
-async fn authors(
-    db: &impl ConnectionTrait,
-    rows: &[comment::Model],
-) -> AppResult<HashMap<i64, (String, String)>> {
-    let mut ids: Vec<i64> = rows.iter().map(|c| c.author_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    Ok(user::Entity::find()
-        .select_only()
-        .column(user::Column::Id)
-        .column(user::Column::Email)
-        .column(user::Column::Name)
-        .filter(user::Column::Id.is_in(ids))
-        .into_tuple::<(i64, String, String)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|(id, e, n)| (id, (e, n)))
-        .collect())
-}
-
-fn to_wire(c: comment::Model, authors: &HashMap<i64, (String, String)>) -> Comment {
-    let (author, author_name) = authors.get(&c.author_id).cloned().unwrap_or_default();
+fn to_wire(c: comment::Model, authors: &HashMap<i64, Person>) -> Comment {
+    let Person {
+        email: author,
+        name: author_name,
+    } = authors.get(&c.author_id).cloned().unwrap_or_default();
     let deleted = c.deleted_at.is_some();
     Comment {
         id: c.id,
@@ -85,7 +64,7 @@ pub async fn view_all(
     db: &impl ConnectionTrait,
     rows: Vec<comment::Model>,
 ) -> AppResult<Vec<Comment>> {
-    let authors = authors(db, &rows).await?;
+    let authors = lookup::people(db, rows.iter().map(|c| c.author_id)).await?;
     Ok(rows.into_iter().map(|c| to_wire(c, &authors)).collect())
 }
 

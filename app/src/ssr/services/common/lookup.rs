@@ -3,7 +3,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, TryGetableMany,
+};
 
 use crate::error::{AppError, AppResult};
 use crate::ssr::auth::normalise_email;
@@ -32,25 +34,34 @@ fn distinct<I: Into<i64>>(ids: impl IntoIterator<Item = I>) -> Vec<i64> {
     ids
 }
 
+/// The rows of `E` whose `id` column is one of `ids`, as tuples of `id` and `columns`: one
+/// statement, none for an empty set.
+async fn pick<E: EntityTrait, T: TryGetableMany>(
+    db: &impl ConnectionTrait,
+    id: E::Column,
+    columns: impl IntoIterator<Item = E::Column>,
+    ids: Vec<i64>,
+) -> AppResult<Vec<T>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(E::find()
+        .select_only()
+        .column(id)
+        .columns(columns)
+        .filter(id.is_in(ids))
+        .into_tuple::<T>()
+        .all(db)
+        .await?)
+}
+
 /// Keys of the rows of `E` by id.
 pub async fn keys<E: Keyed, I: Into<i64>>(
     db: &impl ConnectionTrait,
     ids: impl IntoIterator<Item = I>,
 ) -> AppResult<HashMap<i64, String>> {
-    let ids = distinct(ids);
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    Ok(E::find()
-        .select_only()
-        .column(E::ID)
-        .column(E::KEY)
-        .filter(E::ID.is_in(ids))
-        .into_tuple::<(i64, String)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect())
+    let rows: Vec<(i64, String)> = pick::<E, _>(db, E::ID, [E::KEY], distinct(ids)).await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// The key of one row of `E` (`None` for no id or a row that is gone).
@@ -69,19 +80,33 @@ pub async fn emails<I: Into<i64>>(
     db: &impl ConnectionTrait,
     ids: impl IntoIterator<Item = I>,
 ) -> AppResult<HashMap<i64, String>> {
-    let ids = distinct(ids);
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    Ok(user::Entity::find()
-        .select_only()
-        .column(user::Column::Id)
-        .column(user::Column::Email)
-        .filter(user::Column::Id.is_in(ids))
-        .into_tuple::<(i64, String)>()
-        .all(db)
-        .await?
+    let rows: Vec<(i64, String)> =
+        pick::<user::Entity, _>(db, user::Column::Id, [user::Column::Email], distinct(ids)).await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// A user as other records show them: e-mail and name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Person {
+    pub email: String,
+    pub name: String,
+}
+
+/// E-mail and name by user id.
+pub async fn people<I: Into<i64>>(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = I>,
+) -> AppResult<HashMap<i64, Person>> {
+    let rows: Vec<(i64, String, String)> = pick::<user::Entity, _>(
+        db,
+        user::Column::Id,
+        [user::Column::Email, user::Column::Name],
+        distinct(ids),
+    )
+    .await?;
+    Ok(rows
         .into_iter()
+        .map(|(id, email, name)| (id, Person { email, name }))
         .collect())
 }
 

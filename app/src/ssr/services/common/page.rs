@@ -70,6 +70,73 @@ impl Keyset {
     }
 }
 
+/// A whole table read in batches, oldest first by a unique integer `key` (the exports and the
+/// background jobs walk this way): each batch continues above the last key of the one before,
+/// so memory holds one batch and no row is read twice or skipped.
+pub struct Batches<E: EntityTrait> {
+    key: E::Column,
+    key_of: fn(&E::Model) -> i64,
+    size: u64,
+    last: Option<i64>,
+    done: bool,
+}
+
+impl<E: EntityTrait> Batches<E> {
+    /// Batches of `size` rows by `key`; `key_of` reads that key from a row.
+    pub fn new(key: E::Column, key_of: fn(&E::Model) -> i64, size: u64) -> Self {
+        Self {
+            key,
+            key_of,
+            size,
+            last: None,
+            done: false,
+        }
+    }
+
+    /// The next batch of rows that `q` selects, or `None` after the last.
+    pub async fn next(
+        &mut self,
+        db: &impl sea_orm::ConnectionTrait,
+        mut q: Select<E>,
+    ) -> AppResult<Option<Vec<E::Model>>> {
+        if self.done {
+            return Ok(None);
+        }
+        if let Some(last) = self.last {
+            q = q.filter(self.key.gt(last));
+        }
+        let rows = q.order_by_asc(self.key).limit(self.size).all(db).await?;
+        self.done = (rows.len() as u64) < self.size;
+        match rows.last() {
+            Some(r) => {
+                self.last = Some((self.key_of)(r));
+                Ok(Some(rows))
+            }
+            None => Ok(None),
+        }
+    }
+}
+
+/// Rows grouped by the parent they belong to, in the order they were read: the children of a
+/// batch of records, read in one statement, then taken record by record.
+pub struct Children<T>(std::collections::HashMap<i64, Vec<T>>);
+
+impl<T> Children<T> {
+    /// Groups `rows` by `parent`.
+    pub fn of(rows: Vec<T>, parent: impl Fn(&T) -> i64) -> Self {
+        let mut map: std::collections::HashMap<i64, Vec<T>> = std::collections::HashMap::new();
+        for r in rows {
+            map.entry(parent(&r)).or_default().push(r);
+        }
+        Self(map)
+    }
+
+    /// The children of `parent`, each handed out once.
+    pub fn take(&mut self, parent: i64) -> std::vec::IntoIter<T> {
+        self.0.remove(&parent).unwrap_or_default().into_iter()
+    }
+}
+
 /// A page of `items` with the cursor `finish` gave.
 pub fn page<T>(items: Vec<T>, next: Option<i64>) -> Page<T> {
     Page {

@@ -68,6 +68,34 @@ pub fn names(field: &str, list: &[String]) -> AppResult<Vec<String>> {
     Ok(out)
 }
 
+/// Longest team name or fix version, in characters.
+pub const MAX_LABEL: usize = 100;
+
+/// An optional short value (a team, a fix version), counted once trimmed.
+pub fn check_label(bad: &mut Vec<FieldError>, field: &str, value: Option<&str>) {
+    if value.is_some_and(|v| v.trim().chars().count() > MAX_LABEL) {
+        bad.push(FieldError::new(
+            field,
+            format!("must be at most {MAX_LABEL} characters"),
+        ));
+    }
+}
+
+/// Longest role name (`scribe`, `communications lead`), in characters.
+pub const MAX_ROLE: usize = 50;
+
+/// A role's name trimmed: 1 to [`MAX_ROLE`] characters, or a 422 naming `roles`.
+pub fn role_name(role: &str) -> AppResult<String> {
+    let name = role.trim();
+    if name.is_empty() || name.chars().count() > MAX_ROLE {
+        return Err(AppError::invalid(
+            "roles",
+            format!("role names must be 1 to {MAX_ROLE} characters"),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
 /// A value trimmed, or `None` when that leaves nothing (optional filters and fields).
 pub fn clean(v: Option<&str>) -> Option<String> {
     v.map(str::trim)

@@ -1,7 +1,5 @@
 //! Finding an incident by key and viewing it whole.
 
-use std::collections::HashMap;
-
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::domain::authz::Op;
@@ -10,10 +8,9 @@ use crate::domain::{KeyKind, RecordKey};
 use crate::error::{AppError, AppResult};
 use crate::model::Incident;
 use crate::ssr::auth::Actor;
-use crate::ssr::entities::{
-    incident, incident_role, incident_service, incident_tag, postmortem, user,
-};
+use crate::ssr::entities::{incident, incident_role, incident_service, incident_tag, postmortem};
 use crate::ssr::from_ms;
+use crate::ssr::services::common::lookup;
 
 /// The key times of a stored incident.
 pub fn key_times(m: &incident::Model) -> KeyTimes {
@@ -54,20 +51,14 @@ pub async fn view(db: &impl ConnectionTrait, m: incident::Model) -> AppResult<In
         .filter(incident_role::Column::IncidentId.eq(m.id))
         .all(db)
         .await?;
-    let mut ids: Vec<i64> = roles
-        .iter()
-        .map(|r| r.user_id)
-        .chain(m.commander_id.map(i64::from))
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let people: HashMap<i64, user::Model> = user::Entity::find()
-        .filter(user::Column::Id.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u))
-        .collect();
+    let people = lookup::people(
+        db,
+        roles
+            .iter()
+            .map(|r| r.user_id)
+            .chain(m.commander_id.map(i64::from)),
+    )
+    .await?;
     let pm = postmortem::Entity::find()
         .filter(postmortem::Column::IncidentId.eq(m.id))
         .one(db)

@@ -1,7 +1,5 @@
 //! The incident list: filters, search and keyset pages.
 
-use std::collections::HashMap;
-
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder};
 
@@ -10,9 +8,9 @@ use crate::domain::authz::Op;
 use crate::error::AppResult;
 use crate::model::{IncidentFilter, IncidentSummary, Page};
 use crate::ssr::auth::Actor;
-use crate::ssr::entities::{incident, incident_service, user};
+use crate::ssr::entities::{incident, incident_service};
 use crate::ssr::from_ms;
-use crate::ssr::services::common::{Keyset, Sql, conditions, page, text};
+use crate::ssr::services::common::{Keyset, Sql, conditions, lookup, page, text};
 
 use super::find::key_times;
 
@@ -122,39 +120,24 @@ pub async fn list_at(
     let (rows, next) = keyset.finish(rows, |r| r.seq);
 
     // The page's services and commanders in one query each, never one per row.
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mut services: HashMap<i64, Vec<String>> = HashMap::new();
-    if !ids.is_empty() {
-        for s in incident_service::Entity::find()
-            .filter(incident_service::Column::IncidentId.is_in(ids.clone()))
+    let mut services = page::Children::of(
+        incident_service::Entity::find()
+            .filter(incident_service::Column::IncidentId.is_in(rows.iter().map(|r| r.id)))
             .order_by_asc(incident_service::Column::Service)
             .all(db)
-            .await?
-        {
-            services.entry(s.incident_id).or_default().push(s.service);
-        }
-    }
-    let commander_ids: Vec<i64> = rows
-        .iter()
-        .filter_map(|r| r.commander_id.map(i64::from))
-        .collect();
-    let mut names: HashMap<i64, String> = HashMap::new();
-    if !commander_ids.is_empty() {
-        for u in user::Entity::find()
-            .filter(user::Column::Id.is_in(commander_ids))
-            .all(db)
-            .await?
-        {
-            names.insert(u.id, u.name);
-        }
-    }
+            .await?,
+        |s| s.incident_id,
+    );
+    let names = lookup::people(db, rows.iter().filter_map(|r| r.commander_id)).await?;
 
     let items = rows
         .into_iter()
         .map(|m| IncidentSummary {
             durations: key_times(&m).durations(),
-            services: services.remove(&m.id).unwrap_or_default(),
-            commander: m.commander_id.and_then(|id| names.get(&id.0).cloned()),
+            services: services.take(m.id).map(|s| s.service).collect(),
+            commander: m
+                .commander_id
+                .and_then(|id| names.get(&id.0).map(|p| p.name.clone())),
             detected_at: from_ms(m.detected_at),
             resolved_at: m.resolved_at.map(from_ms),
             key: m.key,

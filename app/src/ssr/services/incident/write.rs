@@ -15,7 +15,7 @@ use sea_orm::{
 
 use crate::domain::authz::Op;
 use crate::domain::incident::{KeyTimes, check_status_change, check_times, check_title};
-use crate::domain::{EventKind, IncidentStatus, KeyKind};
+use crate::domain::{EventKind, IncidentStatus, KeyKind, Severity};
 use crate::error::{AppError, AppResult};
 use crate::model::{Incident, IncidentPatch, NewIncident};
 use crate::ssr::audit::{self, Diff, FieldChange};
@@ -39,14 +39,7 @@ async fn resolve_roles(
 ) -> AppResult<BTreeMap<String, i64>> {
     let mut named = BTreeMap::new();
     for (role, email) in roles {
-        let role = role.trim();
-        if role.is_empty() || role.chars().count() > 50 {
-            return Err(AppError::invalid(
-                "roles",
-                "role names must be 1 to 50 characters",
-            ));
-        }
-        named.insert(role.to_owned(), email.clone());
+        named.insert(text::role_name(role)?, email.clone());
     }
     lookup::user_ids(txn, &named, |role| format!("roles.{role}")).await
 }
@@ -273,60 +266,13 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
         return Err(stale_by(&txn, RecordType::Incident, &old.key, &old.key).await);
     }
     let severity = patch.severity.unwrap_or(old.severity);
-    let reason = patch
-        .reason
-        .as_deref()
-        .map(str::trim)
-        .filter(|r| !r.is_empty());
-    if reason.is_some_and(|r| r.chars().count() > 2000) {
-        return Err(AppError::invalid(
-            "reason",
-            "must be at most 2000 characters",
-        ));
-    }
+    let reason = change_reason(&patch)?;
     let old_times = key_times(&old);
-    let mut times = old_times;
-    let mut changed: Vec<&str> = Vec::new();
-    macro_rules! set_time {
-        ($field:ident) => {
-            if let Some(v) = patch.$field {
-                times.$field = v;
-                changed.push(stringify!($field));
-            }
-        };
-    }
-    set_time!(started_at);
-    set_time!(acknowledged_at);
-    set_time!(mitigated_at);
-    set_time!(resolved_at);
-    set_time!(closed_at);
-    if let Some(d) = patch.detected_at {
-        times.detected_at = Some(d);
-        changed.push("detected_at");
-    }
-
-    let mut status = old.status;
-    let mut reopen_count = old.reopen_count;
-    if let Some(to) = patch.status.filter(|to| *to != old.status) {
-        let pm = postmortem::Entity::find()
-            .filter(postmortem::Column::IncidentId.eq(old.id))
-            .one(&txn)
-            .await?
-            .map(|p| p.status);
-        let effect = check_status_change(old.status, to, severity, pm)?;
-        status = to;
-        if effect.reopen {
-            times.resolved_at = None;
-            times.closed_at = None;
-            reopen_count += 1;
-        }
-        if effect.set_resolved_at && times.resolved_at.is_none() {
-            times.resolved_at = Some(now);
-        }
-        if effect.set_closed_at && times.closed_at.is_none() {
-            times.closed_at = Some(now);
-        }
-    }
+    let (mut times, changed) = patched_times(&patch, old_times);
+    let (status, reopen_count) = match patch.status.filter(|to| *to != old.status) {
+        Some(to) => status_change(&txn, &old, to, severity, &mut times, now).await?,
+        None => (old.status, old.reopen_count),
+    };
     // Times that only a later status may carry.
     text::fail_on(check_times(status, &times))?;
     times.check_order(&changed)?;
@@ -422,79 +368,28 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
 
     let author = actor.user_id().map(|u| u.0);
     status_events(&txn, &old, status, (&old_times, &times), author, now).await?;
-    if severity != old.severity {
-        let what = if severity.level() < old.severity.level() {
-            "escalated"
-        } else {
-            "de-escalated"
-        };
-        let why = reason.map(|r| format!(": {r}")).unwrap_or_default();
+    let escalation = (severity != old.severity)
+        .then(|| severity_change_text(old.severity, severity, reason.as_deref()));
+    if let Some(text) = &escalation {
         add_server_entry(
             &txn,
             old.id,
             EventKind::Escalation,
             now,
-            format!(
-                "Severity {what}: {} → {}{why}",
-                old.severity.label(),
-                severity.label()
-            ),
+            text.clone(),
             author,
             now,
         )
         .await?;
     }
-    if severity != old.severity || status != old.status {
-        // The channels that listen hear of it, in this transaction.
-        let fresh = incident::Entity::find_by_id(old.id)
-            .one(&txn)
-            .await?
-            .ok_or_else(AppError::internal)?;
-        let svc = super::labels::services_of(&txn, &[old.id])
-            .await?
-            .remove(&old.id)
-            .unwrap_or_default();
-        if severity != old.severity {
-            let what = if severity.level() < old.severity.level() {
-                "escalated"
-            } else {
-                "de-escalated"
-            };
-            let why = reason.map(|r| format!(": {r}")).unwrap_or_default();
-            notices::incident_change(
-                &txn,
-                NotifyEvent::IncidentSeverityChanged,
-                &fresh,
-                &svc,
-                format!(
-                    "Severity {what}: {} → {}{why}",
-                    old.severity.label(),
-                    severity.label()
-                ),
-                Vec::new(),
-                actor,
-                now,
-            )
-            .await?;
-        }
-        if status != old.status {
-            notices::incident_change(
-                &txn,
-                NotifyEvent::IncidentStatusChanged,
-                &fresh,
-                &svc,
-                format!(
-                    "Status changed: {} → {}",
-                    old.status.label(),
-                    status.label()
-                ),
-                Vec::new(),
-                actor,
-                now,
-            )
-            .await?;
-        }
-    }
+    let status_text = (status != old.status).then(|| {
+        format!(
+            "Status changed: {} → {}",
+            old.status.label(),
+            status.label()
+        )
+    });
+    announce(&txn, old.id, escalation, status_text, actor, now).await?;
     audit::record(
         &txn,
         &actor.who(),
@@ -510,6 +405,121 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
     txn.commit().await?;
     let fresh = find(db, key).await?;
     view(db, fresh).await
+}
+
+/// The reason an edit gives (an escalation's "why"), trimmed; at most 2,000 characters.
+fn change_reason(patch: &IncidentPatch) -> AppResult<Option<String>> {
+    let reason = text::clean(patch.reason.as_deref());
+    if reason.as_ref().is_some_and(|r| r.chars().count() > 2000) {
+        return Err(AppError::invalid(
+            "reason",
+            "must be at most 2000 characters",
+        ));
+    }
+    Ok(reason)
+}
+
+/// The key times after `patch`, and the names of those it sets.
+fn patched_times(patch: &IncidentPatch, old: KeyTimes) -> (KeyTimes, Vec<&'static str>) {
+    let mut times = old;
+    let mut changed = Vec::new();
+    for (name, value, slot) in [
+        ("started_at", patch.started_at, &mut times.started_at),
+        (
+            "acknowledged_at",
+            patch.acknowledged_at,
+            &mut times.acknowledged_at,
+        ),
+        ("mitigated_at", patch.mitigated_at, &mut times.mitigated_at),
+        ("resolved_at", patch.resolved_at, &mut times.resolved_at),
+        ("closed_at", patch.closed_at, &mut times.closed_at),
+        (
+            "detected_at",
+            patch.detected_at.map(Some),
+            &mut times.detected_at,
+        ),
+    ] {
+        if let Some(v) = value {
+            *slot = v;
+            changed.push(name);
+        }
+    }
+    (times, changed)
+}
+
+/// A status change checked against the severity and the postmortem; its effect on the key
+/// times (a reopen clears resolution and closure, resolving and closing stamp `now` when the
+/// time is not given). Returns the new status and reopen count.
+async fn status_change(
+    txn: &impl ConnectionTrait,
+    old: &incident::Model,
+    to: IncidentStatus,
+    severity: Severity,
+    times: &mut KeyTimes,
+    now: DateTime<Utc>,
+) -> AppResult<(IncidentStatus, i32)> {
+    let pm = postmortem::Entity::find()
+        .filter(postmortem::Column::IncidentId.eq(old.id))
+        .one(txn)
+        .await?
+        .map(|p| p.status);
+    let effect = check_status_change(old.status, to, severity, pm)?;
+    let mut reopen_count = old.reopen_count;
+    if effect.reopen {
+        times.resolved_at = None;
+        times.closed_at = None;
+        reopen_count += 1;
+    }
+    if effect.set_resolved_at && times.resolved_at.is_none() {
+        times.resolved_at = Some(now);
+    }
+    if effect.set_closed_at && times.closed_at.is_none() {
+        times.closed_at = Some(now);
+    }
+    Ok((to, reopen_count))
+}
+
+/// "Severity escalated: SEV3 → SEV1: why", for the timeline and the channels.
+fn severity_change_text(from: Severity, to: Severity, reason: Option<&str>) -> String {
+    let what = if to.level() < from.level() {
+        "escalated"
+    } else {
+        "de-escalated"
+    };
+    let why = reason.map(|r| format!(": {r}")).unwrap_or_default();
+    format!("Severity {what}: {} → {}{why}", from.label(), to.label())
+}
+
+/// Tells the channels that listen of a severity or status change, in the edit's transaction.
+async fn announce(
+    txn: &impl ConnectionTrait,
+    id: i64,
+    severity: Option<String>,
+    status: Option<String>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    if severity.is_none() && status.is_none() {
+        return Ok(());
+    }
+    let fresh = incident::Entity::find_by_id(id)
+        .one(txn)
+        .await?
+        .ok_or_else(AppError::internal)?;
+    let svc = super::labels::services_of(txn, &[id])
+        .await?
+        .remove(&id)
+        .unwrap_or_default();
+    for (event, text) in [
+        (NotifyEvent::IncidentSeverityChanged, severity),
+        (NotifyEvent::IncidentStatusChanged, status),
+    ] {
+        if let Some(text) = text {
+            notices::incident_change(txn, event, &fresh, &svc, text, Vec::new(), actor, now)
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 /// The audit diff of the sets an edit replaces: services, tags, commander and roles.

@@ -10,4 +10,4 @@ pub use find::{find, get, view};
 pub use links::{link, unlink};
 pub use list::{for_incident, list};
 pub use suggest::{SERVICE_WEIGHT, SUGGESTIONS, suggest};
-pub use write::{MAX_FIX_VERSION, MAX_TEXT, create, update};
+pub use write::{MAX_TEXT, create, update};

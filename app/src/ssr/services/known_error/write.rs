@@ -33,9 +33,6 @@ use crate::ssr::to_ms;
 /// Longest text field, in characters.
 pub const MAX_TEXT: usize = 50_000;
 
-/// Longest fix version.
-pub const MAX_FIX_VERSION: usize = 100;
-
 fn check_texts(
     bad: &mut Vec<FieldError>,
     fields: &[(&str, Option<&String>)],
@@ -46,12 +43,7 @@ fn check_texts(
             text::check_text(bad, name, v, MAX_TEXT);
         }
     }
-    if fix_version.is_some_and(|v| v.trim().chars().count() > MAX_FIX_VERSION) {
-        bad.push(FieldError::new(
-            "fix_version",
-            format!("must be at most {MAX_FIX_VERSION} characters"),
-        ));
-    }
+    text::check_label(bad, "fix_version", fix_version.map(String::as_str));
 }
 
 /// Rewrites a known error's entry in the suggestion index: title counts three times,

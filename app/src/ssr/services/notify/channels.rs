@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
+    QueryOrder, TransactionSession, TransactionTrait,
 };
 
 use super::deliver::{self, Claimed};
@@ -19,6 +19,7 @@ use crate::ssr::audit::{self, FieldChange};
 use crate::ssr::auth::Actor;
 use crate::ssr::entities::{channel, delivery};
 use crate::ssr::secrets::random_secret;
+use crate::ssr::services::common::page::Keyset;
 use crate::ssr::{from_ms, to_ms};
 
 /// The channel the `reminder_webhook_url` setting keeps.
@@ -284,23 +285,15 @@ pub async fn deliveries(
 ) -> AppResult<Page<Delivery>> {
     actor.require(Op::Administer)?;
     find(db, id).await?;
-    let limit = limit.unwrap_or(50).clamp(1, 200);
-    let mut q = delivery::Entity::find().filter(delivery::Column::ChannelId.eq(id));
-    if let Some(p) = page {
-        let before: i64 = p
-            .parse()
-            .map_err(|_| AppError::invalid("page", "is not a cursor this list gave"))?;
-        q = q.filter(delivery::Column::Id.lt(before));
-    }
-    let mut rows = q
-        .order_by_desc(delivery::Column::Id)
-        .limit(limit + 1)
+    let keyset = Keyset::new(limit.map(|l| u32::try_from(l).unwrap_or(u32::MAX)), page)?;
+    let rows = keyset
+        .apply(
+            delivery::Entity::find().filter(delivery::Column::ChannelId.eq(id)),
+            delivery::Column::Id,
+        )
         .all(db)
         .await?;
-    let next = (rows.len() as u64 > limit).then(|| {
-        rows.truncate(limit as usize);
-        rows.last().map(|d| d.id.to_string()).unwrap_or_default()
-    });
+    let (rows, next) = keyset.finish(rows, |d| d.id);
     Ok(Page {
         items: rows
             .into_iter()
@@ -319,7 +312,7 @@ pub async fn deliveries(
                 delivered_at: d.delivered_at.map(from_ms),
             })
             .collect(),
-        next,
+        next: next.map(|n| n.to_string()),
     })
 }
 

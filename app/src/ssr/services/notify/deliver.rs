@@ -14,8 +14,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement,
-    TransactionSession, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, TransactionSession,
+    TransactionTrait,
 };
 use tokio::sync::Notify;
 
@@ -24,6 +24,7 @@ use crate::domain::notify::{Attempt, Next, next};
 use crate::domain::{ChannelKind, DeliveryStatus};
 use crate::error::AppResult;
 use crate::ssr::entities::{channel, delivery};
+use crate::ssr::services::common::Sql;
 use crate::ssr::{from_ms, to_ms};
 
 /// How long a claim holds: well over one request's timeout.
@@ -84,19 +85,17 @@ pub async fn claim_rows<C: ConnectionTrait + TransactionTrait>(
         Target::Channels => "channel_id",
         Target::Trackers => "tracker_id",
     };
+    let mut p = Sql::new();
+    let (now_p, until_p, limit_p) = (p.bind(now_ms), p.bind(until), p.bind(limit as i64));
     let pick = format!(
-        "UPDATE deliveries SET claimed_until = $2 WHERE id IN (\
-         SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $1 \
-         AND {of} IS NOT NULL AND (claimed_until IS NULL OR claimed_until < $1) \
-         ORDER BY next_attempt_at, id LIMIT {limit}{lock}) \
-         AND status = 'pending' AND (claimed_until IS NULL OR claimed_until < $1) RETURNING id"
+        "UPDATE deliveries SET claimed_until = {until_p} WHERE id IN (\
+         SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= {now_p} \
+         AND {of} IS NOT NULL AND (claimed_until IS NULL OR claimed_until < {now_p}) \
+         ORDER BY next_attempt_at, id LIMIT {limit_p}{lock}) \
+         AND status = 'pending' AND (claimed_until IS NULL OR claimed_until < {now_p}) RETURNING id"
     );
     let ids: Vec<i64> = txn
-        .query_all_raw(Statement::from_sql_and_values(
-            backend,
-            pick,
-            [now_ms.into(), until.into()],
-        ))
+        .query_all_raw(p.statement(backend, pick))
         .await?
         .iter()
         .filter_map(|r| r.try_get_by_index::<i64>(0).ok())

@@ -10,13 +10,14 @@ use sea_orm::{
 
 use crate::domain::PostmortemStatus;
 use crate::domain::authz::Op;
-use crate::domain::postmortem::{check_reopen, check_transition};
+use crate::domain::postmortem::{check, check_reopen, check_transition};
 use crate::error::{AppError, AppResult};
 use crate::model::{Postmortem, PostmortemTransition};
 use crate::ssr::audit::{self, FieldChange};
 use crate::ssr::auth::Actor;
 use crate::ssr::entities::{postmortem, postmortem_reviewer};
 use crate::ssr::live::{self, LiveEvent};
+use crate::ssr::services::common::text;
 use crate::ssr::services::incident as incidents;
 use crate::ssr::services::notification as notifications;
 use crate::ssr::{from_ms, to_ms};
@@ -48,6 +49,12 @@ pub async fn transition<C: ConnectionTrait + TransactionTrait>(
     } else {
         old.published_at
     };
+    text::fail_on(check(
+        effect.to,
+        old.root_cause_category,
+        &old.root_cause,
+        published_at.map(from_ms),
+    ))?;
     let res = postmortem::Entity::update_many()
         .col_expr(postmortem::Column::Status, Expr::value(effect.to))
         .col_expr(postmortem::Column::PublishedAt, Expr::value(published_at))

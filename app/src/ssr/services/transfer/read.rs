@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 
 use super::Progress;
@@ -20,6 +20,7 @@ use crate::ssr::entities::{
 use crate::ssr::entities::{alert, hook};
 use crate::ssr::from_ms;
 use crate::ssr::services::common::lookup;
+use crate::ssr::services::common::page::{Batches, Children};
 use crate::ssr::services::postmortem as postmortems;
 use crate::ssr::settings::{self};
 use crate::transfer::{
@@ -157,18 +158,8 @@ async fn write_comments(
     progress.phase("writing comments", 0);
     out.open("comments").await?;
     let mut thread: HashMap<i64, i64> = HashMap::new();
-    let mut last = i64::MIN;
-    loop {
-        let rows = comment::Entity::find()
-            .filter(comment::Column::Id.gt(last))
-            .order_by_asc(comment::Column::Id)
-            .limit(BATCH)
-            .all(db)
-            .await?;
-        let Some(end) = rows.last().map(|c| c.id) else {
-            break;
-        };
-        last = end;
+    let mut batches = Batches::<comment::Entity>::new(comment::Column::Id, |c| c.id, BATCH);
+    while let Some(rows) = batches.next(db, comment::Entity::find()).await? {
         for c in rows {
             n.comments += 1;
             let number = n.comments as i64;
@@ -226,15 +217,6 @@ async fn write_users(
     Ok(rows.into_iter().map(|u| (u.id, u.email)).collect())
 }
 
-/// Groups `rows` by `key`, keeping their order.
-fn by<T, K: std::hash::Hash + Eq>(rows: Vec<T>, key: impl Fn(&T) -> K) -> HashMap<K, Vec<T>> {
-    let mut out: HashMap<K, Vec<T>> = HashMap::new();
-    for r in rows {
-        out.entry(key(&r)).or_default().push(r);
-    }
-    out
-}
-
 /// The incidents with their services, tags, roles, timelines, postmortems and alerts, a page
 /// at a time.
 async fn write_incidents(
@@ -252,20 +234,10 @@ async fn write_incidents(
         .map(|h| (h.id, h.name))
         .collect();
     out.open("incidents").await?;
-    let mut last = i64::MIN;
-    loop {
-        let page = incident::Entity::find()
-            .filter(incident::Column::Seq.gt(last))
-            .order_by_asc(incident::Column::Seq)
-            .limit(BATCH)
-            .all(db)
-            .await?;
-        let Some(end) = page.last().map(|i| i.seq) else {
-            break;
-        };
-        last = end;
+    let mut batches = Batches::<incident::Entity>::new(incident::Column::Seq, |i| i.seq, BATCH);
+    while let Some(page) = batches.next(db, incident::Entity::find()).await? {
         let ids: Vec<i64> = page.iter().map(|i| i.id).collect();
-        let mut services = by(
+        let mut services = Children::of(
             incident_service::Entity::find()
                 .filter(incident_service::Column::IncidentId.is_in(ids.clone()))
                 .order_by_asc(incident_service::Column::Service)
@@ -273,7 +245,7 @@ async fn write_incidents(
                 .await?,
             |s| s.incident_id,
         );
-        let mut tags = by(
+        let mut tags = Children::of(
             incident_tag::Entity::find()
                 .filter(incident_tag::Column::IncidentId.is_in(ids.clone()))
                 .order_by_asc(incident_tag::Column::Tag)
@@ -281,14 +253,14 @@ async fn write_incidents(
                 .await?,
             |t| t.incident_id,
         );
-        let mut roles = by(
+        let mut roles = Children::of(
             incident_role::Entity::find()
                 .filter(incident_role::Column::IncidentId.is_in(ids.clone()))
                 .all(db)
                 .await?,
             |r| r.incident_id,
         );
-        let mut events = by(
+        let mut events = Children::of(
             timeline_event::Entity::find()
                 .filter(timeline_event::Column::IncidentId.is_in(ids.clone()))
                 .order_by_asc(timeline_event::Column::OccurredAt)
@@ -298,7 +270,7 @@ async fn write_incidents(
             |e| e.incident_id,
         );
         let mut pms = postmortems_of(db, email, &ids).await?;
-        let mut alerts = by(
+        let mut alerts = Children::of(
             alert::Entity::find()
                 .filter(alert::Column::IncidentId.is_in(ids.clone()))
                 .order_by_asc(alert::Column::Id)
@@ -309,28 +281,14 @@ async fn write_incidents(
         for i in page {
             n.incidents += 1;
             let record = IncidentRecord {
-                services: services
-                    .remove(&i.id)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|s| s.service)
-                    .collect(),
-                tags: tags
-                    .remove(&i.id)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|t| t.tag)
-                    .collect(),
+                services: services.take(i.id).map(|s| s.service).collect(),
+                tags: tags.take(i.id).map(|t| t.tag).collect(),
                 roles: roles
-                    .remove(&i.id)
-                    .unwrap_or_default()
-                    .into_iter()
+                    .take(i.id)
                     .filter_map(|r| Some((r.role, email.get(&r.user_id)?.clone())))
                     .collect::<BTreeMap<_, _>>(),
                 timeline: events
-                    .remove(&i.id)
-                    .unwrap_or_default()
-                    .into_iter()
+                    .take(i.id)
                     .map(|e| EventRecord {
                         occurred_at: from_ms(e.occurred_at),
                         kind: e.kind,
@@ -341,12 +299,7 @@ async fn write_incidents(
                     })
                     .collect(),
                 postmortem: pms.remove(&i.id),
-                alerts: alerts
-                    .remove(&i.id)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|a| alert_record(a, &hooks))
-                    .collect(),
+                alerts: alerts.take(i.id).map(|a| alert_record(a, &hooks)).collect(),
                 commander: who(email, i.commander_id.map(i64::from)),
                 created_by: who(email, i.created_by),
                 key: i.key,
@@ -406,7 +359,7 @@ async fn postmortems_of(
     if rows.is_empty() {
         return Ok(HashMap::new());
     }
-    let mut reviewers = by(
+    let mut reviewers = Children::of(
         postmortem_reviewer::Entity::find()
             .filter(postmortem_reviewer::Column::PostmortemId.is_in(rows.iter().map(|p| p.id)))
             .all(db)
@@ -416,9 +369,7 @@ async fn postmortems_of(
     let mut pms = HashMap::new();
     for p in rows {
         let mut revs: Vec<(String, Option<i64>)> = reviewers
-            .remove(&p.id)
-            .unwrap_or_default()
-            .into_iter()
+            .take(p.id)
             .filter_map(|r| Some((email.get(&r.user_id)?.clone(), r.approved_at)))
             .collect();
         revs.sort();
@@ -465,20 +416,11 @@ async fn write_known_errors(
 ) -> AppResult<()> {
     progress.phase("writing known errors", 0);
     out.open("known_errors").await?;
-    let mut last = i64::MIN;
-    loop {
-        let page = known_error::Entity::find()
-            .filter(known_error::Column::Seq.gt(last))
-            .order_by_asc(known_error::Column::Seq)
-            .limit(BATCH)
-            .all(db)
-            .await?;
-        let Some(end) = page.last().map(|k| k.seq) else {
-            break;
-        };
-        last = end;
+    let mut batches =
+        Batches::<known_error::Entity>::new(known_error::Column::Seq, |k| k.seq, BATCH);
+    while let Some(page) = batches.next(db, known_error::Entity::find()).await? {
         let ids: Vec<i64> = page.iter().map(|k| k.id).collect();
-        let mut services = by(
+        let mut services = Children::of(
             known_error_service::Entity::find()
                 .filter(known_error_service::Column::KnownErrorId.is_in(ids.clone()))
                 .order_by_asc(known_error_service::Column::Service)
@@ -492,13 +434,11 @@ async fn write_known_errors(
             .await?;
         let keys =
             lookup::keys::<incident::Entity, _>(db, links.iter().map(|l| l.incident_id)).await?;
-        let mut links = by(links, |l| l.known_error_id);
+        let mut links = Children::of(links, |l| l.known_error_id);
         for k in page {
             n.known_errors += 1;
             let mut linked: Vec<(i64, String)> = links
-                .remove(&k.id)
-                .unwrap_or_default()
-                .into_iter()
+                .take(k.id)
                 .filter_map(|l| {
                     let key = keys.get(&l.incident_id)?;
                     let seq = RecordKey::parse_as(KeyKind::Incident, key).map_or(0, |r| r.seq);
@@ -507,12 +447,7 @@ async fn write_known_errors(
                 .collect();
             linked.sort();
             let record = KnownErrorRecord {
-                services: services
-                    .remove(&k.id)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|s| s.service)
-                    .collect(),
+                services: services.take(k.id).map(|s| s.service).collect(),
                 incidents: linked.into_iter().map(|(_, key)| key).collect(),
                 created_by: who(email, k.created_by),
                 key: k.key,
@@ -541,19 +476,9 @@ async fn write_actions(
 ) -> AppResult<()> {
     progress.phase("writing actions", 0);
     out.open("actions").await?;
-    let mut last = i64::MIN;
-    loop {
-        let page = action::Entity::find()
-            .filter(action::Column::Seq.gt(last))
-            .order_by_asc(action::Column::Seq)
-            .limit(BATCH)
-            .all(db)
-            .await?;
-        let Some(end) = page.last().map(|a| a.seq) else {
-            break;
-        };
-        last = end;
-        let mut history = by(
+    let mut batches = Batches::<action::Entity>::new(action::Column::Seq, |a| a.seq, BATCH);
+    while let Some(page) = batches.next(db, action::Entity::find()).await? {
+        let mut history = Children::of(
             action_verification::Entity::find()
                 .filter(action_verification::Column::ActionId.is_in(page.iter().map(|a| a.id)))
                 .order_by_asc(action_verification::Column::Id)
@@ -578,9 +503,7 @@ async fn write_actions(
                 verified_by: who(email, a.verified_by.map(i64::from)),
                 created_by: who(email, a.created_by),
                 verifications: history
-                    .remove(&a.id)
-                    .unwrap_or_default()
-                    .into_iter()
+                    .take(a.id)
                     .map(|v| VerificationRecord {
                         verified_by: who(email, Some(v.verified_by)).unwrap_or_default(),
                         verified_at: from_ms(v.verified_at),

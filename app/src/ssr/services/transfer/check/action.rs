@@ -4,10 +4,11 @@ use std::collections::HashSet;
 
 use chrono::Utc;
 
-use crate::domain::action::{Carried, FOUR_EYES, check as check_carried};
+use crate::domain::action::{Carried, FOUR_EYES, check as check_carried, four_eyes};
 use crate::domain::incident::check_title;
 use crate::domain::{KeyKind, RecordKey};
 use crate::ssr::services::action as actions;
+use crate::ssr::services::common::text;
 use crate::transfer::ActionRecord;
 
 use super::{People, Problems};
@@ -52,9 +53,9 @@ pub(super) fn check_action(
     };
     r.external_url = clean(&r.external_url);
     r.team = clean(&r.team);
-    if r.team.as_ref().is_some_and(|t| t.chars().count() > 100) {
-        p.add(record, "team", "must be at most 100 characters");
-    }
+    p.check(record, |bad| {
+        text::check_label(bad, "team", r.team.as_deref())
+    });
     if let Some(k) = &r.incident {
         match RecordKey::parse_as(KeyKind::Incident, k) {
             Some(key) if incidents.contains(&key.to_string()) => r.incident = Some(key.to_string()),
@@ -108,7 +109,7 @@ pub(super) fn check_action(
             record,
             &format!("{field}.verified_by"),
             &mut v.verified_by,
-        ) && r.owner.as_ref() == Some(&v.verified_by)
+        ) && !four_eyes(r.owner.as_ref(), &v.verified_by)
         {
             p.add(record, format!("{field}.verified_by"), FOUR_EYES);
         }

@@ -8,6 +8,7 @@ use super::{MAX_EVENT_BODY, MAX_INCIDENT_TEXT};
 use crate::domain::incident::{KeyTimes, check_close, check_times, check_title};
 use crate::model::PostmortemInput;
 use crate::ssr::auth::normalise_email;
+use crate::ssr::services::common::text;
 use crate::ssr::services::postmortem as postmortems;
 use crate::transfer::{IncidentRecord, PostmortemRecord};
 
@@ -36,11 +37,13 @@ pub(super) fn check_incident(
     people.check_opt(p, record, "created_by", &mut r.created_by);
     let mut roles = BTreeMap::new();
     for (role, email) in std::mem::take(&mut r.roles) {
-        let name = role.trim().to_owned();
-        if name.is_empty() || name.chars().count() > 50 {
-            p.add(record, "roles", "role names must be 1 to 50 characters");
-            continue;
-        }
+        let name = match text::role_name(&role) {
+            Ok(name) => name,
+            Err(e) => {
+                p.rule(record, "", e);
+                continue;
+            }
+        };
         let mut email = email;
         people.check(p, record, &format!("roles.{name}"), &mut email);
         roles.insert(name, email);

@@ -15,6 +15,7 @@ use crate::domain::known_error::check_status;
 use crate::domain::{KeyKind, RecordKey};
 use crate::error::{AppError, FieldError};
 use crate::ssr::auth::normalise_email;
+use crate::ssr::services::common::text;
 use crate::ssr::services::common::text::{check_text, names};
 use crate::ssr::services::{known_error as known_errors, users};
 use crate::ssr::settings::OrgSettings;
@@ -73,10 +74,15 @@ impl Problems {
     }
 
     pub fn text(&mut self, record: &str, field: &str, text: &str, max: usize) {
+        self.check(record, |bad| check_text(bad, field, text, max));
+    }
+
+    /// The fields a shared check finds, under `record`.
+    pub fn check(&mut self, record: &str, f: impl FnOnce(&mut Vec<FieldError>)) {
         let mut bad = Vec::new();
-        check_text(&mut bad, field, text, max);
-        for f in bad {
-            self.add(record, f.field, f.message);
+        f(&mut bad);
+        for e in bad {
+            self.add(record, e.field, e.message);
         }
     }
 }
@@ -189,6 +195,139 @@ impl People<'_> {
     }
 }
 
+/// A record with a key (`INC-7`, `KE-2`, `ACT-9`).
+pub(super) trait Keyed {
+    fn key_mut(&mut self) -> &mut String;
+}
+
+macro_rules! keyed_record {
+    ($($t:ty),*) => {$(
+        impl Keyed for $t {
+            fn key_mut(&mut self) -> &mut String {
+                &mut self.key
+            }
+        }
+    )*};
+}
+keyed_record!(IncidentRecord, KnownErrorRecord, ActionRecord);
+
+/// Reads the records of one keyed list, each on its own: its NUL characters, its shape and
+/// its key (well formed, once), then `each` checks it under its key. The records that parse,
+/// with their key numbers, in key order.
+fn keyed<R: serde::de::DeserializeOwned + Keyed>(
+    p: &mut Problems,
+    list: &[serde_json::Value],
+    name: &str,
+    kind: KeyKind,
+    mut each: impl FnMut(&mut Problems, &str, &mut R),
+) -> Vec<(i64, R)> {
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    for (i, v) in list.iter().enumerate() {
+        let record = label(v, "key", name, i);
+        find_nul(v, &record, "", p);
+        let Some(mut r) = typed::<R>(v, &record, p) else {
+            continue;
+        };
+        let Some(key) = parse_key(p, kind, r.key_mut(), &mut seen) else {
+            continue;
+        };
+        *r.key_mut() = key.to_string();
+        each(p, &key.to_string(), &mut r);
+        out.push((key.seq, r));
+    }
+    out.sort_by_key(|(s, _)| *s);
+    out
+}
+
+/// The users: e-mail and name as the accounts take them, each e-mail once. Returns them and
+/// every e-mail the rest of the document may name (theirs and those already here).
+fn check_users(
+    p: &mut Problems,
+    list: &[serde_json::Value],
+    existing: &HashSet<String>,
+) -> (Vec<UserRecord>, HashSet<String>) {
+    let mut known = existing.clone();
+    let mut users = Vec::new();
+    let mut seen_users = HashSet::new();
+    for (i, v) in list.iter().enumerate() {
+        let record = label(v, "email", "users", i);
+        find_nul(v, &record, "", p);
+        let Some(mut u) = typed::<UserRecord>(v, &record, p) else {
+            continue;
+        };
+        match users::check_email(&u.email) {
+            Ok(e) => u.email = e,
+            Err(e) => {
+                p.rule(&record, "", e);
+                continue;
+            }
+        }
+        match users::check_name(&u.name) {
+            Ok(n) => u.name = n,
+            Err(e) => p.rule(&record, "", e),
+        }
+        if !seen_users.insert(u.email.clone()) {
+            p.add(&record, "email", "appears more than once");
+            continue;
+        }
+        known.insert(u.email.clone());
+        users.push(u);
+    }
+    (users, known)
+}
+
+/// A known error: title, texts, fix version and status, services, and links to incidents
+/// of the document.
+fn check_known_error(
+    p: &mut Problems,
+    people: &People<'_>,
+    record: &str,
+    r: &mut KnownErrorRecord,
+    incident_keys: &HashSet<String>,
+) {
+    if let Err(e) = check_title(&r.title) {
+        p.rule(record, "", e);
+    }
+    for (field, text) in [
+        ("symptoms", &r.symptoms),
+        ("root_cause", &r.root_cause),
+        ("workaround", &r.workaround),
+    ] {
+        p.text(record, field, text, known_errors::MAX_TEXT);
+    }
+    r.fix_version = r
+        .fix_version
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned);
+    p.check(record, |bad| {
+        text::check_label(bad, "fix_version", r.fix_version.as_deref());
+    });
+    if let Err(e) = check_status(r.status, r.fix_version.as_deref()) {
+        p.rule(record, "", e);
+    }
+    check_names(p, record, "services", &mut r.services);
+    let mut linked = Vec::new();
+    for (j, k) in r.incidents.iter().enumerate() {
+        match RecordKey::parse_as(KeyKind::Incident, k) {
+            Some(key) if incident_keys.contains(&key.to_string()) => {
+                linked.push(key);
+            }
+            _ => p.add(
+                record,
+                format!("incidents.{j}"),
+                format!("no incident {k} in the document"),
+            ),
+        }
+    }
+    linked.sort_by_key(|k| k.seq);
+    linked.dedup();
+    r.incidents = linked.iter().map(ToString::to_string).collect();
+    people.check_opt(p, record, "created_by", &mut r.created_by);
+}
+
 /// Parses a key of `kind`, refusing malformed and repeated ones.
 fn parse_key(
     p: &mut Problems,
@@ -247,33 +386,7 @@ pub(super) fn check(raw: RawDocument, existing: &HashSet<String>) -> Result<Plan
     });
 
     // Users first: everything else refers to them.
-    let mut known = existing.clone();
-    let mut users = Vec::new();
-    let mut seen_users = HashSet::new();
-    for (i, v) in raw.users.iter().enumerate() {
-        let record = label(v, "email", "users", i);
-        find_nul(v, &record, "", &mut p);
-        let Some(mut u) = typed::<UserRecord>(v, &record, &mut p) else {
-            continue;
-        };
-        match users::check_email(&u.email) {
-            Ok(e) => u.email = e,
-            Err(e) => {
-                p.rule(&record, "", e);
-                continue;
-            }
-        }
-        match users::check_name(&u.name) {
-            Ok(n) => u.name = n,
-            Err(e) => p.rule(&record, "", e),
-        }
-        if !seen_users.insert(u.email.clone()) {
-            p.add(&record, "email", "appears more than once");
-            continue;
-        }
-        known.insert(u.email.clone());
-        users.push(u);
-    }
+    let (users, known) = check_users(&mut p, &raw.users, existing);
     let people = People { known: &known };
 
     // Keys present in the document, read before the records themselves so that a record that
@@ -288,106 +401,34 @@ pub(super) fn check(raw: RawDocument, existing: &HashSet<String>) -> Result<Plan
     let incident_keys = keys_of(&raw.incidents, KeyKind::Incident);
     let ke_keys = keys_of(&raw.known_errors, KeyKind::KnownError);
 
-    // Incidents, their timelines and postmortems.
-    let mut incidents = Vec::new();
-    let mut seen = HashSet::new();
-    for (i, v) in raw.incidents.iter().enumerate() {
-        let record = label(v, "key", "incidents", i);
-        find_nul(v, &record, "", &mut p);
-        let Some(mut r) = typed::<IncidentRecord>(v, &record, &mut p) else {
-            continue;
-        };
-        let Some(key) = parse_key(&mut p, KeyKind::Incident, &r.key, &mut seen) else {
-            continue;
-        };
-        r.key = key.to_string();
-        let record = r.key.clone();
-        check_incident(&mut p, &people, &record, &mut r);
-        incidents.push((key.seq, r));
-    }
-
-    let mut known_errors = Vec::new();
-    let mut seen = HashSet::new();
-    for (i, v) in raw.known_errors.iter().enumerate() {
-        let record = label(v, "key", "known_errors", i);
-        find_nul(v, &record, "", &mut p);
-        let Some(mut r) = typed::<KnownErrorRecord>(v, &record, &mut p) else {
-            continue;
-        };
-        let Some(key) = parse_key(&mut p, KeyKind::KnownError, &r.key, &mut seen) else {
-            continue;
-        };
-        r.key = key.to_string();
-        let record = r.key.clone();
-        if let Err(e) = check_title(&r.title) {
-            p.rule(&record, "", e);
-        }
-        for (field, text) in [
-            ("symptoms", &r.symptoms),
-            ("root_cause", &r.root_cause),
-            ("workaround", &r.workaround),
-        ] {
-            p.text(&record, field, text, known_errors::MAX_TEXT);
-        }
-        r.fix_version = r
-            .fix_version
-            .as_deref()
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned);
-        if r.fix_version
-            .as_ref()
-            .is_some_and(|v| v.chars().count() > known_errors::MAX_FIX_VERSION)
-        {
-            p.add(
-                &record,
-                "fix_version",
-                format!(
-                    "must be at most {} characters",
-                    known_errors::MAX_FIX_VERSION
-                ),
-            );
-        }
-        if let Err(e) = check_status(r.status, r.fix_version.as_deref()) {
-            p.rule(&record, "", e);
-        }
-        check_names(&mut p, &record, "services", &mut r.services);
-        let mut linked = Vec::new();
-        for (j, k) in r.incidents.iter().enumerate() {
-            match RecordKey::parse_as(KeyKind::Incident, k) {
-                Some(key) if incident_keys.contains(&key.to_string()) => {
-                    linked.push(key);
-                }
-                _ => p.add(
-                    &record,
-                    format!("incidents.{j}"),
-                    format!("no incident {k} in the document"),
-                ),
-            }
-        }
-        linked.sort_by_key(|k| k.seq);
-        linked.dedup();
-        r.incidents = linked.iter().map(ToString::to_string).collect();
-        people.check_opt(&mut p, &record, "created_by", &mut r.created_by);
-        known_errors.push((key.seq, r));
-    }
-
-    let mut actions = Vec::new();
-    let mut seen = HashSet::new();
-    for (i, v) in raw.actions.iter().enumerate() {
-        let record = label(v, "key", "actions", i);
-        find_nul(v, &record, "", &mut p);
-        let Some(mut r) = typed::<ActionRecord>(v, &record, &mut p) else {
-            continue;
-        };
-        let Some(key) = parse_key(&mut p, KeyKind::Action, &r.key, &mut seen) else {
-            continue;
-        };
-        r.key = key.to_string();
-        let record = r.key.clone();
-        check_action(&mut p, &people, &record, &mut r, &incident_keys, &ke_keys);
-        actions.push((key.seq, r));
-    }
+    // Incidents with their timelines and postmortems, known errors, actions.
+    let incidents = keyed(
+        &mut p,
+        &raw.incidents,
+        "incidents",
+        KeyKind::Incident,
+        |p, record, r: &mut IncidentRecord| {
+            check_incident(p, &people, record, r);
+        },
+    );
+    let known_errors = keyed(
+        &mut p,
+        &raw.known_errors,
+        "known_errors",
+        KeyKind::KnownError,
+        |p, record, r: &mut KnownErrorRecord| {
+            check_known_error(p, &people, record, r, &incident_keys);
+        },
+    );
+    let actions = keyed(
+        &mut p,
+        &raw.actions,
+        "actions",
+        KeyKind::Action,
+        |p, record, r: &mut ActionRecord| {
+            check_action(p, &people, record, r, &incident_keys, &ke_keys);
+        },
+    );
 
     let mut comments = Vec::new();
     for (i, v) in raw.comments.iter().enumerate() {
@@ -415,9 +456,6 @@ pub(super) fn check(raw: RawDocument, existing: &HashSet<String>) -> Result<Plan
     if !p.0.is_empty() {
         return Err(p.0);
     }
-    incidents.sort_by_key(|(s, _)| *s);
-    known_errors.sort_by_key(|(s, _)| *s);
-    actions.sort_by_key(|(s, _)| *s);
     Ok(Plan {
         settings,
         users,

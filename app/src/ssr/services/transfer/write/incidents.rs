@@ -112,40 +112,10 @@ pub(super) async fn write(
             created_at: Set(ms(e.created_at).unwrap_or(to_ms(e.occurred_at))),
             ..Default::default()
         }));
-        alerts.extend(r.alerts.iter().map(|a| alert::ActiveModel {
-            hook_id: Set(a.hook.as_ref().and_then(|h| hooks.get(h).copied())),
-            source: Set(a.source),
-            incident_id: Set(Some(id)),
-            fingerprint: Set(a.fingerprint.clone()),
-            starts_at: Set(to_ms(a.starts_at)),
-            group_key: Set(a.group_key.clone()),
-            status: Set(a.status),
-            summary: Set(a.summary.clone()),
-            labels: Set(serde_json::to_string(&a.labels).unwrap_or_else(|_| "{}".into())),
-            annotations: Set(serde_json::to_string(&a.annotations).unwrap_or_else(|_| "{}".into())),
-            url: Set(a.url.clone()),
-            first_seen_at: Set(to_ms(a.first_seen_at)),
-            last_seen_at: Set(to_ms(a.last_seen_at)),
-            resolved_at: Set(ms(a.resolved_at)),
-            ..Default::default()
-        }));
+        alerts.extend(r.alerts.iter().map(|a| alert_row(a, id, &hooks)));
         if let Some(pm) = &r.postmortem {
             w.audit.push((RecordType::Postmortem, r.key.clone()));
-            pms.push(postmortem::ActiveModel {
-                incident_id: Set(IncidentId(id)),
-                status: Set(pm.status),
-                body: Set(pm.body.clone()),
-                root_cause_category: Set(pm.root_cause_category),
-                root_cause: Set(pm.root_cause.clone()),
-                five_whys: Set(postmortems::encode(&pm.five_whys)?),
-                contributing_factors: Set(postmortems::encode(&pm.contributing_factors)?),
-                due_at: Set(incidents::rca_due(&w.org, r.severity, r.resolved_at)),
-                published_at: Set(ms(pm.published_at)),
-                created_at: Set(ms(pm.created_at).unwrap_or(to_ms(w.now))),
-                updated_at: Set(ms(pm.updated_at).unwrap_or(to_ms(w.now))),
-                version: Set(1),
-                ..Default::default()
-            });
+            pms.push(postmortem_row(w, r, pm, id)?);
         }
     }
     w.progress
@@ -195,4 +165,53 @@ pub(super) async fn write(
     insert_all(txn, reviewers, w.progress).await?;
 
     Ok(inc_id)
+}
+
+/// An alert's row, on the hook of its name when this instance has one.
+fn alert_row(
+    a: &crate::transfer::AlertRecord,
+    incident_id: i64,
+    hooks: &HashMap<String, i64>,
+) -> alert::ActiveModel {
+    alert::ActiveModel {
+        hook_id: Set(a.hook.as_ref().and_then(|h| hooks.get(h).copied())),
+        source: Set(a.source),
+        incident_id: Set(Some(incident_id)),
+        fingerprint: Set(a.fingerprint.clone()),
+        starts_at: Set(to_ms(a.starts_at)),
+        group_key: Set(a.group_key.clone()),
+        status: Set(a.status),
+        summary: Set(a.summary.clone()),
+        labels: Set(serde_json::to_string(&a.labels).unwrap_or_else(|_| "{}".into())),
+        annotations: Set(serde_json::to_string(&a.annotations).unwrap_or_else(|_| "{}".into())),
+        url: Set(a.url.clone()),
+        first_seen_at: Set(to_ms(a.first_seen_at)),
+        last_seen_at: Set(to_ms(a.last_seen_at)),
+        resolved_at: Set(ms(a.resolved_at)),
+        ..Default::default()
+    }
+}
+
+/// A postmortem's row; its RCA due date follows this instance's settings.
+fn postmortem_row(
+    w: &Writer<'_>,
+    r: &crate::transfer::IncidentRecord,
+    pm: &crate::transfer::PostmortemRecord,
+    incident_id: i64,
+) -> AppResult<postmortem::ActiveModel> {
+    Ok(postmortem::ActiveModel {
+        incident_id: Set(IncidentId(incident_id)),
+        status: Set(pm.status),
+        body: Set(pm.body.clone()),
+        root_cause_category: Set(pm.root_cause_category),
+        root_cause: Set(pm.root_cause.clone()),
+        five_whys: Set(postmortems::encode(&pm.five_whys)?),
+        contributing_factors: Set(postmortems::encode(&pm.contributing_factors)?),
+        due_at: Set(incidents::rca_due(&w.org, r.severity, r.resolved_at)),
+        published_at: Set(ms(pm.published_at)),
+        created_at: Set(ms(pm.created_at).unwrap_or(to_ms(w.now))),
+        updated_at: Set(ms(pm.updated_at).unwrap_or(to_ms(w.now))),
+        version: Set(1),
+        ..Default::default()
+    })
 }
