@@ -22,7 +22,7 @@ pub fn client() -> Result<reqwest::Client, ClientError> {
 
 /// Brings the channel of the `reminder_webhook_url` setting in step with the setting.
 pub async fn sync_reminder_channel(db: &DatabaseConnection) -> app::error::AppResult<()> {
-    let s = app::ssr::settings::load(db).await?;
+    let s = app::ssr::services::settings::load(db).await?;
     channels::sync_reminder_channel(db, s.reminder_webhook_url.as_deref(), chrono::Utc::now()).await
 }
 

@@ -47,7 +47,7 @@ pub async fn build_state(settings: &Settings) -> Result<AppState, StartError> {
         http,
         db,
         reader,
-        settings: app::ssr::settings::Cache::default(),
+        settings: app::ssr::services::settings::Cache::default(),
         config: Arc::new(app::ssr::RuntimeConfig {
             metrics_token: settings
                 .metrics_token
@@ -149,7 +149,7 @@ async fn housekeeping(db: sea_orm::DatabaseConnection) {
         tick.tick().await;
         let now = chrono::Utc::now();
         let result = async {
-            let settings = app::ssr::settings::load(&db).await?;
+            let settings = app::ssr::services::settings::load(&db).await?;
             app::ssr::auth::prune(&db, now, &settings).await
         }
         .await;

@@ -359,7 +359,7 @@ async fn two_servers_migrate_once_and_send_each_reminder_once() {
         "reminder_webhook_url".into(),
         json!(format!("http://{hook}/hook")),
     );
-    app::ssr::settings::update(&db, &Actor::system(), patch, Utc::now())
+    app::ssr::services::settings::update(&db, &Actor::system(), patch, Utc::now())
         .await
         .unwrap();
 

@@ -313,7 +313,7 @@ pub mod http {
             http: app::ssr::http_client().expect("an HTTP client"),
             reader,
             db,
-            settings: app::ssr::settings::Cache::default(),
+            settings: app::ssr::services::settings::Cache::default(),
             config: std::sync::Arc::new(app::ssr::RuntimeConfig::new(ORIGIN)),
         }
     }
@@ -596,6 +596,14 @@ pub mod http {
     }
 
     /// Declares an incident through the API (checking the `201`) and returns it.
+    /// Creates an action from `body` and returns its key.
+    pub async fn action_key(c: &Client, body: Value) -> String {
+        created(c, "/api/v1/actions", body).await["key"]
+            .as_str()
+            .expect("the created action has a key")
+            .to_owned()
+    }
+
     pub async fn declare(c: &Client, body: Value) -> Value {
         created(c, "/api/v1/incidents", body).await
     }

@@ -176,7 +176,7 @@ async fn admin_adds_a_user_changes_a_role_and_creates_a_token() {
     wait_until(c, "#settings", |t| t.contains("Settings saved.")).await;
     browser.screenshot("admin-settings").await;
     let db = tests::seed::open(&url).await;
-    let stored = app::ssr::settings::load(&db).await.unwrap();
+    let stored = app::ssr::services::settings::load(&db).await.unwrap();
     db.close().await.unwrap();
     assert_eq!(stored.timezone, "Europe/Berlin");
     assert_eq!(

@@ -316,3 +316,91 @@ async fn commander_writes_a_postmortem_with_live_preview_and_publishes_it() {
     browser.close().await;
     drop(server);
 }
+
+/// Two responders open one draft: each page names the other as having it open; one saves
+/// while the other is still typing, and the other's autosave stops with a warning instead of
+/// writing over the first one's work (which the server keeps).
+#[tokio::test]
+async fn two_editors_see_each_other_and_never_overwrite_each_other() {
+    use tests::browser::Browser;
+    let Some(cfg) = E2eConfig::from_env() else {
+        return;
+    };
+    let (dir, url) = TestServer::new_database_dir("postmortem-editors");
+    {
+        let db = tests::seed::open(&url).await;
+        tests::http::user(&db, "pat@example.org", app::domain::Role::Responder).await;
+        let ic = tests::http::signed_in(&db, "ic@example.org", app::domain::Role::Responder).await;
+        tests::http::declare(
+            &ic,
+            serde_json::json!({"title": "Search index stale", "severity": "sev3"}),
+        )
+        .await;
+        let r = ic
+            .put(
+                "/api/v1/incidents/INC-1/postmortem",
+                serde_json::json!({"version": 0, "body": "## Summary\n\nThe index fell behind."}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        db.close().await.unwrap();
+    }
+    let server = TestServer::start(&cfg, dir, &url, &[]);
+    let (ic, pat) = (Browser::start().await, Browser::start().await);
+    let page = "/incidents/INC-1/postmortem";
+    ic.sign_in(
+        &server,
+        "ic@example.org",
+        tests::http::PASSWORD,
+        page,
+        "#pm-body",
+    )
+    .await;
+    pat.sign_in(
+        &server,
+        "pat@example.org",
+        tests::http::PASSWORD,
+        page,
+        "#pm-body",
+    )
+    .await;
+    let (a, b) = (&ic.client, &pat.client);
+
+    // Each sees the other.
+    let here = wait_until(a, "#presence", |t| t.contains("pat")).await;
+    assert!(here.contains("open too"), "{here}");
+    wait_until(b, "#presence", |t| t.contains("ic")).await;
+
+    // Pat keeps typing (so autosave, which waits for a quiet second, never fires) while the
+    // commander writes the root cause and it saves.
+    let typing = async {
+        for _ in 0..16 {
+            type_into(b, "#pm-body", " pat").await;
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
+    };
+    let saving = async {
+        type_into(a, "#pm-root-cause", "Indexer lost its lease").await;
+        wait_until(a, "#save-state", |t| t.contains("Saved")).await;
+    };
+    tokio::join!(typing, saving);
+    let warning = wait_until(b, "#save-conflict", |t| t.contains("Someone else saved")).await;
+    assert!(warning.contains("Autosave has stopped"), "{warning}");
+    pat.screenshot("postmortem-editors-conflict").await;
+
+    // Long after every autosave would have fired, the server holds the commander's save only.
+    tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
+    let db = tests::seed::open(&url).await;
+    let pm = app::ssr::services::postmortem::get(&db, &app::ssr::auth::Actor::system(), "INC-1")
+        .await
+        .unwrap();
+    let pm = serde_json::to_value(pm).unwrap();
+    assert_eq!(pm["root_cause"], "Indexer lost its lease", "{pm}");
+    assert!(
+        !pm["body"].as_str().unwrap_or_default().contains(" pat"),
+        "the other editor's text did not overwrite the save: {pm}"
+    );
+    assert_eq!(pm["version"], 2, "one save after the first: {pm}");
+    assert!(ic.script_errors().await.is_empty());
+    assert!(pat.script_errors().await.is_empty());
+}

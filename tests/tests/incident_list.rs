@@ -175,7 +175,7 @@ db_test!(a_bad_cursor_is_a_422_naming_page, |db| {
 db_test!(
     detection_dates_are_inclusive_days_in_the_organisations_zone,
     |db| {
-        app::ssr::settings::update(
+        app::ssr::services::settings::update(
             &db,
             &app::ssr::auth::Actor::system(),
             serde_json::json!({"timezone": "Europe/Berlin"})

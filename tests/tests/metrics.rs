@@ -101,7 +101,7 @@ fn names(v: &Value) -> Vec<(String, u64)> {
 
 db_test!(every_edge_the_spec_names, |db| {
     let sys = Actor::system();
-    app::ssr::settings::update(
+    app::ssr::services::settings::update(
         &db,
         &sys,
         json!({"timezone": "Europe/Berlin", "update_gap_target_minutes": 60})

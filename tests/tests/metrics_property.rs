@@ -619,7 +619,7 @@ async fn links_open_what_is_counted(
 }
 
 async fn run(db: DatabaseConnection, cases: u32) {
-    app::ssr::settings::update(
+    app::ssr::services::settings::update(
         &db,
         &app::ssr::auth::Actor::system(),
         serde_json::to_value(settings())

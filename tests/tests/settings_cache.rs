@@ -7,7 +7,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use app::ssr::settings;
+use app::ssr::services::settings;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 
 type Log = Arc<Mutex<Vec<String>>>;

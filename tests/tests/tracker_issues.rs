@@ -23,16 +23,12 @@ async fn tracker(admin: &Client, body: Value) -> i64 {
 }
 
 async fn action(c: &Client, title: &str) -> String {
-    created(
+    tests::http::action_key(
         c,
-        "/api/v1/actions",
         json!({"title": title, "owner": "ic@example.org", "due_date": "2026-12-18",
                "priority": "high", "description": "Page the on-call when the pool is 90% used."}),
     )
-    .await["key"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    .await
 }
 
 db_test!(github_and_gitlab_issues_are_created_and_linked_once, |db| {

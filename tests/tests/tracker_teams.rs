@@ -15,7 +15,7 @@ use chrono::{Duration, Utc};
 use sea_orm::{DatabaseConnection, EntityTrait};
 use serde_json::{Value, json};
 use tests::db_test;
-use tests::http::{Client, admin, assert_refused, created, signed_in};
+use tests::http::{Client, admin, assert_refused, signed_in};
 use tests::trackers::{Contract, Seen, connect};
 
 const GH_TOKEN: &str = "ghp_teams-token-never-shown";
@@ -36,15 +36,11 @@ fn creates(api: &Contract) -> Vec<Seen> {
 }
 
 async fn action(ic: &Client, title: &str, team: &str) -> String {
-    created(
+    tests::http::action_key(
         ic,
-        "/api/v1/actions",
         json!({"title": title, "owner": "ic@example.org", "team": team, "priority": "high"}),
     )
-    .await["key"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    .await
 }
 
 async fn deliveries(db: &DatabaseConnection, key: &str) -> Vec<delivery::Model> {

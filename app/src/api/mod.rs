@@ -272,7 +272,7 @@ pub async fn list_postmortems(
 pub async fn get_settings() -> Result<OrgSettings, AppError> {
     // The page never needs the webhook address once saved: it stays on the server.
     ctx::run(|state, actor| async move {
-        let s = crate::ssr::settings::get(&state.reader, &actor).await?;
+        let s = crate::ssr::services::settings::get(&state.reader, &actor).await?;
         Ok(s.without_secrets())
     })
     .await
@@ -284,7 +284,9 @@ pub async fn update_settings(
     patch: serde_json::Map<String, serde_json::Value>,
 ) -> Result<OrgSettings, AppError> {
     ctx::run(|state, actor| async move {
-        let s = crate::ssr::settings::update(&state.db, &actor, patch, chrono::Utc::now()).await?;
+        let s =
+            crate::ssr::services::settings::update(&state.db, &actor, patch, chrono::Utc::now())
+                .await?;
         Ok(s.without_secrets())
     })
     .await

@@ -46,7 +46,7 @@ pub fn HistoryTable(list: Vec<AuditEntry>) -> impl IntoView {
                     <tr>
                         <td><time datetime=e.at.to_rfc3339()>{format::datetime(e.at)}</time></td>
                         <td>{e.actor}</td>
-                        <td>{e.action}{e.field.map(|f| view! { " " <code>{f}</code> })}</td>
+                        <td>{e.action.label()}{e.field.map(|f| view! { " " <code>{f}</code> })}</td>
                         <td>
                             {e.old.map(|o| view! { <del>{o}</del> " → " })}
                             {e.new.map(|n| view! { <ins>{n}</ins> })}

@@ -115,7 +115,7 @@ pub struct AuditEntry {
     pub id: i64,
     pub at: DateTime<Utc>,
     pub actor: String,
-    pub action: String,
+    pub action: crate::domain::AuditAction,
     pub field: Option<String>,
     pub old: Option<String>,
     pub new: Option<String>,

@@ -363,19 +363,25 @@ pub async fn field_history(
         .limit(limit)
         .all(db)
         .await?;
-    Ok(rows.into_iter().map(entry).collect())
+    rows.into_iter().map(entry).collect()
 }
 
-fn entry(m: audit_log::Model) -> AuditEntry {
-    AuditEntry {
+/// A stored row as a history entry; an action this server never writes is an error (the
+/// row was changed outside Hindsight), not a line shown as if it were right.
+fn entry(m: audit_log::Model) -> AppResult<AuditEntry> {
+    let action = m.action.parse::<AuditAction>().map_err(|_| {
+        tracing::error!(id = m.id, "audit row with an unknown action");
+        crate::error::AppError::internal()
+    })?;
+    Ok(AuditEntry {
         id: m.id,
         at: from_ms(m.at),
         actor: m.actor,
-        action: m.action,
+        action,
         field: m.field,
         old: m.old_value,
         new: m.new_value,
-    }
+    })
 }
 
 /// A record's history, newest first.
@@ -392,5 +398,5 @@ pub async fn history(
         .limit(limit)
         .all(db)
         .await?;
-    Ok(rows.into_iter().map(entry).collect())
+    rows.into_iter().map(entry).collect()
 }

@@ -16,7 +16,7 @@ use crate::model::CurrentUser;
 use crate::ssr::audit::{self, Who};
 use crate::ssr::entities::{api_token, login_failure, session, user};
 use crate::ssr::secrets::{random_secret, secret_hash, verify_password};
-use crate::ssr::settings::OrgSettings;
+use crate::ssr::services::settings::OrgSettings;
 use crate::ssr::to_ms;
 
 /// Name of the session cookie.
@@ -402,7 +402,7 @@ pub async fn sign_in(
     password: &str,
     now: DateTime<Utc>,
 ) -> AppResult<(NewSession, String)> {
-    let settings = crate::ssr::settings::load(&state.db).await?;
+    let settings = crate::ssr::services::settings::load(&state.db).await?;
     let address = client_address(&parts.extensions);
     let user_agent = parts
         .headers

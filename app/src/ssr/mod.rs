@@ -10,7 +10,6 @@ pub mod search;
 pub mod secretbox;
 pub mod secrets;
 pub mod services;
-pub mod settings;
 pub mod similarity;
 
 use axum::extract::FromRef;
@@ -57,7 +56,7 @@ pub struct AppState {
     /// Outgoing HTTP (channel test messages), with the delivery timeout.
     pub http: reqwest::Client,
     /// The settings as this process keeps them between requests.
-    pub settings: settings::Cache,
+    pub settings: services::settings::Cache,
 }
 
 /// The client every outgoing message goes through (timeouts set per request), or an error

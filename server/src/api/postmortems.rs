@@ -156,7 +156,9 @@ async fn export_html(
 #[utoipa::path(get, path = "/api/v1/settings", tag = "settings",
     responses((status = 200, body = OrgSettings)))]
 async fn settings(State(s): State<AppState>, Me(me): Me) -> ApiResult<impl IntoResponse> {
-    Ok(Json(app::ssr::settings::get(&s.reader, &me).await?))
+    Ok(Json(
+        app::ssr::services::settings::get(&s.reader, &me).await?,
+    ))
 }
 
 #[utoipa::path(patch, path = "/api/v1/settings", tag = "settings", request_body(content = Object, description = "Setting name → new value; absent settings stay"),
@@ -167,6 +169,6 @@ async fn update_settings(
     ApiJson(patch): ApiJson<serde_json::Map<String, serde_json::Value>>,
 ) -> ApiResult<impl IntoResponse> {
     Ok(Json(
-        app::ssr::settings::update(&s.db, &me, patch, Utc::now()).await?,
+        app::ssr::services::settings::update(&s.db, &me, patch, Utc::now()).await?,
     ))
 }

@@ -21,6 +21,7 @@ pub mod notification;
 pub mod notify;
 pub mod postmortem;
 pub mod reminders;
+pub mod settings;
 pub mod tokens;
 pub mod tracker;
 pub mod transfer;

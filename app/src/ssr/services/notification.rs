@@ -2,13 +2,10 @@
 //! transaction of the change that causes them, listed newest first and marked read by their
 //! owner only. Reads no aggregate; comments and postmortems write through it.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QuerySelect,
 };
 
 use crate::domain::{CommentOn, NotificationKind};
@@ -134,21 +131,13 @@ pub async fn list(
     let q = notification::Entity::find().filter(notification::Column::UserId.eq(me));
     let rows = k.apply(q, notification::Column::Id).all(db).await?;
     let (rows, next) = k.finish(rows, |n| n.id);
-    let comment_ids: Vec<i64> = rows.iter().filter_map(|n| n.comment_id).collect();
-    let bodies: HashMap<i64, String> = if comment_ids.is_empty() {
-        HashMap::new()
-    } else {
-        comment::Entity::find()
-            .select_only()
-            .column(comment::Column::Id)
-            .column(comment::Column::Body)
-            .filter(comment::Column::Id.is_in(comment_ids))
-            .into_tuple::<(i64, String)>()
-            .all(db)
-            .await?
-            .into_iter()
-            .collect()
-    };
+    let bodies = lookup::texts::<comment::Entity, _>(
+        db,
+        comment::Column::Id,
+        comment::Column::Body,
+        rows.iter().filter_map(|n| n.comment_id),
+    )
+    .await?;
     let emails = lookup::emails(db, rows.iter().filter_map(|n| n.actor_id)).await?;
     let items = rows
         .into_iter()

@@ -15,7 +15,7 @@ use crate::domain::{NotifyEvent, RecordType};
 use crate::error::AppResult;
 use crate::ssr::entities::{action, channel, incident, reminder_sent};
 use crate::ssr::services::notify::{Notice, channels, outbox};
-use crate::ssr::settings;
+use crate::ssr::services::settings;
 use crate::ssr::to_ms;
 
 pub use crate::domain::reminder::{DUE_SOON_DAYS, ReminderKind};

@@ -7,7 +7,7 @@ use super::export::EXPORT_BATCH;
 use crate::error::AppResult;
 use crate::ssr::entities::action;
 use crate::ssr::from_ms;
-use crate::ssr::settings::OrgSettings;
+use crate::ssr::services::settings::OrgSettings;
 
 /// After a time-zone change: the organisation-time-zone dates kept beside action times
 /// (`created_on`, `completed_on`, `verified_on`, which the metrics compare with due dates),

@@ -12,7 +12,7 @@ use crate::model::ActionFilter;
 use crate::ssr::auth::Actor;
 use crate::ssr::entities::{action, incident, known_error};
 use crate::ssr::services::common::{Keyset, lookup};
-use crate::ssr::settings::{self};
+use crate::ssr::services::settings::{self};
 
 /// Rows per batch of an export.
 pub(super) const EXPORT_BATCH: u64 = 5_000;

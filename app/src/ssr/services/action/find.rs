@@ -12,7 +12,7 @@ use crate::ssr::auth::Actor;
 use crate::ssr::entities::{action, action_verification, incident, known_error};
 use crate::ssr::from_ms;
 use crate::ssr::services::common::lookup;
-use crate::ssr::settings::{self, OrgSettings};
+use crate::ssr::services::settings::{self, OrgSettings};
 
 /// Finds an action by key (`ACT-4`) or 404.
 pub async fn find(db: &impl ConnectionTrait, key: &str) -> AppResult<action::Model> {

@@ -12,7 +12,7 @@ use crate::error::{AppError, AppResult};
 use crate::model::ActionInbox;
 use crate::ssr::auth::Actor;
 use crate::ssr::entities::action;
-use crate::ssr::settings::{self};
+use crate::ssr::services::settings::{self};
 
 /// Most rows in each part of "my actions".
 pub const INBOX_LIMIT: u64 = 200;

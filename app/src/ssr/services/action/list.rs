@@ -12,9 +12,9 @@ use crate::model::{ActionFilter, ActionSummary, Page};
 use crate::ssr::auth::Actor;
 use crate::ssr::entities::{action, incident};
 use crate::ssr::services::common::{Keyset, Sql, conditions, lookup, page, text};
+use crate::ssr::services::settings::{self};
 use crate::ssr::services::users;
 use crate::ssr::services::{incident as incidents, known_error as known_errors};
-use crate::ssr::settings::{self};
 
 /// The filtered query of the list and its exports (`None`: an owner that does not exist,
 /// so nothing matches).

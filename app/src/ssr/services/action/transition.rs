@@ -22,7 +22,7 @@ use crate::ssr::auth::Actor;
 use crate::ssr::entities::{action, action_verification};
 use crate::ssr::live::{self, LiveEvent};
 use crate::ssr::services::common::{save_version, text};
-use crate::ssr::settings::{self};
+use crate::ssr::services::settings::{self};
 use crate::ssr::{from_ms, to_ms};
 
 /// Moves an action through its states (see `domain::action::check_transition`). Only admins

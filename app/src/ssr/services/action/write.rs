@@ -18,9 +18,9 @@ use crate::ssr::auth::Actor;
 use crate::ssr::entities::action;
 use crate::ssr::live::{self, LiveEvent};
 use crate::ssr::services::common::{lookup, save_version, text};
+use crate::ssr::services::settings::{self};
 use crate::ssr::services::{incident as incidents, known_error as known_errors};
 use crate::ssr::services::{keys, users};
-use crate::ssr::settings::{self};
 use crate::ssr::to_ms;
 
 /// Longest description, plan or evidence, in characters.

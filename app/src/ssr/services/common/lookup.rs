@@ -55,13 +55,23 @@ async fn pick<E: EntityTrait, T: TryGetableMany>(
         .await?)
 }
 
+/// One text column of the rows of `E` by id.
+pub async fn texts<E: EntityTrait, I: Into<i64>>(
+    db: &impl ConnectionTrait,
+    id: E::Column,
+    column: E::Column,
+    ids: impl IntoIterator<Item = I>,
+) -> AppResult<HashMap<i64, String>> {
+    let rows: Vec<(i64, String)> = pick::<E, _>(db, id, [column], distinct(ids)).await?;
+    Ok(rows.into_iter().collect())
+}
+
 /// Keys of the rows of `E` by id.
 pub async fn keys<E: Keyed, I: Into<i64>>(
     db: &impl ConnectionTrait,
     ids: impl IntoIterator<Item = I>,
 ) -> AppResult<HashMap<i64, String>> {
-    let rows: Vec<(i64, String)> = pick::<E, _>(db, E::ID, [E::KEY], distinct(ids)).await?;
-    Ok(rows.into_iter().collect())
+    texts::<E, _>(db, E::ID, E::KEY, ids).await
 }
 
 /// The key of one row of `E` (`None` for no id or a row that is gone).
@@ -80,9 +90,7 @@ pub async fn emails<I: Into<i64>>(
     db: &impl ConnectionTrait,
     ids: impl IntoIterator<Item = I>,
 ) -> AppResult<HashMap<i64, String>> {
-    let rows: Vec<(i64, String)> =
-        pick::<user::Entity, _>(db, user::Column::Id, [user::Column::Email], distinct(ids)).await?;
-    Ok(rows.into_iter().collect())
+    texts::<user::Entity, _>(db, user::Column::Id, user::Column::Email, ids).await
 }
 
 /// A user as other records show them: e-mail and name.

@@ -131,6 +131,21 @@ impl<T> Children<T> {
         Self(map)
     }
 
+    /// The rows `q` selects whose `fk` is one of `parents`, grouped by it (one statement).
+    pub async fn read<E>(
+        db: &impl sea_orm::ConnectionTrait,
+        q: Select<E>,
+        fk: E::Column,
+        parents: &[i64],
+        parent: impl Fn(&T) -> i64,
+    ) -> AppResult<Self>
+    where
+        E: EntityTrait<Model = T>,
+    {
+        let rows = q.filter(fk.is_in(parents.iter().copied())).all(db).await?;
+        Ok(Self::of(rows, parent))
+    }
+
     /// The children of `parent`, each handed out once.
     pub fn take(&mut self, parent: i64) -> std::vec::IntoIter<T> {
         self.0.remove(&parent).unwrap_or_default().into_iter()

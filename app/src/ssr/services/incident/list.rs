@@ -81,7 +81,7 @@ pub async fn list_at(
     ];
     if ranges.iter().any(|(_, a, b)| a.is_some() || b.is_some()) {
         // Inclusive dates in the organisation's time zone, as the metrics count them.
-        let cal = crate::ssr::settings::load(db).await?.calendar();
+        let cal = crate::ssr::services::settings::load(db).await?.calendar();
         for (col, from, to) in ranges {
             if let Some(d) = from {
                 q = q.filter(col.gte(crate::ssr::to_ms(cal.start_of(d))));

@@ -9,7 +9,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelec
 use crate::domain::Severity;
 use crate::error::AppResult;
 use crate::ssr::entities::{incident, postmortem};
-use crate::ssr::settings::OrgSettings;
+use crate::ssr::services::settings::OrgSettings;
 use crate::ssr::{from_ms, to_ms};
 
 pub fn rca_due(

@@ -25,7 +25,7 @@ use crate::ssr::live::{self, LiveEvent};
 use crate::ssr::services::common::text::{self, names};
 use crate::ssr::services::common::{children, lookup, save_version, stale_by};
 use crate::ssr::services::keys;
-use crate::ssr::settings::{self};
+use crate::ssr::services::settings::{self};
 use crate::ssr::to_ms;
 
 use super::find::{find, key_times, view};

@@ -25,7 +25,7 @@ use crate::model::{
 use crate::ssr::auth::Actor;
 use crate::ssr::services::common::text::clean;
 use crate::ssr::services::common::{Sql, conditions};
-use crate::ssr::settings;
+use crate::ssr::services::settings;
 use crate::ssr::to_ms;
 
 use actions::*;

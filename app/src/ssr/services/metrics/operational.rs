@@ -7,7 +7,7 @@ use super::*;
 use crate::domain::{ActionStatus, Priority, Severity};
 use crate::error::{AppError, AppResult};
 use crate::ssr::services::common::Sql;
-use crate::ssr::settings;
+use crate::ssr::services::settings;
 
 /// What operators graph: open and overdue actions by priority, verifications overdue, open
 /// incidents by severity (for `/metrics`).

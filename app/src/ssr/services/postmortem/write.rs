@@ -22,7 +22,7 @@ use crate::ssr::live::{self, LiveEvent};
 use crate::ssr::services::common::{lookup, save_version, text::check_text};
 use crate::ssr::services::incident as incidents;
 use crate::ssr::services::notification as notifications;
-use crate::ssr::settings::{self};
+use crate::ssr::services::settings::{self};
 use crate::ssr::to_ms;
 
 use super::view::encode;
@@ -284,7 +284,7 @@ async fn create_row(
     txn: &impl ConnectionTrait,
     inc: &crate::ssr::entities::incident::Model,
     input: &PostmortemInput,
-    settings: &crate::ssr::settings::OrgSettings,
+    settings: &crate::ssr::services::settings::OrgSettings,
     now: DateTime<Utc>,
 ) -> AppResult<(i64, Diff)> {
     let body = input.body.clone().unwrap_or_else(|| {

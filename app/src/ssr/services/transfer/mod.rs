@@ -154,7 +154,7 @@ pub async fn import<C: ConnectionTrait + TransactionTrait>(
     let summary = write::write(&txn, actor, plan, existing, now, progress).await?;
     progress.phase("committing", 0);
     txn.commit().await?;
-    crate::ssr::settings::changed();
+    crate::ssr::services::settings::changed();
     Ok(summary)
 }
 

@@ -22,7 +22,7 @@ use crate::ssr::from_ms;
 use crate::ssr::services::common::lookup;
 use crate::ssr::services::common::page::{Batches, Children};
 use crate::ssr::services::postmortem as postmortems;
-use crate::ssr::settings::{self};
+use crate::ssr::services::settings::{self};
 use crate::transfer::{
     ActionRecord, AlertRecord, CommentRecord, EventRecord, FORMAT, IncidentRecord,
     KnownErrorRecord, PostmortemRecord, UserRecord, VerificationRecord,
@@ -237,47 +237,49 @@ async fn write_incidents(
     let mut batches = Batches::<incident::Entity>::new(incident::Column::Seq, |i| i.seq, BATCH);
     while let Some(page) = batches.next(db, incident::Entity::find()).await? {
         let ids: Vec<i64> = page.iter().map(|i| i.id).collect();
-        let mut services = Children::of(
-            incident_service::Entity::find()
-                .filter(incident_service::Column::IncidentId.is_in(ids.clone()))
-                .order_by_asc(incident_service::Column::Service)
-                .all(db)
-                .await?,
+        let mut services = Children::read(
+            db,
+            incident_service::Entity::find().order_by_asc(incident_service::Column::Service),
+            incident_service::Column::IncidentId,
+            &ids,
             |s| s.incident_id,
-        );
-        let mut tags = Children::of(
-            incident_tag::Entity::find()
-                .filter(incident_tag::Column::IncidentId.is_in(ids.clone()))
-                .order_by_asc(incident_tag::Column::Tag)
-                .all(db)
-                .await?,
+        )
+        .await?;
+        let mut tags = Children::read(
+            db,
+            incident_tag::Entity::find().order_by_asc(incident_tag::Column::Tag),
+            incident_tag::Column::IncidentId,
+            &ids,
             |t| t.incident_id,
-        );
-        let mut roles = Children::of(
-            incident_role::Entity::find()
-                .filter(incident_role::Column::IncidentId.is_in(ids.clone()))
-                .all(db)
-                .await?,
+        )
+        .await?;
+        let mut roles = Children::read(
+            db,
+            incident_role::Entity::find(),
+            incident_role::Column::IncidentId,
+            &ids,
             |r| r.incident_id,
-        );
-        let mut events = Children::of(
+        )
+        .await?;
+        let mut events = Children::read(
+            db,
             timeline_event::Entity::find()
-                .filter(timeline_event::Column::IncidentId.is_in(ids.clone()))
                 .order_by_asc(timeline_event::Column::OccurredAt)
-                .order_by_asc(timeline_event::Column::Id)
-                .all(db)
-                .await?,
+                .order_by_asc(timeline_event::Column::Id),
+            timeline_event::Column::IncidentId,
+            &ids,
             |e| e.incident_id,
-        );
+        )
+        .await?;
         let mut pms = postmortems_of(db, email, &ids).await?;
-        let mut alerts = Children::of(
-            alert::Entity::find()
-                .filter(alert::Column::IncidentId.is_in(ids.clone()))
-                .order_by_asc(alert::Column::Id)
-                .all(db)
-                .await?,
+        let mut alerts = Children::read(
+            db,
+            alert::Entity::find().order_by_asc(alert::Column::Id),
+            alert::Column::IncidentId,
+            &ids,
             |a| a.incident_id.unwrap_or_default(),
-        );
+        )
+        .await?;
         for i in page {
             n.incidents += 1;
             let record = IncidentRecord {
@@ -420,14 +422,14 @@ async fn write_known_errors(
         Batches::<known_error::Entity>::new(known_error::Column::Seq, |k| k.seq, BATCH);
     while let Some(page) = batches.next(db, known_error::Entity::find()).await? {
         let ids: Vec<i64> = page.iter().map(|k| k.id).collect();
-        let mut services = Children::of(
-            known_error_service::Entity::find()
-                .filter(known_error_service::Column::KnownErrorId.is_in(ids.clone()))
-                .order_by_asc(known_error_service::Column::Service)
-                .all(db)
-                .await?,
+        let mut services = Children::read(
+            db,
+            known_error_service::Entity::find().order_by_asc(known_error_service::Column::Service),
+            known_error_service::Column::KnownErrorId,
+            &ids,
             |s| s.known_error_id,
-        );
+        )
+        .await?;
         let links = known_error_incident::Entity::find()
             .filter(known_error_incident::Column::KnownErrorId.is_in(ids))
             .all(db)
@@ -478,14 +480,15 @@ async fn write_actions(
     out.open("actions").await?;
     let mut batches = Batches::<action::Entity>::new(action::Column::Seq, |a| a.seq, BATCH);
     while let Some(page) = batches.next(db, action::Entity::find()).await? {
-        let mut history = Children::of(
-            action_verification::Entity::find()
-                .filter(action_verification::Column::ActionId.is_in(page.iter().map(|a| a.id)))
-                .order_by_asc(action_verification::Column::Id)
-                .all(db)
-                .await?,
+        let ids: Vec<i64> = page.iter().map(|a| a.id).collect();
+        let mut history = Children::read(
+            db,
+            action_verification::Entity::find().order_by_asc(action_verification::Column::Id),
+            action_verification::Column::ActionId,
+            &ids,
             |v| v.action_id,
-        );
+        )
+        .await?;
         let inc_key =
             lookup::keys::<incident::Entity, _>(db, page.iter().filter_map(|a| a.incident_id))
                 .await?;

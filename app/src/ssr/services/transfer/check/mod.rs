@@ -17,8 +17,8 @@ use crate::error::{AppError, FieldError};
 use crate::ssr::auth::normalise_email;
 use crate::ssr::services::common::text;
 use crate::ssr::services::common::text::{check_text, names};
+use crate::ssr::services::settings::OrgSettings;
 use crate::ssr::services::{known_error as known_errors, users};
-use crate::ssr::settings::OrgSettings;
 use crate::transfer::{
     ActionRecord, CommentRecord, FORMAT, IncidentRecord, KnownErrorRecord, UserRecord,
 };

@@ -12,7 +12,7 @@ use crate::error::AppResult;
 use crate::ssr::audit;
 use crate::ssr::auth::Actor;
 use crate::ssr::entities::key_counter;
-use crate::ssr::settings::OrgSettings;
+use crate::ssr::services::settings::OrgSettings;
 use crate::ssr::to_ms;
 use crate::transfer::ImportSummary;
 
@@ -108,7 +108,7 @@ pub(super) async fn write(
             settings::write(txn, actor, s, now).await?;
             s.clone()
         }
-        None => crate::ssr::settings::load(txn).await?,
+        None => crate::ssr::services::settings::load(txn).await?,
     };
     let mut w = Writer {
         actor,

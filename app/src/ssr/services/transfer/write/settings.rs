@@ -8,7 +8,7 @@ use crate::error::{AppError, AppResult};
 use crate::ssr::audit;
 use crate::ssr::auth::Actor;
 use crate::ssr::entities::setting;
-use crate::ssr::settings::OrgSettings;
+use crate::ssr::services::settings::OrgSettings;
 use crate::ssr::to_ms;
 
 /// Stores every setting of the document (the reminder address aside) over what is there.
