@@ -160,6 +160,21 @@ async fn owner_completes_an_action_and_someone_else_verifies_it() {
         .await;
     assert!(text_of(c, "#to-verify").await.contains("ACT-1"));
     browser.screenshot("my-actions").await;
+    {
+        // A tracker issue with a long address, as Jira's with a filter in it can be.
+        use sea_orm::ConnectionTrait;
+        let db = tests::seed::open(&url).await;
+        let long = format!(
+            "https://jira.example.org/browse/OPS-57?filter={}",
+            "9".repeat(300)
+        );
+        db.execute_unprepared(&format!(
+            "UPDATE actions SET external_url = '{long}' WHERE key = 'ACT-1'"
+        ))
+        .await
+        .unwrap();
+        db.close().await.unwrap();
+    }
     click(c, "#to-verify a[href='/actions/ACT-1']").await;
     wait_until(c, "#action-status", |t| t.contains("Done")).await;
     browser.hydrated().await;
@@ -169,8 +184,37 @@ async fn owner_completes_an_action_and_someone_else_verifies_it() {
         "Canary caught a bad build on **Tuesday**; no checkout errors since.",
     )
     .await;
+    // The chosen result reads clearly: its label's text does not vanish into its background.
+    click(c, "#verify-effective").await;
+    let look = c
+        .execute(
+            "const l = document.querySelector('#verify-effective').closest('label'); \
+             const s = getComputedStyle(l); \
+             return [document.querySelector('#verify-effective').checked, s.color, s.backgroundColor, l.innerText];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(look[0], true, "{look}");
+    assert_ne!(
+        look[1], look[2],
+        "the checked label's text has its own colour: {look}"
+    );
+    assert!(
+        look[3].as_str().unwrap_or("").contains("ffective"),
+        "{look}"
+    );
     click(c, "#verify-submit").await;
     wait_until(c, "#action-status", |t| t.contains("Verified")).await;
+    // A long tracker address does not make the page wider than the window.
+    let wide = c
+        .execute(
+            "return document.documentElement.scrollWidth <= window.innerWidth",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(wide, true, "the action page fits its window");
     let v = text_of(c, "#verification").await;
     assert!(v.contains("Verified effective by lead@example.org"), "{v}");
     assert!(v.contains("Canary caught a bad build on Tuesday"), "{v}");

@@ -113,6 +113,21 @@ async fn the_dashboard_shows_follow_through_and_links_to_the_records() {
     let overdue_teams = text_of(c, "#chart-overdue-teams").await;
     assert!(overdue_teams.contains("payments") && overdue_teams.contains("platform"));
     browser.screenshot("dashboard").await;
+    // The period's inputs show the period the figures are for, also with none in the address.
+    for input in ["#dash-from", "#dash-to"] {
+        let v = c
+            .find(Locator::Css(input))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap_or_default();
+        assert!(
+            chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d").is_ok(),
+            "{input} holds a date: {v:?}"
+        );
+    }
     let errors = browser.script_errors().await;
     assert!(errors.is_empty(), "script errors: {errors:?}");
 

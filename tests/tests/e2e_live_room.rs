@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 use fantoccini::Locator;
 use tests::browser::{Browser, E2eConfig, TestServer, click, type_into, wait_until};
 
-/// The commander and a member, and an incident the commander declared.
+/// The commander and a second responder, and an incident the commander declared.
 async fn seed(db: &sea_orm::DatabaseConnection) {
-    tests::http::user(db, "sam@example.org", app::domain::Role::Member).await;
+    tests::http::user(db, "sam@example.org", app::domain::Role::Responder).await;
     let c = tests::http::signed_in(db, "ic@example.org", app::domain::Role::Responder).await;
     tests::http::declare(
         &c,
@@ -75,14 +75,14 @@ async fn room(ic_server: &TestServer, sam_server: &TestServer, shots: &str) {
         "sam@example.org",
         tests::http::PASSWORD,
         "/incidents/INC-1",
-        "#timeline",
+        "#quick-add",
     )
     .await;
     sam.mark_page().await;
     let (a, b) = (&ic.client, &sam.client);
 
-    // Sam (a member: the quick-add box is the responders') starts a comment while the
-    // commander adds a timeline entry.
+    // Sam starts a timeline entry of his own and a comment while the commander adds an entry.
+    type_into(b, "#quick-body", "Processor status page is green").await;
     type_into(b, "#comment-new", "checking the card processor").await;
     type_into(a, "#quick-body", "Card processor returns 503\n").await;
     // From the moment the commander's own page shows the entry (it is saved).
@@ -103,6 +103,18 @@ async fn room(ic_server: &TestServer, sam_server: &TestServer, shots: &str) {
         .unwrap()
         .unwrap_or_default();
     assert_eq!(kept, "checking the card processor", "typed text survives");
+    let kept = b
+        .find(Locator::Css("#quick-body"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert_eq!(
+        kept, "Processor status page is green",
+        "the quick-add box keeps what was typed in it"
+    );
     assert_eq!(sam.page_mark().await, serde_json::json!(1), "no reload");
 
     // The commander mentions Sam; the navigation counts it, /notifications lists it.

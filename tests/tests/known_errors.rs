@@ -521,3 +521,55 @@ async fn suggestion_quality_on_the_labelled_set() {
         ),
     }
 }
+
+db_test!(link_and_unlink_show_only_to_roles_that_may_use_them, |db| {
+    let pm = responder(&db).await;
+    let member = signed_in(&db, "dev@example.org", Role::Member).await;
+    let viewer = signed_in(&db, "vi@example.org", Role::Viewer).await;
+    post_ok(
+        &pm,
+        "/api/v1/known-errors",
+        json!({"title": "Connection pool exhaustion", "symptoms": "Requests hang, then 503"}),
+    )
+    .await;
+    post_ok(
+        &pm,
+        "/api/v1/known-errors",
+        json!({"title": "Connection pool exhaustion on search", "symptoms": "Search requests hang"}),
+    )
+    .await;
+    post_ok(
+        &pm,
+        "/api/v1/incidents",
+        json!({"title": "Connection pool exhaustion, requests hang", "severity": "sev3"}),
+    )
+    .await;
+    post_ok(
+        &pm,
+        "/api/v1/known-errors/KE-1/incidents",
+        json!({"incident": "INC-1"}),
+    )
+    .await;
+    let page = |c: Client| async move {
+        let r = c.get("/incidents/INC-1").await;
+        assert_eq!(r.status, StatusCode::OK);
+        r.text
+    };
+    let html = page(pm).await;
+    assert!(
+        html.contains("KE-1"),
+        "the card shows the linked known error"
+    );
+    assert!(html.contains(">Unlink<"), "a responder may unlink");
+    assert!(
+        html.contains("link-KE-2"),
+        "a responder may link a suggestion"
+    );
+    for (who, c) in [("member", member), ("viewer", viewer)] {
+        let html = page(c).await;
+        assert!(html.contains("KE-1"), "{who} sees the linked known error");
+        assert!(!html.contains(">Unlink<"), "{who} gets no Unlink button");
+        assert!(!html.contains("link-KE-"), "{who} gets no Link buttons");
+        assert!(!html.contains(">Link<"), "{who} gets no Link form");
+    }
+});

@@ -658,12 +658,10 @@ db_test!(a_comment_reaches_the_mentioned_users_notifications, |db| {
         json!({"body": "@sre@example.org can you look at the pool?"}),
     )
     .await;
-    let Some(e) = page.event_within(PROMPT).await else {
-        eprintln!(
-            "skipped: comments publish no comment.added yet (app/src/ssr/services/comment/write.rs)"
-        );
-        return;
-    };
+    let e = page
+        .event_within(PROMPT)
+        .await
+        .expect("a comment.added event on the incident's stream");
     let want = data("incident", "INC-1", None, "ic@example.org");
     assert_event(&e, "comment.added", &want, t);
     assert!(!e.raw.contains("pool"), "{}", e.raw);
@@ -909,3 +907,56 @@ async fn two_processes_on_one_postgres_share_live_updates() {
     assert_eq!(r.body, json!([]));
     drop(pg);
 }
+
+db_test!(a_new_alert_on_an_open_incident_reaches_its_stream, |db| {
+    let [admin, dev] = all_signed_in(
+        &db,
+        [
+            ("admin@example.org", Role::Admin),
+            ("dev@example.org", Role::Member),
+        ],
+    )
+    .await;
+    let srv = serve(&db).await;
+    let a = srv.client(&admin);
+    let h = post_ok(
+        &a,
+        "/api/v1/hooks",
+        json!({"name": "am", "source": "alertmanager", "default_severity": "sev3"}),
+    )
+    .await;
+    let path = format!("/api/v1/hooks/{}/receive", h["id"]);
+    let auth = [(
+        "authorization",
+        format!("Bearer {}", h["secret"].as_str().unwrap()),
+    )];
+    let delivery = |fp: &str| {
+        json!({"receiver": "r", "status": "firing", "version": "4", "groupKey": "{}:{alertname=\"DiskFull\"}",
+               "groupLabels": {"alertname": "DiskFull"}, "commonLabels": {"alertname": "DiskFull"},
+               "commonAnnotations": {}, "externalURL": "http://am", "truncatedAlerts": 0,
+               "alerts": [{"status": "firing", "labels": {"alertname": "DiskFull", "fp": fp},
+                           "annotations": {}, "startsAt": "2026-12-03T08:00:00Z",
+                           "endsAt": "0001-01-01T00:00:00Z", "generatorURL": "", "fingerprint": fp}]})
+        .to_string()
+        .into_bytes()
+    };
+    // The first alert opens INC-1; a reader opens its page.
+    let r = tests::http::raw_post(&a.anonymous(), &path, &auth, &delivery("a1")).await;
+    assert_eq!(r.body["incident"], "INC-1", "{}", r.body);
+    let mut page = srv.stream(&dev, "incident:INC-1").await;
+    joined(&mut page, "incident", "INC-1", "dev@example.org").await;
+    // A second alert of the group joins it, and the page hears of it at once.
+    let t = Instant::now();
+    let r = tests::http::raw_post(&a.anonymous(), &path, &auth, &delivery("a2")).await;
+    assert_eq!(r.body["alerts_new"], 1, "{}", r.body);
+    let e = page.event_within(PROMPT).await.expect("alert.received");
+    assert_eq!(e.event, "alert.received", "{e:?}");
+    assert_eq!(e.data["record"], "incident", "{e:?}");
+    assert_eq!(e.data["key"], "INC-1", "{e:?}");
+    assert!(t.elapsed() < PROMPT);
+    // A repeated delivery is no news.
+    tests::http::raw_post(&a.anonymous(), &path, &auth, &delivery("a2")).await;
+    if let Some(e) = page.event_within(Duration::from_millis(700)).await {
+        assert_ne!(e.event, "alert.received", "a repeat is not an alert: {e:?}");
+    }
+});
