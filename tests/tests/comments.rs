@@ -1322,3 +1322,63 @@ db_test!(an_import_with_bad_comments_is_refused_whole, |db| {
     let again = admin2.get("/api/v1/export").await.body;
     assert_eq!(again["comments"], first["comments"]);
 });
+
+db_test!(mentions_are_suggested_by_e_mail_prefix_or_name, |db| {
+    use app::ssr::auth::Actor;
+    use app::ssr::services::comment;
+    for (email, name, role) in [
+        ("sam@example.org", "Sam Lee", app::domain::Role::Member),
+        (
+            "sandra@example.org",
+            "Sandra Okafor",
+            app::domain::Role::Responder,
+        ),
+        ("bo@example.org", "Bo Samuels", app::domain::Role::Viewer),
+        ("x_y@example.org", "Underscore", app::domain::Role::Viewer),
+    ] {
+        app::ssr::services::users::create(
+            &db,
+            &Actor::system(),
+            app::model::NewUser {
+                email: email.into(),
+                name: name.into(),
+                role,
+                password: Some(tests::http::PASSWORD.into()),
+            },
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    }
+    let emails = |v: Vec<app::model::MentionCandidate>| -> Vec<String> {
+        v.into_iter().map(|c| c.email).collect()
+    };
+    let sys = Actor::system();
+    // E-mail prefix, or a name containing it, in e-mail order.
+    assert_eq!(
+        emails(comment::suggest(&db, &sys, "sa").await.unwrap()),
+        ["bo@example.org", "sam@example.org", "sandra@example.org"]
+    );
+    assert_eq!(
+        emails(comment::suggest(&db, &sys, " SAND ").await.unwrap()),
+        ["sandra@example.org"]
+    );
+    // LIKE's wildcards match themselves.
+    assert_eq!(
+        emails(comment::suggest(&db, &sys, "x_").await.unwrap()),
+        ["x_y@example.org"]
+    );
+    assert!(comment::suggest(&db, &sys, "%").await.unwrap().is_empty());
+    // Inactive people are not suggested.
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    app::ssr::entities::user::Entity::update_many()
+        .col_expr(app::ssr::entities::user::Column::Active, Expr::value(false))
+        .filter(app::ssr::entities::user::Column::Email.eq("sam@example.org"))
+        .exec(&db)
+        .await
+        .unwrap();
+    assert_eq!(
+        emails(comment::suggest(&db, &sys, "sa").await.unwrap()),
+        ["bo@example.org", "sandra@example.org"]
+    );
+});

@@ -152,6 +152,34 @@ async fn room(ic_server: &TestServer, sam_server: &TestServer, shots: &str) {
     assert!(sam.script_errors().await.is_empty());
     ic.screenshot(&format!("incident-room-comments{shots}"))
         .await;
+
+    // Sam keeps the incident list open; the commander declares another incident. Sam's list
+    // shows it among the active ones and the navigation counts two, without a reload.
+    b.goto(&sam_server.url("/incidents")).await.unwrap();
+    wait_until(b, "#active-incidents", |t| t.contains("INC-1")).await;
+    wait_until(b, "#nav-active", |t| t.trim() == "1").await;
+    sam.mark_page().await;
+    a.goto(&ic_server.url("/incidents/new")).await.unwrap();
+    tests::browser::wait_for(a, "#declare-form", 20, "the declare form").await;
+    type_into(a, "#declare-title", "Refunds delayed").await;
+    tests::browser::press(a, "input[name='severity'][value='sev3']").await;
+    tests::browser::press(a, "#declare-submit").await;
+    tests::browser::wait_for(a, "#quick-add", 20, "the new incident's page").await;
+    let seen = Instant::now();
+    let active = wait_until(b, "#active-incidents", |t| t.contains("Refunds delayed")).await;
+    let took = seen.elapsed();
+    assert!(
+        took < Duration::from_secs(2),
+        "the new incident reached the list in {took:?}"
+    );
+    assert!(active.contains("INC-2"), "{active}");
+    wait_until(b, "#nav-active", |t| t.trim() == "2").await;
+    let list = wait_until(b, "#incident-list", |t| t.contains("INC-2")).await;
+    assert!(
+        list.find("INC-2") < list.find("INC-1"),
+        "newest first in the list: {list}"
+    );
+    assert_eq!(sam.page_mark().await, serde_json::json!(1), "no reload");
     ic.close().await;
     sam.close().await;
 }

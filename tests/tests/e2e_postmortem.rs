@@ -232,6 +232,26 @@ async fn commander_writes_a_postmortem_with_live_preview_and_publishes_it() {
     assert!(thread.contains("Pool hit its limit"), "the quote: {thread}");
     wait_until(c, "#open-threads", |t| t.contains("1 open review thread")).await;
     browser.screenshot("postmortem-editor-comments").await;
+
+    // In review, publishing while the thread is open asks first; saying no publishes nothing.
+    click(c, "#to-in_review").await;
+    wait_until(c, "#postmortem-status", |t| t.contains("In review")).await;
+    c.execute(
+        "window.__asked = []; window.confirm = (m) => { window.__asked.push(m); return false; }; return null;",
+        vec![],
+    )
+    .await
+    .unwrap();
+    click(c, "#to-published").await;
+    let asked = c.execute("return window.__asked;", vec![]).await.unwrap();
+    assert!(
+        asked[0]
+            .as_str()
+            .is_some_and(|m| m.contains("1 review thread is still open")),
+        "{asked}"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(text_of(c, "#postmortem-status").await.contains("In review"));
     click(c, "#comments .resolve").await;
     wait_until(c, "#comments", |t| {
         t.contains("Resolved") && t.contains("Reopen")
@@ -254,11 +274,18 @@ async fn commander_writes_a_postmortem_with_live_preview_and_publishes_it() {
     }
     assert!(gone, "no open review thread is shown once it is resolved");
 
-    // Review and publish.
-    click(c, "#to-in_review").await;
-    wait_until(c, "#postmortem-status", |t| t.contains("In review")).await;
+    // With no open thread it publishes without asking.
     click(c, "#to-published").await;
     wait_until(c, "#postmortem-status", |t| t.contains("Published")).await;
+    let asked = c
+        .execute("return window.__asked.length;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        asked,
+        serde_json::json!(1),
+        "asked only while a thread was open"
+    );
     let doc = wait_until(c, "#postmortem-document", |t| t.contains("too small")).await;
     for needle in [
         "Capacity",
