@@ -573,6 +573,20 @@ db_test!(a_mention_notifies_the_user_who_marks_it_read, |db| {
         format!("/known-errors/KE-1#comment-{}", on_ke["id"])
     );
     assert_eq!(list[1]["id"], nid);
+    // "Mark all read" (no ids): every unread one of the caller's, nobody else's.
+    say(
+        &ic,
+        "@dev@example.org and @known@example.org: the pool again",
+    )
+    .await;
+    assert_eq!(notifications(&known).await["unread"], 2);
+    let r = known
+        .post("/api/v1/notifications/read", json!({"ids": []}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["marked"], 2);
+    assert_eq!(r.body["unread"], 0);
+    assert_eq!(notifications(&dev).await["unread"], 1, "dev's stays unread");
     assert_eq!(
         known.anonymous().get("/api/v1/notifications").await.status,
         StatusCode::UNAUTHORIZED

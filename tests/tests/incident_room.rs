@@ -344,53 +344,68 @@ db_test!(
     }
 );
 
-db_test!(the_page_shows_the_whole_incident_and_edit_controls_only_to_writers, |db| {
-    let [ic, viewer] = all_signed_in(
-        &db,
-        [
-            ("ic@example.org", Role::Responder),
-            ("vi@example.org", Role::Viewer),
-        ],
-    )
-    .await;
-    declare(
-        &ic,
-        json!({"title": "Checkout slow", "severity": "sev2", "services": ["checkout"],
+db_test!(
+    the_page_shows_the_whole_incident_and_edit_controls_only_to_writers,
+    |db| {
+        let [ic, viewer] = all_signed_in(
+            &db,
+            [
+                ("ic@example.org", Role::Responder),
+                ("vi@example.org", Role::Viewer),
+            ],
+        )
+        .await;
+        declare(
+            &ic,
+            json!({"title": "Checkout slow", "severity": "sev2", "services": ["checkout"],
                "tags": ["eu-west"], "summary": "Latency **doubled**",
                "customer_impact": "Some _payments_ timed out",
                "roles": {"scribe": "vi@example.org"}}),
-    )
-    .await;
-    let r = ic
+        )
+        .await;
+        let r = ic
         .post(
             "/api/v1/incidents/INC-1/timeline",
             json!({"kind": "update", "body": "We are investigating slow checkouts.", "visibility": "customer"}),
         )
         .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    let page = |html: &str, what: &str| html.contains(what);
-    let writer = ic.get("/incidents/INC-1").await.text;
-    let reader = viewer.get("/incidents/INC-1").await.text;
-    for html in [&writer, &reader] {
-        // Everything the incident is, rendered (markdown as markup).
-        assert!(page(html, "<strong>doubled</strong>"), "the summary renders");
-        assert!(page(html, "<em>payments</em>"), "the customer impact renders");
-        assert!(page(html, "eu-west"), "tags");
-        assert!(page(html, "checkout"), "services");
-        assert!(page(html, "scribe") && page(html, "vi@example.org"), "roles");
-        assert!(page(html, "Told customers"), "a customer update says so");
-        assert!(page(html, "id=\"status-bar\""), "the status bar of an open incident");
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let page = |html: &str, what: &str| html.contains(what);
+        let writer = ic.get("/incidents/INC-1").await.text;
+        let reader = viewer.get("/incidents/INC-1").await.text;
+        for html in [&writer, &reader] {
+            // Everything the incident is, rendered (markdown as markup).
+            assert!(
+                page(html, "<strong>doubled</strong>"),
+                "the summary renders"
+            );
+            assert!(
+                page(html, "<em>payments</em>"),
+                "the customer impact renders"
+            );
+            assert!(page(html, "eu-west"), "tags");
+            assert!(page(html, "checkout"), "services");
+            assert!(
+                page(html, "scribe") && page(html, "vi@example.org"),
+                "roles"
+            );
+            assert!(page(html, "Told customers"), "a customer update says so");
+            assert!(
+                page(html, "id=\"status-bar\""),
+                "the status bar of an open incident"
+            );
+        }
+        for id in [
+            "id=\"edit-title\"",
+            "id=\"edit-severity\"",
+            "id=\"edit-services\"",
+            "id=\"edit-tags\"",
+            "id=\"edit-summary\"",
+            "id=\"edit-impact\"",
+            "id=\"people-form\"",
+        ] {
+            assert!(page(&writer, id), "a responder gets {id}");
+            assert!(!page(&reader, id), "a viewer gets no {id}");
+        }
     }
-    for id in [
-        "id=\"edit-title\"",
-        "id=\"edit-severity\"",
-        "id=\"edit-services\"",
-        "id=\"edit-tags\"",
-        "id=\"edit-summary\"",
-        "id=\"edit-impact\"",
-        "id=\"people-form\"",
-    ] {
-        assert!(page(&writer, id), "a responder gets {id}");
-        assert!(!page(&reader, id), "a viewer gets no {id}");
-    }
-});
+);

@@ -661,12 +661,7 @@ pub async fn list_notifications(filter: NotificationFilter) -> Result<Notificati
 pub async fn read_notifications(ids: Vec<i64>) -> Result<u64, AppError> {
     ctx::run(|state, actor| async move {
         use crate::ssr::services::notification;
-        let now = chrono::Utc::now();
-        if ids.is_empty() {
-            notification::mark_all_read(&state.db, &actor, now).await
-        } else {
-            notification::mark_read(&state.db, &actor, &ids, now).await
-        }
+        notification::mark_read(&state.db, &actor, &ids, chrono::Utc::now()).await
     })
     .await
 }

@@ -105,7 +105,8 @@ pub struct NotificationFilter {
     pub limit: Option<u32>,
 }
 
-/// `POST /notifications/read`: marks these of the caller's own as read (others' are ignored).
+/// `POST /notifications/read`: marks these of the caller's own as read (others' are ignored);
+/// no ids marks all of the caller's read.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]

@@ -114,7 +114,7 @@ async fn notifications_list(
 }
 
 #[utoipa::path(post, path = "/api/v1/notifications/read", tag = "comments", request_body = ReadNotifications,
-    responses((status = 200, description = "The caller's own among `ids` are read; others' are left alone", body = Marked), (status = 401, body = ErrorBody)))]
+    responses((status = 200, description = "The caller's own among `ids` are read (all of the caller's when `ids` is empty); others' are left alone", body = Marked), (status = 401, body = ErrorBody)))]
 async fn read(
     State(s): State<AppState>,
     Me(me): Me,

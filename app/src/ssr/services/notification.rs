@@ -181,7 +181,8 @@ pub async fn mark_read(
 ) -> AppResult<u64> {
     let me = me(actor)?;
     if ids.is_empty() {
-        return Ok(0);
+        // "Mark all read", for the page and the API alike.
+        return mark_all_read(db, actor, now).await;
     }
     if ids.len() > 1000 {
         return Err(AppError::invalid("ids", "at most 1000 at a time"));
