@@ -174,10 +174,10 @@ async fn room(ic_server: &TestServer, sam_server: &TestServer, shots: &str) {
     );
     assert!(active.contains("INC-2"), "{active}");
     wait_until(b, "#nav-active", |t| t.trim() == "2").await;
-    let list = wait_until(b, "#incident-list", |t| t.contains("INC-2")).await;
+    let active = wait_until(b, "#active-incidents", |t| t.contains("INC-1")).await;
     assert!(
-        list.find("INC-2") < list.find("INC-1"),
-        "newest first in the list: {list}"
+        active.find("INC-2") < active.find("INC-1"),
+        "newest first: {active}"
     );
     assert_eq!(sam.page_mark().await, serde_json::json!(1), "no reload");
     ic.close().await;
