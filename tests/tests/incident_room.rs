@@ -176,6 +176,10 @@ db_test!(
                 .contains("resolver pods at 100% CPU")
         );
         assert_eq!(h[2]["action"], "timeline_add");
+        assert_eq!(
+            h[2]["new"], h[1]["old"],
+            "the entry as added and as the first correction found it read alike: {h:?}"
+        );
 
         // Bad corrections change nothing.
         let empty = json!({"body": "  "});

@@ -168,12 +168,7 @@ pub async fn add_event<C: ConnectionTrait + TransactionTrait>(
         &[FieldChange::new(
             &format!("timeline.{}", e.id),
             None,
-            Some(format!(
-                "{} {}: {}",
-                occurred_at.to_rfc3339(),
-                new.kind,
-                new.body
-            )),
+            Some(super::correct::entry_line(&e)),
         )],
     )
     .await?;
