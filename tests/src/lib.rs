@@ -1,6 +1,7 @@
 //! Test harness: databases for service tests (in-memory SQLite, and a fresh PostgreSQL
 //! database per test when `TEST_DATABASE_URL` is set), and the pieces of the browser tests.
 
+pub mod bench_history;
 pub mod browser;
 pub mod receiver;
 pub mod seed;
