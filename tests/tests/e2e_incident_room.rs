@@ -16,6 +16,7 @@ async fn commander_escalates_edits_in_place_and_corrects_an_entry() {
     {
         let db = tests::seed::open(&url).await;
         tests::http::user(&db, "ic@example.org", app::domain::Role::Responder).await;
+        tests::http::user(&db, "sre@example.org", app::domain::Role::Responder).await;
         let c = tests::http::Client::new(db.clone())
             .login("ic@example.org", tests::http::PASSWORD)
             .await;
@@ -134,9 +135,61 @@ async fn commander_escalates_edits_in_place_and_corrects_an_entry() {
     assert!(browser.script_errors().await.is_empty());
     browser.screenshot("incident-room-open").await;
 
+    // A title edit that loses a race with a colleague: the 409 says who changed the incident,
+    // and reloading it keeps what was typed, which then saves.
+    click(c, "#edit-title").await;
+    let input = c.find(Locator::Css("#title-input")).await.unwrap();
+    input.clear().await.unwrap();
+    input
+        .send_keys("Search latency high in eu-west")
+        .await
+        .unwrap();
+    {
+        let db = tests::seed::open(&url).await;
+        let sre = tests::http::Client::new(db.clone())
+            .login("sre@example.org", tests::http::PASSWORD)
+            .await;
+        let r = sre
+            .patch(
+                "/api/v1/incidents/INC-1",
+                serde_json::json!({"summary": "Search **cluster** lost a node; es-3 replaced"}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        db.close().await.unwrap();
+    }
+    type_into(c, "#title-input", "\n").await;
+    let err = wait_until(c, ".edit-error", |t| t.contains("sre@example.org")).await;
+    assert!(err.contains("Reload the incident"), "{err}");
+    click(c, ".reload-part").await;
+    wait_until(c, "#incident-details", |t| t.contains("es-3 replaced")).await;
+    let kept = c
+        .find(Locator::Css("#title-input"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert_eq!(
+        kept, "Search latency high in eu-west",
+        "the typed title stays"
+    );
+    type_into(c, "#title-input", "\n").await;
+    wait_until(c, "#incident-title", |t| t.contains("in eu-west")).await;
+
     // Resolved, the bar goes and the durations stay.
     click(c, "#to-resolved").await;
     wait_until(c, "#incident-status", |t| t.contains("Resolved")).await;
+    let mut bar_gone = false;
+    for _ in 0..50 {
+        if c.find(Locator::Css("#status-bar")).await.is_err() {
+            bar_gone = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(bar_gone, "no status bar once the incident is resolved");
     browser.screenshot("incident-room-resolved").await;
     browser.close().await;
 }
