@@ -404,12 +404,22 @@ pub async fn click(c: &fantoccini::Client, css: &str) {
     )
     .await
     .unwrap();
-    c.find(fantoccini::Locator::Css(css))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"));
+    // A reactive page may replace the element between finding and clicking it (a refetch
+    // renders it anew): find it again then.
+    for attempt in 0.. {
+        let found = c.find(fantoccini::Locator::Css(css)).await;
+        let result = match found {
+            Ok(e) => e.click().await,
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(()) => return,
+            Err(e) if attempt < 20 && e.to_string().contains("stale element") => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("{css}: {e}"),
+        }
+    }
 }
 
 /// Waits up to `secs` seconds for an element matching `css`; panics with `what` otherwise.

@@ -144,6 +144,14 @@ async fn commander_escalates_edits_in_place_and_corrects_an_entry() {
         .send_keys("Search latency high in eu-west")
         .await
         .unwrap();
+    // The page stops listening (as a page the browser hides does), so the colleague's change
+    // cannot refresh it before the save: the save is sure to race it.
+    c.execute(
+        "window.dispatchEvent(new Event('pagehide')); return null;",
+        vec![],
+    )
+    .await
+    .unwrap();
     {
         let db = tests::seed::open(&url).await;
         let sre = tests::http::Client::new(db.clone())
