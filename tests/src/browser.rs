@@ -27,6 +27,17 @@ pub async fn text_of(c: &Client, css: &str) -> String {
     }
 }
 
+/// The value of the form field matching `css` (what is typed in it now).
+pub async fn value_of(c: &Client, css: &str) -> String {
+    c.find(fantoccini::Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
 /// Polls the text of `css` until `what` accepts it (15 s at most) and returns it; panics
 /// with the last text seen otherwise.
 pub async fn wait_until(c: &Client, css: &str, what: impl Fn(&str) -> bool) -> String {

@@ -115,14 +115,7 @@ async fn the_dashboard_shows_follow_through_and_links_to_the_records() {
     browser.screenshot("dashboard").await;
     // The period's inputs show the period the figures are for, also with none in the address.
     for input in ["#dash-from", "#dash-to"] {
-        let v = c
-            .find(Locator::Css(input))
-            .await
-            .unwrap()
-            .prop("value")
-            .await
-            .unwrap()
-            .unwrap_or_default();
+        let v = tests::browser::value_of(c, input).await;
         assert!(
             chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d").is_ok(),
             "{input} holds a date: {v:?}"

@@ -86,14 +86,7 @@ async fn commander_escalates_edits_in_place_and_corrects_an_entry() {
     // Someone else's change refetches the page: the open editor keeps its text.
     type_into(c, "#quick-body", "node es-3 gone\n").await;
     wait_until(c, "#timeline", |t| t.contains("node es-3 gone")).await;
-    let kept = c
-        .find(Locator::Css("#summary-input"))
-        .await
-        .unwrap()
-        .prop("value")
-        .await
-        .unwrap()
-        .unwrap_or_default();
+    let kept = tests::browser::value_of(c, "#summary-input").await;
     assert!(kept.contains("lost a node"), "{kept}");
     press(c, "#summary-form button[type='submit']").await;
     wait_until(c, "#summary-value", |t| t.contains("lost a node")).await;
@@ -171,14 +164,7 @@ async fn commander_escalates_edits_in_place_and_corrects_an_entry() {
     assert!(err.contains("Reload the incident"), "{err}");
     click(c, ".reload-part").await;
     wait_until(c, "#incident-details", |t| t.contains("es-3 replaced")).await;
-    let kept = c
-        .find(Locator::Css("#title-input"))
-        .await
-        .unwrap()
-        .prop("value")
-        .await
-        .unwrap()
-        .unwrap_or_default();
+    let kept = tests::browser::value_of(c, "#title-input").await;
     assert_eq!(
         kept, "Search latency high in eu-west",
         "the typed title stays"

@@ -8,7 +8,6 @@
 
 use std::time::{Duration, Instant};
 
-use fantoccini::Locator;
 use tests::browser::{Browser, E2eConfig, TestServer, click, type_into, wait_until};
 
 /// The commander and a second responder, and an incident the commander declared.
@@ -94,23 +93,9 @@ async fn room(ic_server: &TestServer, sam_server: &TestServer, shots: &str) {
         took < Duration::from_secs(2),
         "the entry reached the other page in {took:?}: {tl}"
     );
-    let kept = b
-        .find(Locator::Css("#comment-new"))
-        .await
-        .unwrap()
-        .prop("value")
-        .await
-        .unwrap()
-        .unwrap_or_default();
+    let kept = tests::browser::value_of(b, "#comment-new").await;
     assert_eq!(kept, "checking the card processor", "typed text survives");
-    let kept = b
-        .find(Locator::Css("#quick-body"))
-        .await
-        .unwrap()
-        .prop("value")
-        .await
-        .unwrap()
-        .unwrap_or_default();
+    let kept = tests::browser::value_of(b, "#quick-body").await;
     assert_eq!(
         kept, "Processor status page is green",
         "the quick-add box keeps what was typed in it"

@@ -97,14 +97,7 @@ pub fn IncidentPage() -> impl IntoView {
         <TimelineList timeline=timeline key=Signal::derive(key) drafts=drafts correct=correct/>
         <Comments panel=comments/>
     };
-    let may = move |op: Op| async move {
-        session
-            .user
-            .await
-            .ok()
-            .flatten()
-            .is_some_and(|u| allows(u.role, u.id, op))
-    };
+    let may = move |op: Op| allowed(session, op);
     let side = Side {
         incident,
         update,
@@ -145,6 +138,16 @@ pub fn IncidentPage() -> impl IntoView {
     }
 }
 
+/// Whether the signed-in user may do `op` (false while signed out).
+async fn allowed(session: crate::components::session::Session, op: Op) -> bool {
+    session
+        .user
+        .await
+        .ok()
+        .flatten()
+        .is_some_and(|u| allows(u.role, u.id, op))
+}
+
 /// What the incident page's side column shows and changes.
 #[derive(Clone, Copy)]
 struct Side {
@@ -167,14 +170,7 @@ fn IncidentAside(side: Side) -> impl IntoView {
         ke,
     } = side;
     let session = use_session();
-    let may = move |op: Op| async move {
-        session
-            .user
-            .await
-            .ok()
-            .flatten()
-            .is_some_and(|u| allows(u.role, u.id, op))
-    };
+    let may = move |op: Op| allowed(session, op);
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
