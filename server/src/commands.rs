@@ -349,21 +349,28 @@ pub async fn export(
 
 /// `hindsight import FILE`: loads an export, all or nothing, listing every bad record.
 pub async fn import(settings: &Settings, file: &str) -> Result<(), CommandError> {
-    use std::io::Read;
-    let bytes = if file == "-" {
-        let mut buf = Vec::new();
-        std::io::stdin()
-            .lock()
-            .read_to_end(&mut buf)
-            .map_err(|e| CommandError::Usage(format!("cannot read standard input: {e}")))?;
-        buf
+    // Read a record at a time, in several passes: standard input is first copied to a
+    // temporary file (removed when `_spooled` goes), a file is read where it is.
+    let (source, _spooled) = if file == "-" {
+        let cannot =
+            |e: std::io::Error| CommandError::Usage(format!("cannot read standard input: {e}"));
+        let mut tmp = tempfile::Builder::new()
+            .prefix("hindsight-import-")
+            .suffix(".json")
+            .tempfile()
+            .map_err(cannot)?;
+        std::io::copy(&mut std::io::stdin().lock(), &mut tmp).map_err(cannot)?;
+        let path = tmp.into_temp_path();
+        (transfer::Source::file(path.to_path_buf()), Some(path))
     } else {
-        std::fs::read(file).map_err(|e| CommandError::Usage(format!("cannot read {file}: {e}")))?
+        std::fs::File::open(file)
+            .map_err(|e| CommandError::Usage(format!("cannot read {file}: {e}")))?;
+        (transfer::Source::file(file), None)
     };
     let db = db(settings).await?;
     let started = std::time::Instant::now();
     let progress = CliProgress::new();
-    match transfer::import(&db, &Actor::system(), &bytes, Utc::now(), &progress).await {
+    match transfer::import_from(&db, &Actor::system(), source, Utc::now(), &progress).await {
         Ok(s) => {
             progress.finish(
                 started,

@@ -393,6 +393,48 @@ db_test!(unknown_format_is_refused, |db| {
     assert_eq!(snapshot(&db).await, before);
 });
 
+db_test!(a_document_broken_after_its_records_writes_nothing, |db| {
+    // The document is read a record at a time; a fault near its end is still found before
+    // anything is written, wherever its lists come (here `users` after the records).
+    let text = base().to_string();
+    assert!(text.find("\"users\"") > text.find("\"incidents\""));
+    let before = snapshot(&db).await;
+    for broken in [
+        &text[..text.len() - 1],
+        &format!("{text} {{}}"),
+        &text.replacen("\"format\"", "\"users\":[],\"format\"", 1),
+    ] {
+        let err = transfer::import(&db, &Actor::system(), broken.as_bytes(), Utc::now(), &Quiet)
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), 422, "{err:?}");
+        assert_eq!(err.fields()[0].record.as_deref(), Some("document"));
+        assert_eq!(snapshot(&db).await, before, "nothing written");
+    }
+    // Read from a file as from memory.
+    let path = std::env::temp_dir().join(format!(
+        "hindsight-import-{}-{:?}.json",
+        std::process::id(),
+        db.get_database_backend()
+    ));
+    std::fs::write(&path, &text).unwrap();
+    let (other, _pg) = fresh_like(&db).await;
+    let summary = transfer::import_from(
+        &other,
+        &Actor::system(),
+        transfer::Source::file(&path),
+        Utc::now(),
+        &Quiet,
+    )
+    .await
+    .unwrap();
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(
+        (summary.incidents, summary.actions, summary.users_created),
+        (2, 1, 2)
+    );
+});
+
 db_test!(malformed_fields_are_named_for_every_record, |db| {
     let mut doc = base();
     set(&mut doc, &["incidents", "0", "severity"], json!("sev0"));

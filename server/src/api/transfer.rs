@@ -90,16 +90,48 @@ pub(super) async fn import(
 ) -> ApiResult<Json<ImportSummary>> {
     // Refuse early, before reading a large body.
     me.require(app::domain::authz::Op::Administer)?;
-    let limit = import_limit();
-    let bytes = axum::body::to_bytes(req.into_body(), limit)
-        .await
-        .map_err(|_| {
+    let spooled = spool(req.into_body(), import_limit()).await?;
+    let source = transfer::Source::file(spooled.to_path_buf());
+    let summary = transfer::import_from(&s.db, &me, source, Utc::now(), &Quiet).await;
+    // The spooled copy goes whatever the outcome (also when `spooled` is dropped early).
+    drop(spooled);
+    Ok(Json(summary?))
+}
+
+/// Writes a request body to a temporary file as it arrives, so that an import reads it from
+/// disk a record at a time and memory does not grow with the document. More than `limit`
+/// bytes is a 400.
+async fn spool(body: axum::body::Body, limit: usize) -> ApiResult<tempfile::TempPath> {
+    use futures_util::StreamExt;
+    use tokio::io::AsyncWriteExt;
+    let failed = |e: std::io::Error| {
+        tracing::error!(error = %e, "spooling an import failed");
+        ApiError(AppError::internal())
+    };
+    let (file, path) = tempfile::Builder::new()
+        .prefix("hindsight-import-")
+        .suffix(".json")
+        .tempfile()
+        .map_err(failed)?
+        .into_parts();
+    let mut out = tokio::io::BufWriter::with_capacity(1 << 16, tokio::fs::File::from_std(file));
+    let mut stream = body.into_data_stream();
+    let mut size = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| {
             ApiError(AppError::bad_request(format!(
-                "the document is larger than {} MB (HINDSIGHT_IMPORT_MAX_MB)",
-                limit >> 20
+                "the document could not be read: {e}"
             )))
         })?;
-    Ok(Json(
-        transfer::import(&s.db, &me, &bytes, Utc::now(), &Quiet).await?,
-    ))
+        size += chunk.len();
+        if size > limit {
+            return Err(ApiError(AppError::bad_request(format!(
+                "the document is larger than {} MB (HINDSIGHT_IMPORT_MAX_MB)",
+                limit >> 20
+            ))));
+        }
+        out.write_all(&chunk).await.map_err(failed)?;
+    }
+    out.flush().await.map_err(failed)?;
+    Ok(path)
 }

@@ -85,10 +85,16 @@ async fn child(what: &str, url: &str, file: &str) {
             tokio::join!(write, save);
         }
         _ => {
-            let bytes = std::fs::read(file).unwrap();
-            transfer::import(&db, &Actor::system(), &bytes, Utc::now(), &transfer::Quiet)
-                .await
-                .unwrap();
+            // As `hindsight import FILE` does: read from the file a record at a time.
+            transfer::import_from(
+                &db,
+                &Actor::system(),
+                transfer::Source::file(file),
+                Utc::now(),
+                &transfer::Quiet,
+            )
+            .await
+            .unwrap();
         }
     }
     println!("{} {:.2}", peak_rss_kb(), started.elapsed().as_secs_f64());

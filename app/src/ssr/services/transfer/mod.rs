@@ -1,16 +1,20 @@
 //! Export and import of the whole data set (`hindsight/v1`). Export streams the document a
-//! page of records at a time; import checks every record first (all problems at
-//! once, with the same domain rules the writes apply), then writes everything in one
-//! transaction with multi-row inserts, into a database that holds no incidents, known errors
-//! or actions yet.
+//! page of records at a time; import reads it a record at a time, checks every record first
+//! (all problems at once, with the same domain rules the writes apply), then writes
+//! everything in one transaction with multi-row inserts, into a database that holds no
+//! incidents, known errors or actions yet. Neither holds the document in memory.
 
 mod check;
 mod read;
+mod stream;
 mod write;
 
 pub use read::{Out, Written};
+pub use stream::Source;
 
 use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -18,10 +22,11 @@ use sea_orm::{
 };
 
 use crate::domain::authz::Op;
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult};
 use crate::ssr::auth::Actor;
 use crate::ssr::entities::{action, incident, known_error, user};
 use crate::transfer::{Document, ImportSummary};
+use stream::List;
 
 /// Longest incident summary or customer impact, in characters.
 pub const MAX_INCIDENT_TEXT: usize = 200_000;
@@ -101,9 +106,7 @@ pub async fn export<C: ConnectionTrait + TransactionTrait>(
 // Writing an import
 // ---------------------------------------------------------------------------------------
 
-/// Imports a `hindsight/v1` document (admins only) into a database without incidents, known
-/// errors or actions: 409 otherwise. Every bad record is reported at once (422) and then
-/// nothing is written; else everything is written in one transaction.
+/// Imports a `hindsight/v1` document held in memory; see [`import_from`].
 pub async fn import<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     actor: &Actor,
@@ -111,32 +114,33 @@ pub async fn import<C: ConnectionTrait + TransactionTrait>(
     now: DateTime<Utc>,
     progress: &dyn Progress,
 ) -> AppResult<ImportSummary> {
+    import_from(db, actor, Source::bytes(bytes), now, progress).await
+}
+
+/// Imports a `hindsight/v1` document (admins only) into a database without incidents, known
+/// errors or actions: 409 otherwise. Every bad record is reported at once (422) and then
+/// nothing is written; else everything is written in one transaction.
+///
+/// The document is read from `source` a record at a time, never whole: a first pass notes
+/// its format, settings, users and the keys of its records; a second checks every record
+/// on its own; then, in the transaction, each list is read once more and written a batch
+/// at a time. Memory holds the users, the keys and a few batches, not the document.
+pub async fn import_from<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &Actor,
+    source: Source,
+    now: DateTime<Utc>,
+    progress: &dyn Progress,
+) -> AppResult<ImportSummary> {
     actor.require(Op::Administer)?;
     ensure_empty(db).await?;
     progress.phase("reading the document", 0);
-    let raw: check::RawDocument = match serde_json::from_slice::<serde_json::Value>(bytes) {
-        Ok(v) => match serde_path_to_error::deserialize::<_, check::RawDocument>(&v) {
-            Ok(r) => r,
-            Err(e) => {
-                let path = e.path().to_string();
-                return Err(AppError::invalid_many(vec![FieldError {
-                    record: Some("document".into()),
-                    field: if path == "." { "format".into() } else { path },
-                    message: e.inner().to_string(),
-                }]));
-            }
-        },
-        Err(e) => {
-            return Err(AppError::invalid_many(vec![FieldError {
-                record: Some("document".into()),
-                field: "body".into(),
-                message: format!("is not JSON: {e}"),
-            }]));
-        }
+    let mut index = {
+        let source = source.clone();
+        blocking(progress, None, move || check::first_pass(&source)).await??
     };
-    let total =
-        (raw.users.len() + raw.incidents.len() + raw.known_errors.len() + raw.actions.len()) as u64;
-    progress.phase("validating records", total);
+    let total = List::ALL.iter().map(|l| index.count(*l)).sum::<u64>();
+    progress.phase("checking records", total);
     let existing: HashSet<String> = user::Entity::find()
         .select_only()
         .column(user::Column::Email)
@@ -145,17 +149,57 @@ pub async fn import<C: ConnectionTrait + TransactionTrait>(
         .await?
         .into_iter()
         .collect();
-    let plan = check::check(raw, &existing).map_err(AppError::invalid_many)?;
+    let mut problems = check::Problems::default();
+    let mut head =
+        check::check_head(&mut index, &existing, &mut problems).map_err(AppError::invalid_many)?;
+    let index = Arc::new(index);
+    let known = Arc::new(std::mem::take(&mut head.known));
+    {
+        let (source, index, known) = (source.clone(), index.clone(), known.clone());
+        let done = Arc::new(AtomicU64::new(0));
+        let counter = done.clone();
+        blocking(progress, Some(done), move || {
+            check::second_pass(&source, index, known, problems, &counter)
+        })
+        .await?
+        .map_err(AppError::invalid_many)?;
+    }
     progress.advance(total);
 
     let txn = crate::ssr::db::write(db).await?;
     // Checked again inside the transaction: another import may have won the race.
     ensure_empty(&txn).await?;
-    let summary = write::write(&txn, actor, plan, existing, now, progress).await?;
+    let doc = write::CheckedDoc { index, known, head };
+    let summary = write::write(&txn, actor, &source, doc, existing, now, progress).await?;
     progress.phase("committing", 0);
     txn.commit().await?;
     crate::ssr::services::settings::changed();
     Ok(summary)
+}
+
+/// Runs a pass over the document on a blocking thread, reporting the records it has done
+/// (when it counts them) while it runs.
+async fn blocking<T: Send + 'static>(
+    progress: &dyn Progress,
+    done: Option<Arc<AtomicU64>>,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> AppResult<T> {
+    let mut task = tokio::task::spawn_blocking(f);
+    loop {
+        tokio::select! {
+            r = &mut task => {
+                return r.map_err(|e| {
+                    tracing::error!(error = %e, "an import pass failed");
+                    AppError::internal()
+                });
+            }
+            () = tokio::time::sleep(std::time::Duration::from_millis(250)) => {
+                if let Some(d) = &done {
+                    progress.advance(d.load(Ordering::Relaxed));
+                }
+            }
+        }
+    }
 }
 
 async fn ensure_empty(db: &impl ConnectionTrait) -> AppResult<()> {

@@ -1,7 +1,7 @@
 //! Checking the comments of an import: each on a record of the document, by a known person,
 //! within the body's limits, replies one level deep under an earlier comment of the same record.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use crate::domain::CommentOn;
 use crate::domain::comment::{MAX_QUOTE, check_body};
@@ -10,6 +10,7 @@ use crate::transfer::CommentRecord;
 use super::{People, Problems};
 
 /// The keys of the document's records, by the type a comment may be on.
+#[derive(Default)]
 pub(super) struct Records {
     pub incidents: HashSet<String>,
     pub postmortems: HashSet<String>,
@@ -28,73 +29,65 @@ impl Records {
     }
 }
 
-/// Checks the comments in the order of their numbers; returns them in that order.
-pub(super) fn check_comments(
+/// Checks one comment. `threads` gives the record of a top-level comment by its number;
+/// a reply must name one of a lower number on its own record. False when the comment is
+/// not to be written (its number came before).
+pub(super) fn check_comment<'a>(
     p: &mut Problems,
     people: &People<'_>,
     records: &Records,
-    mut list: Vec<CommentRecord>,
-) -> Vec<CommentRecord> {
-    // In the order of their numbers, as they are written: a reply names a top-level comment
-    // of a lower number.
-    list.sort_by_key(|c| c.id);
-    let mut threads: HashMap<i64, (CommentOn, String)> = HashMap::new();
-    let mut seen = HashSet::new();
-    for c in &mut list {
-        let record = format!("comments[{}]", c.id);
-        if !seen.insert(c.id) {
-            p.add(&record, "id", "appears more than once");
-            continue;
+    seen: &mut HashSet<i64>,
+    threads: impl Fn(i64) -> Option<(CommentOn, &'a str)>,
+    c: &mut CommentRecord,
+) -> bool {
+    let record = format!("comments[{}]", c.id);
+    if !seen.insert(c.id) {
+        p.add(&record, "id", "appears more than once");
+        return false;
+    }
+    c.record = c.record.trim().to_uppercase();
+    if !records.has(c.record_type, &c.record) {
+        p.add(
+            &record,
+            "record",
+            format!("no {} {} in the document", c.record_type, c.record),
+        );
+    }
+    people.check(p, &record, "author", &mut c.author);
+    if c.deleted_at.is_none() {
+        if let Err(e) = check_body(&c.body) {
+            p.rule(&record, "", e);
         }
-        c.record = c.record.trim().to_uppercase();
-        if !records.has(c.record_type, &c.record) {
+    } else if c.body.contains('\0') {
+        p.text(&record, "body", &c.body, 0);
+    }
+    if c.quote
+        .as_ref()
+        .is_some_and(|q| q.chars().count() > MAX_QUOTE)
+    {
+        p.add(
+            &record,
+            "quote",
+            format!("must be at most {MAX_QUOTE} characters"),
+        );
+    }
+    if let Some(parent) = c.parent {
+        match threads(parent).filter(|_| parent < c.id) {
+            Some((on, key)) if on == c.record_type && key == c.record => {}
+            Some(_) => p.add(&record, "parent", format!("comment {parent} is on another record")),
+            None => p.add(
+                &record,
+                "parent",
+                format!("no earlier top-level comment {parent} in the document (replies are one level deep)"),
+            ),
+        }
+        if c.resolved {
             p.add(
                 &record,
-                "record",
-                format!("no {} {} in the document", c.record_type, c.record),
+                "resolved",
+                "only a thread's first comment is resolved",
             );
-        }
-        people.check(p, &record, "author", &mut c.author);
-        if c.deleted_at.is_none() {
-            if let Err(e) = check_body(&c.body) {
-                p.rule(&record, "", e);
-            }
-        } else if c.body.contains('\0') {
-            p.text(&record, "body", &c.body, 0);
-        }
-        if c.quote
-            .as_ref()
-            .is_some_and(|q| q.chars().count() > MAX_QUOTE)
-        {
-            p.add(
-                &record,
-                "quote",
-                format!("must be at most {MAX_QUOTE} characters"),
-            );
-        }
-        match c.parent {
-            None => {
-                threads.insert(c.id, (c.record_type, c.record.clone()));
-            }
-            Some(parent) => {
-                match threads.get(&parent) {
-                    Some((on, key)) if *on == c.record_type && *key == c.record => {}
-                    Some(_) => p.add(&record, "parent", format!("comment {parent} is on another record")),
-                    None => p.add(
-                        &record,
-                        "parent",
-                        format!("no earlier top-level comment {parent} in the document (replies are one level deep)"),
-                    ),
-                }
-                if c.resolved {
-                    p.add(
-                        &record,
-                        "resolved",
-                        "only a thread's first comment is resolved",
-                    );
-                }
-            }
         }
     }
-    list
+    true
 }

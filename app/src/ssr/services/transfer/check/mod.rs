@@ -5,14 +5,17 @@ mod action;
 mod comment;
 mod incident;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Deserialize;
 
+use super::stream::{Item, List, Source, Stopped, walk};
 use super::{MAX_EVENT_BODY, MAX_INCIDENT_TEXT};
 use crate::domain::incident::check_title;
 use crate::domain::known_error::check_status;
-use crate::domain::{KeyKind, RecordKey};
+use crate::domain::{CommentOn, KeyKind, RecordKey};
 use crate::error::{AppError, FieldError};
 use crate::ssr::auth::normalise_email;
 use crate::ssr::services::common::text;
@@ -24,31 +27,12 @@ use crate::transfer::{
 };
 
 use action::check_action;
-use comment::{Records, check_comments};
+use comment::{Records, check_comment};
 use incident::check_incident;
 
 // ---------------------------------------------------------------------------------------
 // Reading and checking an import
 // ---------------------------------------------------------------------------------------
-
-/// The document's top level, records still untyped: each is read on its own so that every
-/// malformed record is reported, not just the first.
-#[derive(Deserialize)]
-pub(super) struct RawDocument {
-    format: Option<serde_json::Value>,
-    #[serde(default)]
-    pub settings: Option<serde_json::Value>,
-    #[serde(default)]
-    pub users: Vec<serde_json::Value>,
-    #[serde(default)]
-    pub incidents: Vec<serde_json::Value>,
-    #[serde(default)]
-    pub known_errors: Vec<serde_json::Value>,
-    #[serde(default)]
-    pub actions: Vec<serde_json::Value>,
-    #[serde(default)]
-    pub comments: Vec<serde_json::Value>,
-}
 
 /// Problems found so far, each naming its record and field.
 #[derive(Default)]
@@ -148,17 +132,6 @@ fn find_nul(v: &serde_json::Value, record: &str, path: &str, problems: &mut Prob
     }
 }
 
-/// A checked document, ready to write: keys parsed, e-mails normalised, defaults filled.
-pub(super) struct Plan {
-    pub settings: Option<OrgSettings>,
-    pub users: Vec<UserRecord>,
-    pub incidents: Vec<(i64, IncidentRecord)>,
-    pub known_errors: Vec<(i64, KnownErrorRecord)>,
-    pub actions: Vec<(i64, ActionRecord)>,
-    /// By their number in the document: every reply after its thread's first comment.
-    pub comments: Vec<CommentRecord>,
-}
-
 /// People a record may name: the document's users and those already in the database.
 pub(super) struct People<'a> {
     pub known: &'a HashSet<String>,
@@ -210,35 +183,6 @@ macro_rules! keyed_record {
     )*};
 }
 keyed_record!(IncidentRecord, KnownErrorRecord, ActionRecord);
-
-/// Reads the records of one keyed list, each on its own: its NUL characters, its shape and
-/// its key (well formed, once), then `each` checks it under its key. The records that parse,
-/// with their key numbers, in key order.
-fn keyed<R: serde::de::DeserializeOwned + Keyed>(
-    p: &mut Problems,
-    list: &[serde_json::Value],
-    name: &str,
-    kind: KeyKind,
-    mut each: impl FnMut(&mut Problems, &str, &mut R),
-) -> Vec<(i64, R)> {
-    let mut out = Vec::new();
-    let mut seen = HashSet::new();
-    for (i, v) in list.iter().enumerate() {
-        let record = label(v, "key", name, i);
-        find_nul(v, &record, "", p);
-        let Some(mut r) = typed::<R>(v, &record, p) else {
-            continue;
-        };
-        let Some(key) = parse_key(p, kind, r.key_mut(), &mut seen) else {
-            continue;
-        };
-        *r.key_mut() = key.to_string();
-        each(p, &key.to_string(), &mut r);
-        out.push((key.seq, r));
-    }
-    out.sort_by_key(|(s, _)| *s);
-    out
-}
 
 /// The users: e-mail and name as the accounts take them, each e-mail once. Returns them and
 /// every e-mail the rest of the document may name (theirs and those already here).
@@ -357,10 +301,118 @@ pub(super) fn check_names(p: &mut Problems, record: &str, field: &str, list: &mu
     }
 }
 
-/// Checks every record against the SPEC's rules; all problems at once.
-pub(super) fn check(raw: RawDocument, existing: &HashSet<String>) -> Result<Plan, Vec<FieldError>> {
-    let mut p = Problems::default();
-    match raw.format.as_ref().and_then(|f| f.as_str()) {
+// ---------------------------------------------------------------------------------------
+// The passes over a document
+// ---------------------------------------------------------------------------------------
+
+/// A comment as the first pass notes it: enough to check a reply's thread.
+pub(super) struct CommentNote {
+    on: CommentOn,
+    record: String,
+    top_level: bool,
+}
+
+/// What the first pass learns of a document: its format and settings, its users (small,
+/// kept whole) and the keys of its records (not the records), so that the second pass can
+/// check each record on its own, whatever the order of the document's lists.
+#[derive(Default)]
+pub(super) struct Index {
+    format: Option<serde_json::Value>,
+    settings: Option<serde_json::Value>,
+    users: Vec<serde_json::Value>,
+    records: Records,
+    /// The first comment of each number.
+    comments: HashMap<i64, CommentNote>,
+    /// Whether the comments come in the order of their numbers (as an export writes them).
+    pub comments_in_order: bool,
+    last_comment: Option<i64>,
+    /// Records per list.
+    pub counts: HashMap<List, u64>,
+}
+
+impl Index {
+    /// Notes one item of the first pass.
+    pub fn note(&mut self, item: Item) {
+        match item {
+            Item::Format(v) => self.format = Some(v),
+            Item::Settings(v) => self.settings = Some(v),
+            Item::Record(list, _, v) => {
+                *self.counts.entry(list).or_default() += 1;
+                let key = |kind| {
+                    v.get("key")
+                        .and_then(|k| k.as_str())
+                        .and_then(|k| RecordKey::parse_as(kind, k))
+                        .map(|k| k.to_string())
+                };
+                match list {
+                    List::Users => self.users.push(v),
+                    List::Incidents => {
+                        if let Some(k) = key(KeyKind::Incident) {
+                            if v.get("postmortem").is_some_and(|p| p.is_object()) {
+                                self.records.postmortems.insert(k.clone());
+                            }
+                            self.records.incidents.insert(k);
+                        }
+                    }
+                    List::KnownErrors => {
+                        self.records.known_errors.extend(key(KeyKind::KnownError));
+                    }
+                    List::Actions => self.records.actions.extend(key(KeyKind::Action)),
+                    List::Comments => self.note_comment(&v),
+                }
+            }
+        }
+    }
+
+    fn note_comment(&mut self, v: &serde_json::Value) {
+        let Ok(c) = CommentRecord::deserialize(v) else {
+            return;
+        };
+        if self.last_comment.is_some_and(|last| c.id <= last) {
+            self.comments_in_order = false;
+        }
+        self.last_comment = Some(c.id);
+        self.comments.entry(c.id).or_insert(CommentNote {
+            on: c.record_type,
+            record: c.record.trim().to_uppercase(),
+            top_level: c.parent.is_none(),
+        });
+    }
+
+    pub fn count(&self, list: List) -> u64 {
+        self.counts.get(&list).copied().unwrap_or(0)
+    }
+}
+
+/// Walks the whole document once, noting what [`Index`] holds.
+pub(super) fn first_pass(source: &Source) -> Result<Index, Stopped> {
+    let mut index = Index {
+        comments_in_order: true,
+        ..Index::default()
+    };
+    walk(source, &List::ALL, |item| {
+        index.note(item);
+        true
+    })?;
+    Ok(index)
+}
+
+/// The checked head of a document: its settings and users, and every e-mail its records may
+/// name (its users' and those already in the database).
+pub(super) struct Head {
+    pub settings: Option<OrgSettings>,
+    pub users: Vec<UserRecord>,
+    pub known: HashSet<String>,
+}
+
+/// Checks the format (alone: a document of another format is not read further), the
+/// settings and the users; the problems found go on into the second pass.
+pub(super) fn check_head(
+    index: &mut Index,
+    existing: &HashSet<String>,
+    p: &mut Problems,
+) -> Result<Head, Vec<FieldError>> {
+    match index.format.as_ref().and_then(|f| f.as_str()) {
         Some(FORMAT) => {}
         Some(other) => p.add(
             "document",
@@ -370,11 +422,11 @@ pub(super) fn check(raw: RawDocument, existing: &HashSet<String>) -> Result<Plan
         None => p.add("document", "format", format!("is required ({FORMAT})")),
     }
     if !p.0.is_empty() {
-        return Err(p.0);
+        return Err(std::mem::take(&mut p.0));
     }
-    let settings: Option<OrgSettings> = raw.settings.as_ref().and_then(|v| {
-        find_nul(v, "settings", "settings", &mut p);
-        let mut s: OrgSettings = typed(v, "settings", &mut p)?;
+    let settings: Option<OrgSettings> = index.settings.take().and_then(|v| {
+        find_nul(&v, "settings", "settings", p);
+        let mut s: OrgSettings = typed(&v, "settings", p)?;
         s.holidays.sort_unstable();
         s.holidays.dedup();
         // Never taken from a file: such addresses carry secrets and the file may be old.
@@ -384,84 +436,179 @@ pub(super) fn check(raw: RawDocument, existing: &HashSet<String>) -> Result<Plan
         }
         Some(s)
     });
-
     // Users first: everything else refers to them.
-    let (users, known) = check_users(&mut p, &raw.users, existing);
-    let people = People { known: &known };
-
-    // Keys present in the document, read before the records themselves so that a record that
-    // fails to parse does not also make every link to it a problem.
-    let keys_of = |list: &[serde_json::Value], kind: KeyKind| -> HashSet<String> {
-        list.iter()
-            .filter_map(|v| v.get("key")?.as_str())
-            .filter_map(|k| RecordKey::parse_as(kind, k))
-            .map(|k| k.to_string())
-            .collect()
-    };
-    let incident_keys = keys_of(&raw.incidents, KeyKind::Incident);
-    let ke_keys = keys_of(&raw.known_errors, KeyKind::KnownError);
-
-    // Incidents with their timelines and postmortems, known errors, actions.
-    let incidents = keyed(
-        &mut p,
-        &raw.incidents,
-        "incidents",
-        KeyKind::Incident,
-        |p, record, r: &mut IncidentRecord| {
-            check_incident(p, &people, record, r);
-        },
-    );
-    let known_errors = keyed(
-        &mut p,
-        &raw.known_errors,
-        "known_errors",
-        KeyKind::KnownError,
-        |p, record, r: &mut KnownErrorRecord| {
-            check_known_error(p, &people, record, r, &incident_keys);
-        },
-    );
-    let actions = keyed(
-        &mut p,
-        &raw.actions,
-        "actions",
-        KeyKind::Action,
-        |p, record, r: &mut ActionRecord| {
-            check_action(p, &people, record, r, &incident_keys, &ke_keys);
-        },
-    );
-
-    let mut comments = Vec::new();
-    for (i, v) in raw.comments.iter().enumerate() {
-        let record = v
-            .get("id")
-            .and_then(serde_json::Value::as_i64)
-            .map_or_else(|| format!("comments[{i}]"), |n| format!("comments[{n}]"));
-        find_nul(v, &record, "", &mut p);
-        if let Some(c) = typed::<CommentRecord>(v, &record, &mut p) {
-            comments.push(c);
-        }
-    }
-    let records = Records {
-        incidents: incidents.iter().map(|(_, r)| r.key.clone()).collect(),
-        postmortems: incidents
-            .iter()
-            .filter(|(_, r)| r.postmortem.is_some())
-            .map(|(_, r)| r.key.clone())
-            .collect(),
-        actions: actions.iter().map(|(_, r)| r.key.clone()).collect(),
-        known_errors: known_errors.iter().map(|(_, r)| r.key.clone()).collect(),
-    };
-    let comments = check_comments(&mut p, &people, &records, comments);
-
-    if !p.0.is_empty() {
-        return Err(p.0);
-    }
-    Ok(Plan {
+    let (users, known) = check_users(p, &std::mem::take(&mut index.users), existing);
+    Ok(Head {
         settings,
         users,
-        incidents,
-        known_errors,
-        actions,
-        comments,
+        known,
     })
+}
+
+/// A record that passed its checks, normalised as it is written (keys parsed, e-mails
+/// normalised, defaults filled).
+pub(super) enum Checked {
+    Incident(i64, Box<IncidentRecord>),
+    KnownError(i64, Box<KnownErrorRecord>),
+    Action(i64, Box<ActionRecord>),
+    Comment(Box<CommentRecord>),
+}
+
+/// Checks records one at a time against the SPEC's rules and the document's index. The
+/// second pass runs it over every record and keeps only the problems; the writing pass runs
+/// a fresh one again to get each record as it is written.
+pub(super) struct Checker {
+    index: Arc<Index>,
+    known: Arc<HashSet<String>>,
+    pub problems: Problems,
+    seen: HashMap<KeyKind, HashSet<i64>>,
+    seen_comments: HashSet<i64>,
+}
+
+impl Checker {
+    pub fn new(index: Arc<Index>, known: Arc<HashSet<String>>) -> Self {
+        Self {
+            index,
+            known,
+            problems: Problems::default(),
+            seen: HashMap::new(),
+            seen_comments: HashSet::new(),
+        }
+    }
+
+    /// Checks record `i` of `list`; the record as it is written when it passes.
+    pub fn record(&mut self, list: List, i: usize, v: &serde_json::Value) -> Option<Checked> {
+        let people = People { known: &self.known };
+        let records = &self.index.records;
+        let p = &mut self.problems;
+        match list {
+            // Checked with the head.
+            List::Users => None,
+            List::Incidents => {
+                let seen = self.seen.entry(KeyKind::Incident).or_default();
+                keyed(
+                    p,
+                    v,
+                    i,
+                    "incidents",
+                    KeyKind::Incident,
+                    seen,
+                    |p, record, r| {
+                        check_incident(p, &people, record, r);
+                    },
+                )
+                .map(|(seq, r)| Checked::Incident(seq, Box::new(r)))
+            }
+            List::KnownErrors => {
+                let seen = self.seen.entry(KeyKind::KnownError).or_default();
+                keyed(
+                    p,
+                    v,
+                    i,
+                    "known_errors",
+                    KeyKind::KnownError,
+                    seen,
+                    |p, record, r| {
+                        check_known_error(p, &people, record, r, &records.incidents);
+                    },
+                )
+                .map(|(seq, r)| Checked::KnownError(seq, Box::new(r)))
+            }
+            List::Actions => {
+                let seen = self.seen.entry(KeyKind::Action).or_default();
+                keyed(p, v, i, "actions", KeyKind::Action, seen, |p, record, r| {
+                    check_action(
+                        p,
+                        &people,
+                        record,
+                        r,
+                        &records.incidents,
+                        &records.known_errors,
+                    );
+                })
+                .map(|(seq, r)| Checked::Action(seq, Box::new(r)))
+            }
+            List::Comments => {
+                let record = v
+                    .get("id")
+                    .and_then(serde_json::Value::as_i64)
+                    .map_or_else(|| format!("comments[{i}]"), |n| format!("comments[{n}]"));
+                find_nul(v, &record, "", p);
+                let mut c = typed::<CommentRecord>(v, &record, p)?;
+                let threads = |parent: i64| {
+                    self.index
+                        .comments
+                        .get(&parent)
+                        .filter(|n| n.top_level)
+                        .map(|n| (n.on, n.record.as_str()))
+                };
+                check_comment(
+                    p,
+                    &people,
+                    records,
+                    &mut self.seen_comments,
+                    threads,
+                    &mut c,
+                )
+                .then(|| Checked::Comment(Box::new(c)))
+            }
+        }
+    }
+}
+
+/// Reads one record of a keyed list: its NUL characters, its shape and its key (well
+/// formed, once), then `each` checks it under its key. The record with its key number.
+fn keyed<R: serde::de::DeserializeOwned + Keyed>(
+    p: &mut Problems,
+    v: &serde_json::Value,
+    i: usize,
+    name: &str,
+    kind: KeyKind,
+    seen: &mut HashSet<i64>,
+    each: impl FnOnce(&mut Problems, &str, &mut R),
+) -> Option<(i64, R)> {
+    let record = label(v, "key", name, i);
+    find_nul(v, &record, "", p);
+    let mut r = typed::<R>(v, &record, p)?;
+    let key = parse_key(p, kind, r.key_mut(), seen)?;
+    *r.key_mut() = key.to_string();
+    each(p, &key.to_string(), &mut r);
+    Some((key.seq, r))
+}
+
+/// The second pass: every record checked on its own; all problems at once.
+pub(super) fn second_pass(
+    source: &Source,
+    index: Arc<Index>,
+    known: Arc<HashSet<String>>,
+    mut p: Problems,
+    done: &AtomicU64,
+) -> Result<(), Vec<FieldError>> {
+    let mut checker = Checker::new(index, known);
+    std::mem::swap(&mut checker.problems, &mut p);
+    let walked = walk(
+        source,
+        &[
+            List::Incidents,
+            List::KnownErrors,
+            List::Actions,
+            List::Comments,
+        ],
+        |item| {
+            if let Item::Record(list, i, v) = item {
+                checker.record(list, i, &v);
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+            true
+        },
+    );
+    if let Err(e) = walked {
+        // The first pass read the same document; only the source can fail now.
+        return Err(AppError::from(e).fields().to_vec());
+    }
+    if checker.problems.0.is_empty() {
+        Ok(())
+    } else {
+        Err(checker.problems.0)
+    }
 }

@@ -2,32 +2,37 @@
 
 use crate::domain::RecordType;
 use crate::domain::{IncidentId, KnownErrorId, UserId};
-use std::collections::HashMap;
 
 use sea_orm::{ActiveValue::Set, ConnectionTrait};
 
-use crate::domain::{KeyKind, RecordKey};
+use crate::domain::KeyKind;
 use crate::error::{AppError, AppResult};
 use crate::ssr::entities::{action, action_verification};
 use crate::ssr::to_ms;
 
-use super::{Writer, ids_by, incident_of, insert_all, ms};
-use crate::ssr::services::transfer::check::Plan;
+use super::{Writer, id_of, ids_by, ids_of, insert_all, ms};
+use crate::transfer::ActionRecord;
 
-/// Writes the actions and every verification attempt.
+/// Writes a batch of actions and every verification attempt.
 pub(super) async fn write(
     txn: &impl ConnectionTrait,
     w: &mut Writer<'_>,
-    plan: &Plan,
-    inc_id: &HashMap<i64, i64>,
-    ke_id: &HashMap<i64, i64>,
+    batch: &[(i64, ActionRecord)],
 ) -> AppResult<()> {
-    // Actions and their verification history.
-    w.progress
-        .phase("writing actions", plan.actions.len() as u64);
+    let inc_id = ids_of(
+        txn,
+        KeyKind::Incident,
+        batch.iter().filter_map(|(_, r)| r.incident.as_deref()),
+    )
+    .await?;
+    let ke_id = ids_of(
+        txn,
+        KeyKind::KnownError,
+        batch.iter().filter_map(|(_, r)| r.known_error.as_deref()),
+    )
+    .await?;
     let days = w.org.verification_days;
-    let rows: Vec<action::ActiveModel> = plan
-        .actions
+    let rows: Vec<action::ActiveModel> = batch
         .iter()
         .map(|(seq, r)| {
             let required = r
@@ -48,12 +53,11 @@ pub(super) async fn write(
                 incident_id: Set(r
                     .incident
                     .as_deref()
-                    .and_then(|k| incident_of(inc_id, k).map(IncidentId))),
-                known_error_id: Set(r.known_error.as_deref().and_then(|k| {
-                    RecordKey::parse_as(KeyKind::KnownError, k)
-                        .and_then(|k| ke_id.get(&k.seq).copied())
-                        .map(KnownErrorId)
-                })),
+                    .and_then(|k| id_of(&inc_id, KeyKind::Incident, k).map(IncidentId))),
+                known_error_id: Set(r
+                    .known_error
+                    .as_deref()
+                    .and_then(|k| id_of(&ke_id, KeyKind::KnownError, k).map(KnownErrorId))),
                 title: Set(r.title.clone()),
                 description: Set(r.description.clone()),
                 kind: Set(r.kind),
@@ -84,11 +88,18 @@ pub(super) async fn write(
             }
         })
         .collect();
-    w.summary.actions = rows.len();
-    insert_all(txn, rows, w.progress).await?;
-    let act_id = ids_by(action::Entity, action::Column::Seq, action::Column::Id, txn).await?;
+    w.summary.actions += rows.len();
+    insert_all(txn, rows).await?;
+    let act_id = ids_by(
+        action::Entity,
+        action::Column::Seq,
+        action::Column::Id,
+        batch.iter().map(|(seq, _)| *seq).collect(),
+        txn,
+    )
+    .await?;
     let mut history = Vec::new();
-    for (seq, r) in &plan.actions {
+    for (seq, r) in batch {
         let Some(&id) = act_id.get(seq) else {
             return Err(AppError::internal());
         };
@@ -107,10 +118,8 @@ pub(super) async fn write(
             }
         }
     }
-    w.summary.verifications = history.len();
-    w.progress
-        .phase("writing verifications", history.len() as u64);
-    insert_all(txn, history, w.progress).await?;
-
+    w.summary.verifications += history.len();
+    insert_all(txn, history).await?;
+    w.advance(batch.len());
     Ok(())
 }

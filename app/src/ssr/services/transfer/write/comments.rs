@@ -13,9 +13,7 @@ use crate::ssr::entities::comment;
 use crate::ssr::to_ms;
 use crate::transfer::CommentRecord;
 
-use super::{Writer, insert_all, ms};
-use crate::ssr::services::transfer::Quiet;
-use crate::ssr::services::transfer::check::Plan;
+use super::{CHUNK, Writer, insert_all, ms};
 
 fn row(w: &Writer<'_>, c: &CommentRecord, parent: Option<i64>) -> AppResult<comment::ActiveModel> {
     let author = w
@@ -55,73 +53,82 @@ async fn ids_after(txn: &impl ConnectionTrait, after: i64) -> AppResult<Vec<i64>
         .await?)
 }
 
-/// Writes the comments in the order of their numbers (so a new export numbers them the same),
-/// in batches: a batch ends before a reply whose thread is still in it, so every reply is
-/// written under its thread's new id.
-pub(super) async fn write(
-    txn: &impl ConnectionTrait,
-    w: &mut Writer<'_>,
-    plan: &Plan,
-) -> AppResult<()> {
-    if plan.comments.is_empty() {
-        return Ok(());
-    }
-    w.progress
-        .phase("writing comments", plan.comments.len() as u64);
-    let mut last: i64 = comment::Entity::find()
-        .select_only()
-        .column_as(comment::Column::Id.max(), "max")
-        .into_tuple::<Option<i64>>()
-        .one(txn)
-        .await?
-        .flatten()
-        .unwrap_or(0);
-    let mut new_id: HashMap<i64, i64> = HashMap::new();
-    let mut batch: Vec<&CommentRecord> = Vec::new();
-    for c in &plan.comments {
-        if c.parent.is_some_and(|p| !new_id.contains_key(&p)) {
-            last = flush(txn, w, &mut batch, &mut new_id, last).await?;
-        }
-        batch.push(c);
-    }
-    flush(txn, w, &mut batch, &mut new_id, last).await?;
-    w.summary.comments = plan.comments.len();
-    Ok(())
+/// Writes comments as they come, in batches: a batch ends before a reply whose thread is
+/// still in it, so every reply is written under its thread's new id. The caller hands them
+/// on in the order of their numbers (so a new export numbers them the same), or threads
+/// before replies.
+pub(super) struct Comments {
+    /// The highest comment id written so far.
+    last: i64,
+    /// The new id of each comment number written.
+    new_id: HashMap<i64, i64>,
+    batch: Vec<CommentRecord>,
 }
 
-/// Inserts `batch` (emptying it), records the new id of each comment's number and returns
-/// the highest id written so far.
-async fn flush(
-    txn: &impl ConnectionTrait,
-    w: &mut Writer<'_>,
-    batch: &mut Vec<&CommentRecord>,
-    new_id: &mut HashMap<i64, i64>,
-    last: i64,
-) -> AppResult<i64> {
-    if batch.is_empty() {
-        return Ok(last);
-    }
-    let rows = batch
-        .iter()
-        .map(|c| {
-            let parent = match c.parent {
-                Some(p) => Some(new_id.get(&p).copied().ok_or_else(AppError::internal)?),
-                None => None,
-            };
-            row(w, c, parent)
+impl Comments {
+    pub async fn start(txn: &impl ConnectionTrait) -> AppResult<Self> {
+        let last = comment::Entity::find()
+            .select_only()
+            .column_as(comment::Column::Id.max(), "max")
+            .into_tuple::<Option<i64>>()
+            .one(txn)
+            .await?
+            .flatten()
+            .unwrap_or(0);
+        Ok(Self {
+            last,
+            new_id: HashMap::new(),
+            batch: Vec::new(),
         })
-        .collect::<AppResult<Vec<_>>>()?;
-    // Progress counts over all batches, not within this one.
-    insert_all(txn, rows, &Quiet).await?;
-    let ids = ids_after(txn, last).await?;
-    if ids.len() != batch.len() {
-        return Err(AppError::internal());
     }
-    for (c, id) in batch.iter().zip(&ids) {
-        new_id.insert(c.id, *id);
-        w.audit.push((RecordType::Comment, id.to_string()));
+
+    pub async fn add(
+        &mut self,
+        txn: &impl ConnectionTrait,
+        w: &mut Writer<'_>,
+        c: CommentRecord,
+    ) -> AppResult<()> {
+        if self.batch.len() >= CHUNK || c.parent.is_some_and(|p| !self.new_id.contains_key(&p)) {
+            self.flush(txn, w).await?;
+        }
+        self.batch.push(c);
+        Ok(())
     }
-    batch.clear();
-    w.progress.advance(new_id.len() as u64);
-    Ok(ids.last().copied().unwrap_or(last))
+
+    /// Inserts the batch (emptying it) and records the new id of each comment's number.
+    pub async fn flush(&mut self, txn: &impl ConnectionTrait, w: &mut Writer<'_>) -> AppResult<()> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let rows = self
+            .batch
+            .iter()
+            .map(|c| {
+                let parent = match c.parent {
+                    Some(p) => Some(
+                        self.new_id
+                            .get(&p)
+                            .copied()
+                            .ok_or_else(AppError::internal)?,
+                    ),
+                    None => None,
+                };
+                row(w, c, parent)
+            })
+            .collect::<AppResult<Vec<_>>>()?;
+        insert_all(txn, rows).await?;
+        let ids = ids_after(txn, self.last).await?;
+        if ids.len() != self.batch.len() {
+            return Err(AppError::internal());
+        }
+        for (c, id) in self.batch.iter().zip(&ids) {
+            self.new_id.insert(c.id, *id);
+            w.audit.push((RecordType::Comment, id.to_string()));
+        }
+        w.summary.comments += self.batch.len();
+        w.advance(self.batch.len());
+        self.batch.clear();
+        self.last = ids.last().copied().unwrap_or(self.last);
+        Ok(())
+    }
 }

@@ -16,19 +16,27 @@ use crate::ssr::services::{incident as incidents, postmortem as postmortems};
 use crate::ssr::to_ms;
 
 use super::{Writer, ids_by, insert_all, ms};
-use crate::ssr::services::transfer::check::Plan;
+use crate::transfer::IncidentRecord;
 
-/// Writes the incidents and their children; returns incident ids by key number.
+/// This instance's hooks by name: an imported alert goes back to the hook of its name.
+pub(super) async fn hooks(txn: &impl ConnectionTrait) -> AppResult<HashMap<String, i64>> {
+    use sea_orm::EntityTrait;
+    Ok(hook::Entity::find()
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|h| (h.name, h.id))
+        .collect())
+}
+
+/// Writes a batch of incidents and their children.
 pub(super) async fn write(
     txn: &impl ConnectionTrait,
     w: &mut Writer<'_>,
-    plan: &Plan,
-) -> AppResult<HashMap<i64, i64>> {
-    // Incidents.
-    w.progress
-        .phase("writing incidents", plan.incidents.len() as u64);
-    let rows: Vec<incident::ActiveModel> = plan
-        .incidents
+    batch: &[(i64, IncidentRecord)],
+    hooks: &HashMap<String, i64>,
+) -> AppResult<()> {
+    let rows: Vec<incident::ActiveModel> = batch
         .iter()
         .map(|(seq, r)| incident::ActiveModel {
             key: Set(r.key.clone()),
@@ -54,12 +62,13 @@ pub(super) async fn write(
             ..Default::default()
         })
         .collect();
-    w.summary.incidents = rows.len();
-    insert_all(txn, rows, w.progress).await?;
+    w.summary.incidents += rows.len();
+    insert_all(txn, rows).await?;
     let inc_id = ids_by(
         incident::Entity,
         incident::Column::Seq,
         incident::Column::Id,
+        batch.iter().map(|(seq, _)| *seq).collect(),
         txn,
     )
     .await?;
@@ -70,17 +79,7 @@ pub(super) async fn write(
     let mut events = Vec::new();
     let mut pms = Vec::new();
     let mut alerts = Vec::new();
-    // Alerts go back to the hook of their name, when this instance has one.
-    let hooks: HashMap<String, i64> = {
-        use sea_orm::EntityTrait;
-        hook::Entity::find()
-            .all(txn)
-            .await?
-            .into_iter()
-            .map(|h| (h.name, h.id))
-            .collect()
-    };
-    for (seq, r) in &plan.incidents {
+    for (seq, r) in batch {
         let Some(&id) = inc_id.get(seq) else {
             return Err(AppError::internal());
         };
@@ -112,35 +111,37 @@ pub(super) async fn write(
             created_at: Set(ms(e.created_at).unwrap_or(to_ms(e.occurred_at))),
             ..Default::default()
         }));
-        alerts.extend(r.alerts.iter().map(|a| alert_row(a, id, &hooks)));
+        alerts.extend(r.alerts.iter().map(|a| alert_row(a, id, hooks)));
         if let Some(pm) = &r.postmortem {
             w.audit.push((RecordType::Postmortem, r.key.clone()));
             pms.push(postmortem_row(w, r, pm, id)?);
         }
     }
-    w.progress
-        .phase("writing incident services, tags and roles", 0);
-    insert_all(txn, services, w.progress).await?;
-    insert_all(txn, tags, w.progress).await?;
-    insert_all(txn, roles, w.progress).await?;
-    w.summary.timeline_events = events.len();
-    w.progress
-        .phase("writing timeline events", events.len() as u64);
-    insert_all(txn, events, w.progress).await?;
-    w.progress.phase("writing alerts", alerts.len() as u64);
-    insert_all(txn, alerts, w.progress).await?;
-    w.summary.postmortems = pms.len();
-    w.progress.phase("writing postmortems", pms.len() as u64);
-    insert_all(txn, pms, w.progress).await?;
+    insert_all(txn, services).await?;
+    insert_all(txn, tags).await?;
+    insert_all(txn, roles).await?;
+    w.summary.timeline_events += events.len();
+    insert_all(txn, events).await?;
+    insert_all(txn, alerts).await?;
+    w.summary.postmortems += pms.len();
+    let with_pm: Vec<i64> = pms
+        .iter()
+        .filter_map(|pm| match &pm.incident_id {
+            Set(IncidentId(id)) => Some(*id),
+            _ => None,
+        })
+        .collect();
+    insert_all(txn, pms).await?;
     let pm_id = ids_by(
         postmortem::Entity,
         postmortem::Column::IncidentId,
         postmortem::Column::Id,
+        with_pm,
         txn,
     )
     .await?;
     let mut reviewers = Vec::new();
-    for (seq, r) in &plan.incidents {
+    for (seq, r) in batch {
         let (Some(pm), Some(pid)) = (
             &r.postmortem,
             inc_id.get(seq).and_then(|i| pm_id.get(i)).copied(),
@@ -162,9 +163,9 @@ pub(super) async fn write(
             }
         }
     }
-    insert_all(txn, reviewers, w.progress).await?;
-
-    Ok(inc_id)
+    insert_all(txn, reviewers).await?;
+    w.advance(batch.len());
+    Ok(())
 }
 
 /// An alert's row, on the hook of its name when this instance has one.

@@ -1,7 +1,7 @@
 //! Known errors with their services, incident links and suggestion index.
 
 use crate::domain::RecordType;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use sea_orm::{ActiveValue::Set, ConnectionTrait};
 
@@ -12,23 +12,27 @@ use crate::ssr::entities::{
 use crate::ssr::similarity::Analyzer;
 use crate::ssr::to_ms;
 
-use super::{Writer, ids_by, incident_of, insert_all, ms};
-use crate::ssr::services::transfer::check::Plan;
+use super::{Writer, id_of, ids_by, ids_of, insert_all, ms};
+use crate::domain::KeyKind;
+use crate::transfer::KnownErrorRecord;
 
-/// Writes the known errors; returns their ids by key number.
+/// Writes a batch of known errors with their services, links and index terms.
 pub(super) async fn write(
     txn: &impl ConnectionTrait,
     w: &mut Writer<'_>,
-    plan: &Plan,
-    inc_id: &HashMap<i64, i64>,
-) -> AppResult<HashMap<i64, i64>> {
-    // Known errors and their suggestion index.
-    w.progress
-        .phase("writing known errors", plan.known_errors.len() as u64);
+    batch: &[(i64, KnownErrorRecord)],
+) -> AppResult<()> {
+    let inc_id = ids_of(
+        txn,
+        KeyKind::Incident,
+        batch
+            .iter()
+            .flat_map(|(_, r)| r.incidents.iter().map(String::as_str)),
+    )
+    .await?;
     let analyzer = Analyzer::default();
     let mut terms: Vec<(i64, BTreeMap<String, u32>)> = Vec::new();
-    let rows: Vec<known_error::ActiveModel> = plan
-        .known_errors
+    let rows: Vec<known_error::ActiveModel> = batch
         .iter()
         .map(|(seq, r)| {
             let tf = analyzer.frequencies(&[(&r.title, 3), (&r.symptoms, 2), (&r.root_cause, 1)]);
@@ -54,19 +58,20 @@ pub(super) async fn write(
             }
         })
         .collect();
-    w.summary.known_errors = rows.len();
-    insert_all(txn, rows, w.progress).await?;
+    w.summary.known_errors += rows.len();
+    insert_all(txn, rows).await?;
     let ke_id = ids_by(
         known_error::Entity,
         known_error::Column::Seq,
         known_error::Column::Id,
+        batch.iter().map(|(seq, _)| *seq).collect(),
         txn,
     )
     .await?;
     let mut ke_services = Vec::new();
     let mut ke_links = Vec::new();
     let mut ke_terms = Vec::new();
-    for (seq, r) in &plan.known_errors {
+    for (seq, r) in batch {
         let Some(&id) = ke_id.get(seq) else {
             return Err(AppError::internal());
         };
@@ -76,7 +81,7 @@ pub(super) async fn write(
             service: Set(s.clone()),
         }));
         for k in &r.incidents {
-            if let Some(i) = incident_of(inc_id, k) {
+            if let Some(i) = id_of(&inc_id, KeyKind::Incident, k) {
                 ke_links.push(known_error_incident::ActiveModel {
                     known_error_id: Set(id),
                     incident_id: Set(i),
@@ -95,11 +100,9 @@ pub(super) async fn write(
             }));
         }
     }
-    insert_all(txn, ke_services, w.progress).await?;
-    insert_all(txn, ke_links, w.progress).await?;
-    w.progress
-        .phase("writing the known-error index", ke_terms.len() as u64);
-    insert_all(txn, ke_terms, w.progress).await?;
-
-    Ok(ke_id)
+    insert_all(txn, ke_services).await?;
+    insert_all(txn, ke_links).await?;
+    insert_all(txn, ke_terms).await?;
+    w.advance(batch.len());
+    Ok(())
 }

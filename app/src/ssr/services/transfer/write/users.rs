@@ -10,17 +10,16 @@ use crate::ssr::entities::user;
 use crate::ssr::to_ms;
 
 use super::{Writer, insert_all};
-use crate::ssr::services::transfer::check::Plan;
+use crate::transfer::UserRecord;
 
 /// Writes the new users and learns every user's id by e-mail.
 pub(super) async fn write(
     txn: &impl ConnectionTrait,
     w: &mut Writer<'_>,
-    plan: &Plan,
+    users: &[UserRecord],
     existing: &HashSet<String>,
 ) -> AppResult<()> {
-    let new_users: Vec<user::ActiveModel> = plan
-        .users
+    let new_users: Vec<user::ActiveModel> = users
         .iter()
         .filter(|u| !existing.contains(&u.email))
         .map(|u| user::ActiveModel {
@@ -36,15 +35,17 @@ pub(super) async fn write(
         })
         .collect();
     w.summary.users_created = new_users.len();
-    w.summary.users_existing = plan.users.len() - new_users.len();
+    w.summary.users_existing = users.len() - new_users.len();
     w.audit.extend(
-        plan.users
+        users
             .iter()
             .filter(|u| !existing.contains(&u.email))
             .map(|u| (RecordType::User, u.email.clone())),
     );
-    w.progress.phase("writing users", new_users.len() as u64);
-    insert_all(txn, new_users, w.progress).await?;
+    w.phase("writing users", new_users.len() as u64);
+    let n = new_users.len();
+    insert_all(txn, new_users).await?;
+    w.advance(n);
     w.users = user::Entity::find()
         .select_only()
         .column(user::Column::Email)
