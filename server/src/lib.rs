@@ -48,6 +48,7 @@ pub async fn build_state(settings: &Settings) -> Result<AppState, StartError> {
         db,
         reader,
         settings: app::ssr::services::settings::Cache::default(),
+        labels: app::ssr::services::incident::LabelsCache::default(),
         config: Arc::new(app::ssr::RuntimeConfig {
             metrics_token: settings
                 .metrics_token

@@ -315,6 +315,7 @@ pub mod http {
             reader,
             db,
             settings: app::ssr::services::settings::Cache::default(),
+            labels: app::ssr::services::incident::LabelsCache::default(),
             config: std::sync::Arc::new(app::ssr::RuntimeConfig::new(ORIGIN)),
         }
     }

@@ -345,6 +345,21 @@ db_test!(
             ic.anonymous().get("/api/v1/labels").await.status,
             StatusCode::UNAUTHORIZED
         );
+        // The counts are kept between requests, but a change of an incident's services or
+        // tags is suggested at once.
+        let r = ic
+            .patch(
+                "/api/v1/incidents/INC-3",
+                json!({"services": ["search", "zeta"], "tags": ["zz"]}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let r = viewer.get("/api/v1/labels").await;
+        assert_eq!(
+            r.body["services"],
+            json!(["payments", "checkout", "search", "zeta"])
+        );
+        assert_eq!(r.body["tags"], json!(["db", "network", "zz"]));
     }
 );
 

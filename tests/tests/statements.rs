@@ -109,6 +109,12 @@ db_test!(statements_per_page_do_not_grow_with_the_data, |db| {
     eprintln!("{:<28} {:>5} {:>5}", "page", "small", "large");
     for ((page, a), (_, b)) in before.iter().zip(&after) {
         eprintln!("{page:<28} {:>5} {:>5}", a.len(), b.len());
+        // `STATEMENTS_SHOW=1`: each page's statements, to see what a page runs.
+        if std::env::var_os("STATEMENTS_SHOW").is_some() {
+            for s in b {
+                eprintln!("    {}", s.chars().take(220).collect::<String>());
+            }
+        }
     }
     for ((page, a), (_, b)) in before.iter().zip(&after) {
         assert_eq!(

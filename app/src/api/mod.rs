@@ -166,10 +166,7 @@ pub async fn timeline_event_history(key: String, id: i64) -> Result<Vec<AuditEnt
 
 #[server(prefix = "/rpc", endpoint = "incident_labels")]
 pub async fn incident_labels() -> Result<Labels, AppError> {
-    ctx::run(|state, actor| async move {
-        crate::ssr::services::incident::labels(&state.reader, &actor).await
-    })
-    .await
+    ctx::run(|state, actor| async move { state.labels.get(&state.reader, &actor).await }).await
 }
 
 #[server(prefix = "/rpc", endpoint = "declare_incident", input = server_fn::codec::Json)]

@@ -57,6 +57,8 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// The settings as this process keeps them between requests.
     pub settings: services::settings::Cache,
+    /// The services and tags in use, as this process keeps them between requests.
+    pub labels: services::incident::LabelsCache,
 }
 
 /// The client every outgoing message goes through (timeouts set per request), or an error

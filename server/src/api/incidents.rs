@@ -129,5 +129,5 @@ async fn event_history(
 #[utoipa::path(get, path = "/api/v1/labels", tag = "incidents",
     responses((status = 200, description = "The services and tags in use, most used first", body = Labels), (status = 401, body = ErrorBody)))]
 async fn labels(State(s): State<AppState>, Me(me): Me) -> ApiResult<impl IntoResponse> {
-    Ok(Json(incidents::labels(&s.reader, &me).await?))
+    Ok(Json(s.labels.get(&s.reader, &me).await?))
 }

@@ -185,8 +185,13 @@ async fn bare_axum() -> u16 {
     port
 }
 
+/// The server under test: `HINDSIGHT_BIN` (e.g. the `profiling` build, to record a profile
+/// of it under load), else the release build.
 fn release_binary() -> PathBuf {
-    let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/hindsight");
+    let bin = std::env::var_os("HINDSIGHT_BIN").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/hindsight"),
+        PathBuf::from,
+    );
     assert!(
         bin.is_file(),
         "{} is missing: cargo build --release -p hindsight",

@@ -1,5 +1,9 @@
 //! The services and tags in use, for the suggestions wherever they are typed.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
 use sea_orm::sea_query::{Alias, Expr, Order};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryOrder, QuerySelect};
 
@@ -11,6 +15,45 @@ use crate::ssr::entities::{incident_service, incident_tag};
 
 /// How many of each the suggestions offer.
 const LIMIT: u64 = 200;
+
+/// How long a process serves the labels it counted before it counts them again (another
+/// process's new service is suggested within this; one added here at once).
+pub const CACHE_FOR: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Bumped whenever this process writes an incident's services or tags.
+static GENERATION: AtomicU64 = AtomicU64::new(0);
+
+/// Marks the counted labels of this process stale.
+pub fn changed() {
+    GENERATION.fetch_add(1, Ordering::SeqCst);
+}
+
+/// The labels of one database as a process keeps them between requests: counting them
+/// groups every service and tag row, which no page should pay for on each view.
+#[derive(Clone, Debug, Default)]
+pub struct LabelsCache {
+    slot: Arc<Mutex<Option<(Instant, u64, Labels)>>>,
+}
+
+impl LabelsCache {
+    /// [`labels`], counted again when older than [`CACHE_FOR`] or changed in this process.
+    pub async fn get(&self, db: &impl ConnectionTrait, actor: &Actor) -> AppResult<Labels> {
+        actor.require(Op::Read)?;
+        let generation = GENERATION.load(Ordering::SeqCst);
+        if let Ok(slot) = self.slot.lock()
+            && let Some((at, g, l)) = slot.as_ref()
+            && *g == generation
+            && at.elapsed() < CACHE_FOR
+        {
+            return Ok(l.clone());
+        }
+        let fresh = labels(db, actor).await?;
+        if let Ok(mut slot) = self.slot.lock() {
+            *slot = Some((Instant::now(), generation, fresh.clone()));
+        }
+        Ok(fresh)
+    }
+}
 
 /// The most used services and tags, counted in SQL: one grouped query over the incidents'
 /// service rows and one over their tag rows.

@@ -10,7 +10,7 @@ mod write;
 
 pub use correct::{correct_event, entry_field, event_history};
 pub use find::{find, get, key_times, view};
-pub use labels::{labels, services_of};
+pub use labels::{LabelsCache, changed as labels_changed, labels, services_of};
 pub use list::{active_count, list, list_at};
 pub use rca_due::{rca_due, recompute_due, sync_due};
 pub(crate) use timeline::add_server_entry;

@@ -51,6 +51,9 @@ async fn replace_children(
     tags: Option<&[String]>,
     roles: Option<&BTreeMap<String, i64>>,
 ) -> AppResult<()> {
+    if services.is_some() || tags.is_some() {
+        super::labels::changed();
+    }
     if let Some(services) = services {
         let rows = services.iter().map(|s| incident_service::ActiveModel {
             incident_id: Set(id),

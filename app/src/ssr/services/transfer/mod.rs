@@ -174,6 +174,7 @@ pub async fn import_from<C: ConnectionTrait + TransactionTrait>(
     progress.phase("committing", 0);
     txn.commit().await?;
     crate::ssr::services::settings::changed();
+    crate::ssr::services::incident::labels_changed();
     Ok(summary)
 }
 
