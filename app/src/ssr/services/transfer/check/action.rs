@@ -18,8 +18,8 @@ pub(super) fn check_action(
     people: &People<'_>,
     record: &str,
     r: &mut ActionRecord,
-    incidents: &HashSet<String>,
-    known_errors: &HashSet<String>,
+    incidents: &HashSet<i64>,
+    known_errors: &HashSet<i64>,
 ) {
     if let Err(e) = check_title(&r.title) {
         p.rule(record, "", e);
@@ -58,7 +58,7 @@ pub(super) fn check_action(
     });
     if let Some(k) = &r.incident {
         match RecordKey::parse_as(KeyKind::Incident, k) {
-            Some(key) if incidents.contains(&key.to_string()) => r.incident = Some(key.to_string()),
+            Some(key) if incidents.contains(&key.seq) => r.incident = Some(key.to_string()),
             _ => p.add(
                 record,
                 "incident",
@@ -68,7 +68,7 @@ pub(super) fn check_action(
     }
     if let Some(k) = &r.known_error {
         match RecordKey::parse_as(KeyKind::KnownError, k) {
-            Some(key) if known_errors.contains(&key.to_string()) => {
+            Some(key) if known_errors.contains(&key.seq) => {
                 r.known_error = Some(key.to_string());
             }
             _ => p.add(

@@ -3,29 +3,31 @@
 
 use std::collections::HashSet;
 
-use crate::domain::CommentOn;
 use crate::domain::comment::{MAX_QUOTE, check_body};
+use crate::domain::{CommentOn, KeyKind, RecordKey};
 use crate::transfer::CommentRecord;
 
 use super::{People, Problems};
 
-/// The keys of the document's records, by the type a comment may be on.
+/// The keys of the document's records (their numbers: a few bytes each, whatever the
+/// records hold), by the type a comment may be on.
 #[derive(Default)]
 pub(super) struct Records {
-    pub incidents: HashSet<String>,
-    pub postmortems: HashSet<String>,
-    pub actions: HashSet<String>,
-    pub known_errors: HashSet<String>,
+    pub incidents: HashSet<i64>,
+    pub postmortems: HashSet<i64>,
+    pub actions: HashSet<i64>,
+    pub known_errors: HashSet<i64>,
 }
 
 impl Records {
     fn has(&self, on: CommentOn, key: &str) -> bool {
-        match on {
-            CommentOn::Incident => self.incidents.contains(key),
-            CommentOn::Postmortem => self.postmortems.contains(key),
-            CommentOn::Action => self.actions.contains(key),
-            CommentOn::KnownError => self.known_errors.contains(key),
-        }
+        let (kind, set) = match on {
+            CommentOn::Incident => (KeyKind::Incident, &self.incidents),
+            CommentOn::Postmortem => (KeyKind::Incident, &self.postmortems),
+            CommentOn::Action => (KeyKind::Action, &self.actions),
+            CommentOn::KnownError => (KeyKind::KnownError, &self.known_errors),
+        };
+        RecordKey::parse_as(kind, key).is_some_and(|k| set.contains(&k.seq))
     }
 }
 

@@ -228,7 +228,7 @@ fn check_known_error(
     people: &People<'_>,
     record: &str,
     r: &mut KnownErrorRecord,
-    incident_keys: &HashSet<String>,
+    incident_keys: &HashSet<i64>,
 ) {
     if let Err(e) = check_title(&r.title) {
         p.rule(record, "", e);
@@ -256,7 +256,7 @@ fn check_known_error(
     let mut linked = Vec::new();
     for (j, k) in r.incidents.iter().enumerate() {
         match RecordKey::parse_as(KeyKind::Incident, k) {
-            Some(key) if incident_keys.contains(&key.to_string()) => {
+            Some(key) if incident_keys.contains(&key.seq) => {
                 linked.push(key);
             }
             _ => p.add(
@@ -342,14 +342,14 @@ impl Index {
                     v.get("key")
                         .and_then(|k| k.as_str())
                         .and_then(|k| RecordKey::parse_as(kind, k))
-                        .map(|k| k.to_string())
+                        .map(|k| k.seq)
                 };
                 match list {
                     List::Users => self.users.push(v),
                     List::Incidents => {
                         if let Some(k) = key(KeyKind::Incident) {
                             if v.get("postmortem").is_some_and(|p| p.is_object()) {
-                                self.records.postmortems.insert(k.clone());
+                                self.records.postmortems.insert(k);
                             }
                             self.records.incidents.insert(k);
                         }
