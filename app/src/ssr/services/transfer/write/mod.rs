@@ -119,26 +119,30 @@ fn ms(t: Option<DateTime<Utc>>) -> Option<i64> {
 }
 
 /// Records handed from the blocking reader to the writer, a batch at a time.
-struct Feed {
-    rx: tokio::sync::mpsc::Receiver<Vec<Checked>>,
+struct Feed<T> {
+    rx: tokio::sync::mpsc::Receiver<Vec<T>>,
     reader: tokio::task::JoinHandle<Result<(), Stopped>>,
 }
 
-impl Feed {
-    /// Walks `lists` of the document on a blocking thread with a fresh checker, handing on
-    /// each record as it is written in batches of [`CHUNK`]; at most two batches wait.
-    fn start(source: &Source, lists: Vec<List>, mut checker: Checker) -> Self {
-        let (tx, rx) = tokio::sync::mpsc::channel::<Vec<Checked>>(2);
+impl<T: Send + 'static> Feed<T> {
+    /// Walks `list` of the document on a blocking thread with a fresh checker, handing on
+    /// each record as it is written (what `pick` takes of it) in batches of [`CHUNK`]; at
+    /// most two batches wait.
+    fn start(
+        source: &Source,
+        list: List,
+        mut checker: Checker,
+        pick: fn(Checked) -> Option<T>,
+    ) -> Self {
+        let (tx, rx) = tokio::sync::mpsc::channel::<Vec<T>>(2);
         let source = source.clone();
         let reader = tokio::task::spawn_blocking(move || {
             let mut batch = Vec::with_capacity(CHUNK);
-            walk(&source, &lists, |item| {
+            walk(&source, &[list], |item| {
                 let Item::Record(list, i, v) = item else {
                     return true;
                 };
-                if let Some(c) = checker.record(list, i, &v) {
-                    batch.push(c);
-                }
+                batch.extend(checker.record(list, i, &v).and_then(pick));
                 batch.len() < CHUNK || tx.blocking_send(std::mem::take(&mut batch)).is_ok()
             })?;
             if !batch.is_empty() {
@@ -149,7 +153,7 @@ impl Feed {
         Self { rx, reader }
     }
 
-    async fn next(&mut self) -> Option<Vec<Checked>> {
+    async fn next(&mut self) -> Option<Vec<T>> {
         self.rx.recv().await
     }
 
@@ -212,48 +216,36 @@ pub(super) async fn write(
 
     w.phase("writing incidents", index.count(List::Incidents));
     let hooks = incidents::hooks(txn).await?;
-    let mut feed = Feed::start(source, vec![List::Incidents], checker());
+    let mut feed = Feed::start(source, List::Incidents, checker(), |c| match c {
+        Checked::Incident(seq, r) => Some((seq, *r)),
+        _ => None,
+    });
     while let Some(batch) = feed.next().await {
-        let batch: Vec<_> = batch
-            .into_iter()
-            .filter_map(|c| match c {
-                Checked::Incident(seq, r) => Some((seq, *r)),
-                _ => None,
-            })
-            .collect();
-        max.see(KeyKind::Incident, batch.iter().map(|(s, _)| *s));
+        max.see(KeyKind::Incident, &batch);
         incidents::write(txn, &mut w, &batch, &hooks).await?;
         w.flush_audit(txn).await?;
     }
     feed.finish().await?;
 
     w.phase("writing known errors", index.count(List::KnownErrors));
-    let mut feed = Feed::start(source, vec![List::KnownErrors], checker());
+    let mut feed = Feed::start(source, List::KnownErrors, checker(), |c| match c {
+        Checked::KnownError(seq, r) => Some((seq, *r)),
+        _ => None,
+    });
     while let Some(batch) = feed.next().await {
-        let batch: Vec<_> = batch
-            .into_iter()
-            .filter_map(|c| match c {
-                Checked::KnownError(seq, r) => Some((seq, *r)),
-                _ => None,
-            })
-            .collect();
-        max.see(KeyKind::KnownError, batch.iter().map(|(s, _)| *s));
+        max.see(KeyKind::KnownError, &batch);
         known_errors::write(txn, &mut w, &batch).await?;
         w.flush_audit(txn).await?;
     }
     feed.finish().await?;
 
     w.phase("writing actions", index.count(List::Actions));
-    let mut feed = Feed::start(source, vec![List::Actions], checker());
+    let mut feed = Feed::start(source, List::Actions, checker(), |c| match c {
+        Checked::Action(seq, r) => Some((seq, *r)),
+        _ => None,
+    });
     while let Some(batch) = feed.next().await {
-        let batch: Vec<_> = batch
-            .into_iter()
-            .filter_map(|c| match c {
-                Checked::Action(seq, r) => Some((seq, *r)),
-                _ => None,
-            })
-            .collect();
-        max.see(KeyKind::Action, batch.iter().map(|(s, _)| *s));
+        max.see(KeyKind::Action, &batch);
         actions::write(txn, &mut w, &batch).await?;
         w.flush_audit(txn).await?;
     }
@@ -264,16 +256,17 @@ pub(super) async fn write(
     // sorted in memory first (a hand-written one: small).
     w.phase("writing comments", index.count(List::Comments));
     let mut comments = comments::Comments::start(txn).await?;
-    let mut feed = Feed::start(source, vec![List::Comments], checker());
+    let mut feed = Feed::start(source, List::Comments, checker(), |c| match c {
+        Checked::Comment(c) => Some(*c),
+        _ => None,
+    });
     let mut unsorted = Vec::new();
     while let Some(batch) = feed.next().await {
         for c in batch {
-            if let Checked::Comment(c) = c {
-                if index.comments_in_order {
-                    comments.add(txn, &mut w, *c).await?;
-                } else {
-                    unsorted.push(*c);
-                }
+            if index.comments_in_order {
+                comments.add(txn, &mut w, c).await?;
+            } else {
+                unsorted.push(c);
             }
         }
         w.flush_audit(txn).await?;
@@ -295,8 +288,8 @@ pub(super) async fn write(
 struct Counters(HashMap<KeyKind, i64>);
 
 impl Counters {
-    fn see(&mut self, kind: KeyKind, seqs: impl Iterator<Item = i64>) {
-        if let Some(m) = seqs.max() {
+    fn see<R>(&mut self, kind: KeyKind, batch: &[(i64, R)]) {
+        if let Some(m) = batch.iter().map(|(seq, _)| *seq).max() {
             let e = self.0.entry(kind).or_insert(m);
             *e = (*e).max(m);
         }
