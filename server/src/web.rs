@@ -100,7 +100,7 @@ async fn auth_layer(State(state): State<AppState>, mut req: Request, next: Next)
     if is_public_asset(req.uri().path()) || is_inbound(req.uri().path()) {
         return next.run(req).await;
     }
-    let auth = match authenticate(&state, req.headers(), chrono::Utc::now()).await {
+    let mut auth = match authenticate(&state, req.headers(), chrono::Utc::now()).await {
         Ok(a) => a,
         Err(e) => return crate::api::ApiError(e).into_response(),
     };
@@ -114,6 +114,13 @@ async fn auth_layer(State(state): State<AppState>, mut req: Request, next: Next)
             .unwrap_or("/");
         let next = serde_urlencoded::to_string([("next", here)]).unwrap_or_default();
         return axum::response::Redirect::to(&format!("/login?{next}")).into_response();
+    }
+    // A page's panels share what they read while it renders (see `PageReads`).
+    if req.method() == axum::http::Method::GET
+        && is_page(req.uri().path())
+        && let Some(actor) = auth.0.as_mut()
+    {
+        actor.page = app::ssr::services::common::PageReads::page();
     }
     req.extensions_mut().insert(auth);
     next.run(req).await

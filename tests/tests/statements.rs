@@ -126,3 +126,25 @@ db_test!(statements_per_page_do_not_grow_with_the_data, |db| {
         );
     }
 });
+
+db_test!(the_incident_page_reads_its_incident_once, |db| {
+    let (db, log) = counted(db);
+    let ic = signed_in(&db, "ic@example.org", Role::Responder).await;
+    let key = incident(&ic, 0).await;
+    let by_key = |all: &[String]| {
+        all.iter()
+            .filter(|s| s.contains(r#"FROM "incidents" WHERE "incidents"."seq" = "#))
+            .count()
+    };
+    // The header, timeline, alerts, actions, known errors, suggestions and comments each find
+    // the incident by its key; while the page renders they share one read.
+    let page = statements(&ic, &log, &format!("/incidents/{key}")).await;
+    assert_eq!(by_key(&page), 1, "{}", page.join("\n"));
+    // A second view reads it again (nothing is kept between requests) …
+    let again = statements(&ic, &log, &format!("/incidents/{key}")).await;
+    assert_eq!(by_key(&again), 1);
+    // … and so does each API read.
+    statements(&ic, &log, &format!("/api/v1/incidents/{key}")).await;
+    let api = statements(&ic, &log, &format!("/api/v1/incidents/{key}")).await;
+    assert_eq!(by_key(&api), 1);
+});

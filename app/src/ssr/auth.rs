@@ -48,6 +48,8 @@ pub struct Actor {
     pub user: Option<CurrentUser>,
     pub role: Role,
     pub via: Via,
+    /// What the page being rendered has read (shared by its panels); empty elsewhere.
+    pub page: crate::ssr::services::common::PageReads,
 }
 
 impl Actor {
@@ -56,6 +58,7 @@ impl Actor {
             user: None,
             role: Role::Admin,
             via: Via::System,
+            page: Default::default(),
         }
     }
 
@@ -66,6 +69,7 @@ impl Actor {
             user: None,
             role: Role::Responder,
             via: Via::Hook(id, name.to_owned()),
+            page: Default::default(),
         }
     }
 
@@ -76,6 +80,7 @@ impl Actor {
             user: None,
             role: Role::Responder,
             via: Via::Tracker(id, format!("through {}: {name}", kind.label())),
+            page: Default::default(),
         }
     }
 
@@ -89,6 +94,7 @@ impl Actor {
             }),
             role: u.role,
             via,
+            page: Default::default(),
         }
     }
 

@@ -18,8 +18,11 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(30));
     if url.starts_with("sqlite:") {
+        // A SQLite connection is a file handle in this process: nothing can drop it, so the
+        // pool does not ping it before each statement (a round trip to its worker thread).
         opts.max_connections(1)
             .min_connections(1)
+            .test_before_acquire(false)
             .map_sqlx_sqlite_opts(|o| {
                 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
                 o.journal_mode(SqliteJournalMode::Wal)
@@ -28,8 +31,11 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                     .foreign_keys(true)
             });
     } else {
+        // A PostgreSQL connection may have been dropped by the server or a proxy while idle:
+        // pinged before use only after half a minute of rest, not before every statement.
         opts.max_connections(16)
             .min_connections(1)
+            .test_before_acquire_if_idle_for(Duration::from_secs(30))
             .map_sqlx_postgres_opts(|o| o.options(PG_SESSION));
     }
     let db = Database::connect(opts).await?;
@@ -84,6 +90,7 @@ pub async fn connect_reader(
         .acquire_timeout(Duration::from_secs(30))
         .max_connections(cores.clamp(2, 4))
         .min_connections(0)
+        .test_before_acquire(false)
         .map_sqlx_sqlite_opts(|o| {
             // Memory-mapped reads: pages come straight from the operating system's file cache
             // (shared, reclaimable) instead of being copied into each connection's own cache.

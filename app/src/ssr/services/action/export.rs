@@ -32,7 +32,7 @@ pub async fn export(
     let mut out = Vec::new();
     let mut batch = Some(Keyset::batch(EXPORT_BATCH));
     while let Some(keyset) = batch {
-        let Some(q) = filtered(db, f, today).await? else {
+        let Some(q) = filtered(db, actor, f, today).await? else {
             return Ok(out);
         };
         let rows = keyset.apply(q, action::Column::Seq).all(db).await?;

@@ -20,6 +20,7 @@ use crate::ssr::services::{incident as incidents, known_error as known_errors};
 /// so nothing matches).
 pub(super) async fn filtered(
     db: &impl ConnectionTrait,
+    actor: &Actor,
     f: &ActionFilter,
     today: NaiveDate,
 ) -> AppResult<Option<sea_orm::Select<action::Entity>>> {
@@ -59,7 +60,7 @@ pub(super) async fn filtered(
         q = q.filter(action::Column::Team.eq(team));
     }
     if let Some(k) = text::clean(f.incident.as_deref()) {
-        match incidents::find(db, &k).await {
+        match incidents::find_for(db, actor, &k).await {
             Ok(i) => q = q.filter(action::Column::IncidentId.eq(i.id)),
             Err(AppError::NotFound { .. }) => return Ok(None),
             Err(e) => return Err(e),
@@ -162,7 +163,7 @@ pub async fn list(
     let s = settings::load(db).await?;
     let today = today(&s, now);
     let keyset = Keyset::new(f.limit, f.page.as_deref())?;
-    let Some(q) = filtered(db, f, today).await? else {
+    let Some(q) = filtered(db, actor, f, today).await? else {
         return Ok(page::empty());
     };
     let rows = keyset.apply(q, action::Column::Seq).all(db).await?;

@@ -219,7 +219,7 @@ pub async fn of_incident(
     key: &str,
 ) -> AppResult<Vec<Alert>> {
     actor.require(Op::Read)?;
-    let inc = incident::find(db, key).await?;
+    let inc = incident::find_for(db, actor, key).await?;
     let rows = alert::Entity::find()
         .filter(alert::Column::IncidentId.eq(inc.id))
         .order_by_asc(alert::Column::Id)

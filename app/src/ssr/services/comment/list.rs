@@ -85,7 +85,10 @@ pub async fn list(
     key: &str,
 ) -> AppResult<Vec<Thread>> {
     actor.require(Op::Read)?;
-    let key = target(db, on, key).await?;
+    let key = match on {
+        CommentOn::Incident => incidents::find_for(db, actor, key).await?.key,
+        _ => target(db, on, key).await?,
+    };
     let rows = comment::Entity::find()
         .filter(comment::Column::RecordType.eq(on))
         .filter(comment::Column::RecordKey.eq(key))

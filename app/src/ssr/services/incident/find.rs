@@ -35,6 +35,19 @@ pub async fn find(db: &impl ConnectionTrait, key: &str) -> AppResult<incident::M
         .ok_or_else(|| AppError::not_found(format!("incident {parsed}")))
 }
 
+/// [`find`] for a read on behalf of `actor`: within one server-rendered page the panels that
+/// each find the incident share one read ([`PageReads`](crate::ssr::services::common::PageReads)).
+pub async fn find_for(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    key: &str,
+) -> AppResult<incident::Model> {
+    match RecordKey::parse_as(KeyKind::Incident, key) {
+        Some(parsed) => actor.page.incident(parsed.seq, || find(db, key)).await,
+        None => find(db, key).await,
+    }
+}
+
 /// The full incident: services, tags, roles, commander and postmortem status, in one query each.
 pub async fn view(db: &impl ConnectionTrait, m: incident::Model) -> AppResult<Incident> {
     let services = incident_service::Entity::find()
@@ -97,6 +110,6 @@ pub async fn view(db: &impl ConnectionTrait, m: incident::Model) -> AppResult<In
 
 pub async fn get(db: &impl ConnectionTrait, actor: &Actor, key: &str) -> AppResult<Incident> {
     actor.require(Op::Read)?;
-    let m = find(db, key).await?;
+    let m = find_for(db, actor, key).await?;
     view(db, m).await
 }

@@ -9,7 +9,7 @@ mod timeline;
 mod write;
 
 pub use correct::{correct_event, entry_field, event_history};
-pub use find::{find, get, key_times, view};
+pub use find::{find, find_for, get, key_times, view};
 pub use labels::{LabelsCache, changed as labels_changed, labels, services_of};
 pub use list::{active_count, list, list_at};
 pub use rca_due::{rca_due, recompute_due, sync_due};

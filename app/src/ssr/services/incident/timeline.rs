@@ -119,7 +119,7 @@ pub async fn timeline(
     key: &str,
 ) -> AppResult<Vec<TimelineEvent>> {
     actor.require(Op::Read)?;
-    let inc = find(db, key).await?;
+    let inc = super::find::find_for(db, actor, key).await?;
     let events = timeline_event::Entity::find()
         .filter(timeline_event::Column::IncidentId.eq(inc.id))
         .order_by_asc(timeline_event::Column::OccurredAt)

@@ -122,7 +122,7 @@ pub async fn for_incident(
     incident_key: &str,
 ) -> AppResult<Vec<IncidentKnownError>> {
     actor.require(Op::Read)?;
-    let inc = incidents::find(db, incident_key).await?;
+    let inc = incidents::find_for(db, actor, incident_key).await?;
     let ke_ids: Vec<i64> = known_error_incident::Entity::find()
         .filter(known_error_incident::Column::IncidentId.eq(inc.id))
         .all(db)

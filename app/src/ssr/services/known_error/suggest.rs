@@ -69,7 +69,7 @@ pub async fn suggest(
     limit: usize,
 ) -> AppResult<Vec<Suggestion>> {
     actor.require(Op::Read)?;
-    let inc = incidents::find(db, incident_key).await?;
+    let inc = incidents::find_for(db, actor, incident_key).await?;
     let query = incident_query(db, &inc).await?;
     let inc_services: Vec<String> = incident_service::Entity::find()
         .filter(incident_service::Column::IncidentId.eq(inc.id))
