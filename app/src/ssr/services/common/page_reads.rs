@@ -69,7 +69,11 @@ impl Eq for PageReads {}
 
 impl std::fmt::Debug for PageReads {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.shared() { "PageReads(page)" } else { "PageReads(none)" })
+        f.write_str(if self.shared() {
+            "PageReads(page)"
+        } else {
+            "PageReads(none)"
+        })
     }
 }
 
@@ -134,9 +138,14 @@ mod tests {
     async fn a_failed_read_is_tried_again() {
         let page = PageReads::page();
         let missing = page
-            .incident(9, || async { Err(crate::error::AppError::not_found("incident INC-9")) })
+            .incident(9, || async {
+                Err(crate::error::AppError::not_found("incident INC-9"))
+            })
             .await;
         assert!(missing.is_err());
-        assert_eq!(page.incident(9, || async { Ok(row(9)) }).await.unwrap().seq, 9);
+        assert_eq!(
+            page.incident(9, || async { Ok(row(9)) }).await.unwrap().seq,
+            9
+        );
     }
 }
