@@ -12,9 +12,15 @@ pub fn hydrate() {
     let _ = leptos::server_fn::redirect::set_redirect_hook(|to: &str| {
         let _ = leptos::prelude::window().location().assign(to);
     });
-    leptos::mount::hydrate_body(app::App);
-    // A marker that the page is interactive: end-to-end tests wait for it.
-    if let Some(body) = leptos::prelude::document().body() {
+    // The pages are lazy routes (each its own module, fetched when first shown): hydration
+    // waits for the module of the page the server rendered, so it runs as a task.
+    let Some(body) = leptos::prelude::document().body() else {
+        return;
+    };
+    wasm_bindgen_futures::spawn_local(async move {
+        let owner = leptos::mount::hydrate_from_async(body.clone(), app::App).await;
+        owner.forget();
+        // A marker that the page is interactive: end-to-end tests wait for it.
         let _ = body.set_attribute("data-hydrated", "true");
-    }
+    });
 }

@@ -30,6 +30,10 @@ pub fn router(state: AppState) -> Router {
     // The bundle's files are named after their content's hash: kept for a year. Anything
     // else there (an unhashed development build) is revalidated.
     let pkg = Router::new()
+        .route(
+            &format!("/{SPLIT_LOADER_PRELOAD}"),
+            get(split_loader_preload),
+        )
         .fallback_service(
             ServeDir::new(pkg_dir)
                 .precompressed_br()
@@ -194,6 +198,21 @@ async fn asset_cache(req: Request, next: Next) -> Response {
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
     res
+}
+
+/// The loader of the split bundle as Leptos names it in the preload hint of a lazy page
+/// rendered on the server (the name cargo-leptos gives it when names are not hashed).
+/// `.ci/build-site` names the loader after the bundle's hash, which the main module imports, so
+/// this hint names nothing the page runs: it gets an empty module rather than a 404 that
+/// would show in the browser's console.
+const SPLIT_LOADER_PRELOAD: &str = "__wasm_split.______________________.js";
+
+async fn split_loader_preload() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        "export {};\n",
+    )
+        .into_response()
 }
 
 /// Whether a bundle file's name carries the content hash `.ci/build-site` gives it

@@ -255,6 +255,9 @@ fn hashed_site() -> (std::path::PathBuf, String) {
         (format!("{bundle}.js"), "export default function(){}"),
         (format!("{bundle}_bg.wasm"), "\0asm"),
         (format!("{bundle}.css"), "body{}"),
+        (format!("{bundle}.split.js"), "export const x = 1;"),
+        (format!("{bundle}.chunk_3.wasm"), "\0asm"),
+        (format!("{bundle}.split___list_pages_view_42.wasm"), "\0asm"),
     ] {
         std::fs::write(pkg.join(&name), body).unwrap();
         std::fs::write(pkg.join(format!("{name}.br")), b"brotli bytes").unwrap();
@@ -285,6 +288,13 @@ async fn hashed_bundle_files_are_immutable_precompressed_and_pages_are_revalidat
         (format!("{bundle}.js"), "text/javascript"),
         (format!("{bundle}_bg.wasm"), "application/wasm"),
         (format!("{bundle}.css"), "text/css"),
+        // The split bundle: its loader, a shared chunk, a page's module.
+        (format!("{bundle}.split.js"), "text/javascript"),
+        (format!("{bundle}.chunk_3.wasm"), "application/wasm"),
+        (
+            format!("{bundle}.split___list_pages_view_42.wasm"),
+            "application/wasm",
+        ),
     ] {
         for (accept, encoding, body) in
             [("br", "br", "brotli bytes"), ("gzip", "gzip", "gzip bytes")]
@@ -317,6 +327,24 @@ async fn hashed_bundle_files_are_immutable_precompressed_and_pages_are_revalidat
             assert_eq!(&got[..], body.as_bytes());
         }
     }
+    // Leptos's preload hint of the loader's unhashed name gets an empty module, not a 404.
+    let res = app
+        .clone()
+        .oneshot(
+            Request::get("/pkg/__wasm_split.______________________.js")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["cache-control"], "no-cache");
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
     // An unhashed file is revalidated, and so is every page.
     let res = app
         .clone()

@@ -19,7 +19,7 @@ mod postmortems;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Redirect, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{Lazy, path};
 
 use crate::components::layout::TopNav;
 use crate::components::session::{RequireUser, Session};
@@ -61,23 +61,138 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <NotFound/> }>
                     <Route path=path!("/") view=|| view! { <Redirect path="/incidents"/> }/>
                     <Route path=path!("/login") view=login::LoginPage/>
-                    <Route path=path!("/incidents") view=|| view! { <RequireUser><incidents::IncidentsPage/></RequireUser> }/>
-                    <Route path=path!("/incidents/new") view=|| view! { <RequireUser><declare::DeclarePage/></RequireUser> }/>
-                    <Route path=path!("/incidents/:key") view=|| view! { <RequireUser><incident::IncidentPage/></RequireUser> }/>
-                    <Route path=path!("/incidents/:key/postmortem") view=|| view! { <RequireUser><postmortem::PostmortemPage/></RequireUser> }/>
-                    <Route path=path!("/postmortems") view=|| view! { <RequireUser><postmortems::PostmortemsPage/></RequireUser> }/>
-                    <Route path=path!("/actions") view=|| view! { <RequireUser><actions::MyActionsPage/></RequireUser> }/>
-                    <Route path=path!("/actions/all") view=|| view! { <RequireUser><actions::AllActionsPage/></RequireUser> }/>
-                    <Route path=path!("/actions/:key") view=|| view! { <RequireUser><actions::ActionPage/></RequireUser> }/>
-                    <Route path=path!("/known-errors") view=|| view! { <RequireUser><known_errors::KnownErrorsPage/></RequireUser> }/>
-                    <Route path=path!("/known-errors/new") view=|| view! { <RequireUser><known_errors::NewKnownErrorPage/></RequireUser> }/>
-                    <Route path=path!("/known-errors/:key") view=|| view! { <RequireUser><known_errors::KnownErrorPage/></RequireUser> }/>
-                    <Route path=path!("/dashboard") view=|| view! { <RequireUser><dashboard::DashboardPage/></RequireUser> }/>
-                    <Route path=path!("/admin") view=|| view! { <RequireUser><admin::AdminPage/></RequireUser> }/>
-                    <Route path=path!("/me") view=|| view! { <RequireUser><me::MePage/></RequireUser> }/>
-                    <Route path=path!("/notifications") view=|| view! { <RequireUser><notifications::NotificationsPage/></RequireUser> }/>
+                    <Route path=path!("/incidents") view={Lazy::<IncidentListPage>::new()}/>
+                    <Route path=path!("/incidents/new") view={Lazy::<ListPages>::new()}/>
+                    <Route path=path!("/incidents/:key") view={Lazy::<RecordPages>::new()}/>
+                    <Route path=path!("/incidents/:key/postmortem") view={Lazy::<RecordPages>::new()}/>
+                    <Route path=path!("/postmortems") view={Lazy::<ListPages>::new()}/>
+                    <Route path=path!("/actions") view={Lazy::<ListPages>::new()}/>
+                    <Route path=path!("/actions/all") view={Lazy::<ListPages>::new()}/>
+                    <Route path=path!("/actions/:key") view={Lazy::<RecordPages>::new()}/>
+                    <Route path=path!("/known-errors") view={Lazy::<ListPages>::new()}/>
+                    <Route path=path!("/known-errors/new") view={Lazy::<ListPages>::new()}/>
+                    <Route path=path!("/known-errors/:key") view={Lazy::<RecordPages>::new()}/>
+                    <Route path=path!("/dashboard") view={Lazy::<DashboardPages>::new()}/>
+                    <Route path=path!("/admin") view={Lazy::<AdminPages>::new()}/>
+                    <Route path=path!("/me") view={Lazy::<ListPages>::new()}/>
+                    <Route path=path!("/notifications") view={Lazy::<ListPages>::new()}/>
                 </Routes>
             </main>
         </Router>
+    }
+}
+
+/// Pages whose code the browser fetches when one of them is first shown: `#[lazy_route]`
+/// puts a section's views into a WebAssembly module of its own, which `.ci/build-site` splits
+/// off the main bundle (code two sections share goes into a chunk both fetch). The server
+/// renders them like any other page. Few sections, not one per page: each split multiplies
+/// the shared chunks a page must fetch. The sign-in page and the shell stay in the main
+/// module.
+/// Whether `path` fits a route `pattern` whose `:name` segments stand for any one segment.
+fn path_matches(pattern: &str, path: &str) -> bool {
+    let mut want = pattern.trim_matches('/').split('/');
+    let mut have = path.trim_matches('/').split('/');
+    loop {
+        match (want.next(), have.next()) {
+            (None, None) => return true,
+            (Some(w), Some(h)) if w.starts_with(':') && !h.is_empty() => {}
+            (Some(w), Some(h)) if w == h => {}
+            _ => return false,
+        }
+    }
+}
+
+macro_rules! lazy_section {
+    ($(#[$doc:meta])* $section:ident { $($path:literal => $page:path),+ $(,)? }) => {
+        $(#[$doc])*
+        struct $section;
+
+        #[leptos_router::lazy_route]
+        impl leptos_router::LazyRoute for $section {
+            fn data() -> Self {
+                $section
+            }
+
+            fn view(_this: Self) -> AnyView {
+                // The path picks the page, by the same patterns as the routes.
+                let path = leptos_router::hooks::use_location().pathname.get_untracked();
+                $(if path_matches($path, &path) {
+                    return view! { <RequireUser>{$page()}</RequireUser> }.into_any();
+                })+
+                view! { <NotFound/> }.into_any()
+            }
+        }
+    };
+}
+
+lazy_section!(
+    /// The incident list: the page most people open first, so it travels alone.
+    IncidentListPage {
+        "/incidents" => incidents::IncidentsPage,
+    }
+);
+
+lazy_section!(
+    /// The other lists and the forms that start a record.
+    ListPages {
+        "/incidents/new" => declare::DeclarePage,
+        "/postmortems" => postmortems::PostmortemsPage,
+        "/actions" => actions::MyActionsPage,
+        "/actions/all" => actions::AllActionsPage,
+        "/known-errors" => known_errors::KnownErrorsPage,
+        "/known-errors/new" => known_errors::NewKnownErrorPage,
+        "/notifications" => notifications::NotificationsPage,
+        "/me" => me::MePage,
+    }
+);
+
+lazy_section!(
+    /// A record's own page: incident room, postmortem editor, action, known error.
+    RecordPages {
+        "/incidents/:key" => incident::IncidentPage,
+        "/incidents/:key/postmortem" => postmortem::PostmortemPage,
+        "/actions/:key" => actions::ActionPage,
+        "/known-errors/:key" => known_errors::KnownErrorPage,
+    }
+);
+
+lazy_section!(
+    /// The dashboard and its charts.
+    DashboardPages {
+        "/dashboard" => dashboard::DashboardPage,
+    }
+);
+
+lazy_section!(
+    /// Administration.
+    AdminPages {
+        "/admin" => admin::AdminPage,
+    }
+);
+
+#[cfg(test)]
+mod tests {
+    use super::path_matches;
+
+    #[test]
+    fn a_section_finds_its_page_by_the_route_patterns() {
+        assert!(path_matches("/incidents", "/incidents"));
+        assert!(path_matches("/incidents", "/incidents/"));
+        assert!(path_matches("/incidents/:key", "/incidents/INC-7"));
+        assert!(path_matches(
+            "/incidents/:key/postmortem",
+            "/incidents/INC-7/postmortem"
+        ));
+        assert!(!path_matches(
+            "/incidents/:key",
+            "/incidents/INC-7/postmortem"
+        ));
+        assert!(!path_matches(
+            "/incidents/:key/postmortem",
+            "/incidents/INC-7"
+        ));
+        assert!(!path_matches("/incidents/:key", "/incidents"));
+        assert!(!path_matches("/actions", "/actions/all"));
+        assert!(!path_matches("/known-errors", "/known-errors-x"));
     }
 }
