@@ -146,6 +146,8 @@ async fn room(ic_server: &TestServer, sam_server: &TestServer, shots: &str) {
     sam.mark_page().await;
     a.goto(&ic_server.url("/incidents/new")).await.unwrap();
     tests::browser::wait_for(a, "#declare-form", 20, "the declare form").await;
+    // The form is sent by the page once it is interactive (its section's module loaded).
+    ic.hydrated().await;
     type_into(a, "#declare-title", "Refunds delayed").await;
     tests::browser::press(a, "input[name='severity'][value='sev3']").await;
     tests::browser::press(a, "#declare-submit").await;
