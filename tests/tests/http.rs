@@ -9,11 +9,15 @@ async fn state() -> app::ssr::AppState {
     tests::http::state(tests::sqlite_db().await)
 }
 
-async fn get(app: axum::Router, path: &str) -> (StatusCode, String) {
-    let res = app
-        .oneshot(Request::get(path).body(Body::empty()).unwrap())
+/// The answer to a GET of `path`, headers and all.
+async fn response(app: axum::Router, path: &str) -> axum::response::Response {
+    app.oneshot(Request::get(path).body(Body::empty()).unwrap())
         .await
-        .unwrap();
+        .unwrap()
+}
+
+async fn get(app: axum::Router, path: &str) -> (StatusCode, String) {
+    let res = response(app, path).await;
     let status = res.status();
     let body = axum::body::to_bytes(res.into_body(), 4 << 20)
         .await
@@ -328,15 +332,7 @@ async fn hashed_bundle_files_are_immutable_precompressed_and_pages_are_revalidat
         }
     }
     // Leptos's preload hint of the loader's unhashed name gets an empty module, not a 404.
-    let res = app
-        .clone()
-        .oneshot(
-            Request::get("/pkg/__wasm_split.______________________.js")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
+    let res = response(app.clone(), "/pkg/__wasm_split.______________________.js").await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["cache-control"], "no-cache");
     assert!(
@@ -346,15 +342,7 @@ async fn hashed_bundle_files_are_immutable_precompressed_and_pages_are_revalidat
             .starts_with("text/javascript")
     );
     // An unhashed file is revalidated, and so is every page.
-    let res = app
-        .clone()
-        .oneshot(
-            Request::get("/pkg/hindsight.js")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
+    let res = response(app.clone(), "/pkg/hindsight.js").await;
     assert_eq!(res.headers()["cache-control"], "no-cache");
     let res = app
         .clone()
