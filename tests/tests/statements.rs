@@ -88,9 +88,19 @@ async fn counts(c: &Client, log: &Log, key: &str) -> Vec<(String, Vec<String>)> 
     let mut out = Vec::new();
     for p in PAGES {
         let path = p.replace("{key}", key);
-        // The first read fills what a process keeps between requests; the second is counted.
+        // The first read fills what a process keeps between requests (settings and label
+        // lists for a few seconds); of the next three the one with fewest statements is
+        // counted, so a cache that expires between two reads on a busy machine does not count
+        // as growth.
         statements(c, log, &path).await;
-        out.push((p.to_owned(), statements(c, log, &path).await));
+        let mut fewest = statements(c, log, &path).await;
+        for _ in 0..2 {
+            let next = statements(c, log, &path).await;
+            if next.len() < fewest.len() {
+                fewest = next;
+            }
+        }
+        out.push((p.to_owned(), fewest));
     }
     out
 }
