@@ -30,6 +30,18 @@ async fn commander_escalates_edits_in_place_and_corrects_an_entry() {
             serde_json::json!({"kind": "update", "body": "p99 at 4s"}),
         )
         .await;
+        // A long timeline: the page shows its latest entries, the earlier ones on request.
+        let start = chrono::Utc::now() - chrono::Duration::days(2);
+        for i in 0..app::model::TIMELINE_SHOWN {
+            let at = start + chrono::Duration::minutes(i as i64);
+            let r = c
+                .post(
+                    "/api/v1/incidents/INC-1/timeline",
+                    serde_json::json!({"kind": "note", "body": format!("Earlier note {i}"), "occurred_at": at}),
+                )
+                .await;
+            assert_eq!(r.status, 201, "{}", r.body);
+        }
         db.close().await.unwrap();
     }
     let (_server, browser) = start_signed_in(
@@ -119,6 +131,19 @@ async fn commander_escalates_edits_in_place_and_corrects_an_entry() {
     assert!(!tl.contains("p99 at 4s"), "{tl}");
     click(c, ".entry-history summary").await;
     wait_until(c, ".entry-history", |t| t.contains("p99 at 4s")).await;
+
+    // The earlier entries, on request.
+    let tl = text_of(c, "#timeline").await;
+    assert!(
+        !tl.contains("Earlier note 0"),
+        "the oldest entry is not shown at first"
+    );
+    click(c, "#timeline-earlier").await;
+    wait_until(c, "#timeline", |t| t.contains("Earlier note 0")).await;
+    assert!(
+        c.find(Locator::Css("#timeline-earlier")).await.is_err(),
+        "the button goes once all entries are shown"
+    );
 
     assert_eq!(
         browser.page_mark().await,

@@ -428,3 +428,74 @@ db_test!(
         }
     }
 );
+
+db_test!(
+    the_incident_page_shows_the_latest_entries_of_a_long_timeline,
+    |db| {
+        use app::model::TIMELINE_SHOWN;
+        use app::ssr::auth::Actor;
+        use app::ssr::services::incident::recent_timeline;
+        let [ic] = all_signed_in(&db, [("ic@example.org", Role::Responder)]).await;
+        declare(&ic, json!({"title": "Checkout slow", "severity": "sev3"})).await;
+        // Declaring wrote the first entry; the others are an hour apart, the last the newest.
+        let start = chrono::Utc::now() - chrono::Duration::days(30);
+        let more = TIMELINE_SHOWN as usize + 4;
+        for i in 0..more {
+            let at = start + chrono::Duration::hours(i as i64);
+            let r = ic
+                .post(
+                    "/api/v1/incidents/INC-1/timeline",
+                    json!({"kind": "note", "body": format!("Step {i}"), "occurred_at": at}),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        }
+        let all = ic.get("/api/v1/incidents/INC-1/timeline").await;
+        let all = all.body.as_array().unwrap().clone();
+        assert_eq!(all.len(), more + 1, "the API answers the whole timeline");
+        let actor = Actor::system();
+        let latest = recent_timeline(&db, &actor, "INC-1", Some(TIMELINE_SHOWN))
+            .await
+            .unwrap();
+        assert!(latest.earlier);
+        let bodies = |events: &[app::model::TimelineEvent]| {
+            events.iter().map(|e| e.body.clone()).collect::<Vec<_>>()
+        };
+        let expected: Vec<String> = all[all.len() - TIMELINE_SHOWN as usize..]
+            .iter()
+            .map(|e| e["body"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(bodies(&latest.events), expected, "the latest, oldest first");
+        let whole = recent_timeline(&db, &actor, "INC-1", None).await.unwrap();
+        assert!(!whole.earlier);
+        assert_eq!(whole.events.len(), more + 1);
+        // Exactly as many as are shown: nothing earlier.
+        let exact = recent_timeline(&db, &actor, "INC-1", Some(more as u64 + 1))
+            .await
+            .unwrap();
+        assert!(!exact.earlier);
+        assert_eq!(exact.events.len(), more + 1);
+        // The page: the latest entries and the button for the earlier ones.
+        let page = ic.get("/incidents/INC-1").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.text.contains(r#"id="timeline-earlier""#), "no button");
+        let first_shown = &expected[0];
+        let before_it = all[all.len() - TIMELINE_SHOWN as usize - 1]["body"]
+            .as_str()
+            .unwrap();
+        assert!(first_shown.starts_with("Step ") && before_it.starts_with("Step "));
+        assert!(
+            page.text.contains(&format!("Step {}<", more - 1)),
+            "the newest is shown"
+        );
+        assert!(
+            page.text.contains(&format!("{first_shown}<")),
+            "the oldest of the latest is"
+        );
+        assert!(
+            !page.text.contains(&format!("{before_it}<")),
+            "the one before it is not"
+        );
+        assert!(!page.text.contains("Step 0<"), "the oldest is not");
+    }
+);

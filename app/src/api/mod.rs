@@ -13,7 +13,7 @@ use crate::model::{
     IncidentPatch, IncidentSummary, KnownError, KnownErrorFilter, KnownErrorPatch,
     KnownErrorSummary, Labels, Metrics, MetricsQuery, NewAction, NewEvent, NewIncident,
     NewKnownError, NewUser, Page, Postmortem, PostmortemContext, PostmortemFilter, PostmortemInput,
-    PostmortemSummary, Suggestion, TimelineEvent, TokenInfo, User, UserPatch,
+    PostmortemSummary, Suggestion, TimelineEvent, TimelineView, TokenInfo, User, UserPatch,
 };
 use crate::model::{
     Comment, CommentPatch, MePatch, MentionCandidate, NavigationCounts, NewComment,
@@ -135,10 +135,13 @@ pub async fn get_incident(key: String) -> Result<Incident, AppError> {
     .await
 }
 
+/// The incident page's timeline: its latest [`TIMELINE_SHOWN`](crate::model::TIMELINE_SHOWN)
+/// entries, or all of them with `all`.
 #[server(prefix = "/rpc", endpoint = "incident_timeline")]
-pub async fn incident_timeline(key: String) -> Result<Vec<TimelineEvent>, AppError> {
+pub async fn incident_timeline(key: String, all: bool) -> Result<TimelineView, AppError> {
     ctx::run(|state, actor| async move {
-        crate::ssr::services::incident::timeline(&state.reader, &actor, &key).await
+        let last = (!all).then_some(crate::model::TIMELINE_SHOWN);
+        crate::ssr::services::incident::recent_timeline(&state.reader, &actor, &key, last).await
     })
     .await
 }

@@ -239,6 +239,18 @@ fn first_version() -> i32 {
     1
 }
 
+/// How many of the latest timeline entries the incident page shows before "Show earlier
+/// entries": a page's cost does not grow with a timeline of thousands.
+pub const TIMELINE_SHOWN: u64 = 200;
+
+/// The timeline as the incident page shows it: the latest entries in time order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineView {
+    pub events: Vec<TimelineEvent>,
+    /// Whether earlier entries exist that are not in `events`.
+    pub earlier: bool,
+}
+
 /// `PATCH /incidents/{key}/timeline/{id}`: a correction of a timeline entry by its author or a
 /// responder. Absent fields stay as they are.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -22,7 +22,7 @@ use crate::components::session::use_session;
 use crate::domain::authz::{Op, allows};
 use crate::domain::live::LiveKind;
 use crate::domain::{CommentOn, EventKind, IncidentStatus, Visibility};
-use crate::model::{Alert, Incident, IncidentPatch, NewEvent, TimelineEvent};
+use crate::model::{Alert, Incident, IncidentPatch, NewEvent, TIMELINE_SHOWN, TimelineView};
 
 use super::incident_room::{
     Drafts, IncidentDetails, LabelLists, StatusBar, TimelineEntry, TitleAndSeverity,
@@ -72,7 +72,12 @@ pub fn IncidentPage() -> impl IntoView {
         )
     };
     let incident = Resource::new(source, |(k, ..)| get_incident(k));
-    let timeline = Resource::new(source, |(k, ..)| incident_timeline(k));
+    // The latest entries only, until the reader asks for the earlier ones.
+    let whole_timeline = RwSignal::new(false);
+    let timeline = Resource::new(
+        move || (source(), whole_timeline.get()),
+        |((k, ..), all)| incident_timeline(k, all),
+    );
     let alerts = Resource::new(move || (key(), changed.get()), |(k, _)| incident_alerts(k));
     let labels = Resource::new(move || update.version().get(), |_| incident_labels());
     let actions = ActionsPanel::for_incident(key);
@@ -94,7 +99,7 @@ pub fn IncidentPage() -> impl IntoView {
         <div class="quick-add-slot" hidden=move || !can_write()>
             <QuickAdd key=Signal::derive(key) add=add drafts=drafts/>
         </div>
-        <TimelineList timeline=timeline key=Signal::derive(key) drafts=drafts correct=correct/>
+        <TimelineList timeline=timeline whole=whole_timeline key=Signal::derive(key) drafts=drafts correct=correct/>
         <Comments panel=comments/>
     };
     let may = move |op: Op| allowed(session, op);
@@ -651,7 +656,9 @@ fn QuickAdd(
 
 #[component]
 fn TimelineList(
-    timeline: Resource<Result<Vec<TimelineEvent>, crate::error::AppError>>,
+    timeline: Resource<Result<TimelineView, crate::error::AppError>>,
+    /// Set to show the entries before the latest [`TIMELINE_SHOWN`].
+    whole: RwSignal<bool>,
     key: Signal<String>,
     drafts: Drafts,
     correct: ServerAction<CorrectTimelineEvent>,
@@ -672,7 +679,15 @@ fn TimelineList(
                     let my_email = me.map(|u| u.email);
                     let key = key.get_untracked();
                     match timeline.await {
-                        Ok(events) => view! {
+                        Ok(TimelineView { events, earlier }) => view! {
+                            {earlier.then(|| view! {
+                                <p class="muted" id="timeline-earlier-note">
+                                    {format!("The latest {TIMELINE_SHOWN} entries. ")}
+                                    <button type="button" class="link-button" id="timeline-earlier" on:click=move |_| whole.set(true)>
+                                        "Show earlier entries"
+                                    </button>
+                                </p>
+                            })}
                             <ol class="timeline" id="timeline">
                                 {events.into_iter().map(|e| {
                                     let mine = may_write && e.author.is_some() && e.author == my_email;

@@ -14,5 +14,5 @@ pub use labels::{LabelsCache, changed as labels_changed, labels, services_of};
 pub use list::{active_count, list, list_at};
 pub use rca_due::{rca_due, recompute_due, sync_due};
 pub(crate) use timeline::add_server_entry;
-pub use timeline::{add_event, timeline};
+pub use timeline::{add_event, recent as recent_timeline, timeline};
 pub use write::{create, update};

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait,
-    QueryFilter, QueryOrder, TransactionSession, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
 };
 
 use crate::domain::authz::Op;
@@ -128,6 +128,36 @@ pub async fn timeline(
         .await?;
     let authors = lookup::emails(db, events.iter().filter_map(|e| e.author_id)).await?;
     Ok(events.into_iter().map(|e| to_event(e, &authors)).collect())
+}
+
+/// The latest `last` entries of the timeline (all of them with `None`), in time order, and
+/// whether earlier ones exist: one statement for a timeline of any length (`last + 1` rows
+/// newest first, the extra one only says there is more).
+pub async fn recent(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    key: &str,
+    last: Option<u64>,
+) -> AppResult<crate::model::TimelineView> {
+    actor.require(Op::Read)?;
+    let inc = super::find::find_for(db, actor, key).await?;
+    let mut events = timeline_event::Entity::find()
+        .filter(timeline_event::Column::IncidentId.eq(inc.id))
+        .order_by_desc(timeline_event::Column::OccurredAt)
+        .order_by_desc(timeline_event::Column::Id)
+        .limit(last.map(|n| n + 1))
+        .all(db)
+        .await?;
+    let earlier = last.is_some_and(|n| events.len() as u64 > n);
+    if earlier {
+        events.pop();
+    }
+    events.reverse();
+    let authors = lookup::emails(db, events.iter().filter_map(|e| e.author_id)).await?;
+    Ok(crate::model::TimelineView {
+        events: events.into_iter().map(|e| to_event(e, &authors)).collect(),
+        earlier,
+    })
 }
 
 /// Adds a timeline event. A `mitigation` earlier than `mitigated_at` (or with none set) moves
