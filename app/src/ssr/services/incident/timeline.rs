@@ -112,22 +112,13 @@ pub(super) fn check_entry(kind: EventKind, body: &str) -> AppResult<()> {
     Ok(())
 }
 
-/// The timeline, ordered by `occurred_at`, then id.
+/// The timeline, ordered by `occurred_at`, then id: the whole of [`recent`].
 pub async fn timeline(
     db: &impl ConnectionTrait,
     actor: &Actor,
     key: &str,
 ) -> AppResult<Vec<TimelineEvent>> {
-    actor.require(Op::Read)?;
-    let inc = super::find::find_for(db, actor, key).await?;
-    let events = timeline_event::Entity::find()
-        .filter(timeline_event::Column::IncidentId.eq(inc.id))
-        .order_by_asc(timeline_event::Column::OccurredAt)
-        .order_by_asc(timeline_event::Column::Id)
-        .all(db)
-        .await?;
-    let authors = lookup::emails(db, events.iter().filter_map(|e| e.author_id)).await?;
-    Ok(events.into_iter().map(|e| to_event(e, &authors)).collect())
+    Ok(recent(db, actor, key, None).await?.events)
 }
 
 /// The latest `last` entries of the timeline (all of them with `None`), in time order, and
